@@ -1,0 +1,39 @@
+# The README's two commands: `make dev` (local server) and `make test` (every test).
+# Each sets itself up on a fresh machine: virtualenv, pinned packages, Node packages.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
+
+.PHONY: dev test test-long setup openapi bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local,infra,dev]'
+	touch $@
+
+tracker/node_modules/.installed: tracker/package.json
+	cd tracker && npm install --no-audit --no-fund --silent
+	touch $@
+
+setup: $(BIN)/.installed tracker/node_modules/.installed
+
+dev: setup
+	$(BIN)/clickport serve --demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-long: setup
+	CLICKPORT_HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -m slow
+
+openapi: $(BIN)/.installed
+	$(BIN)/python -m clickport.http.openapi --write docs/openapi.json
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) tracker/node_modules cdk.out

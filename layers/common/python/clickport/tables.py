@@ -1,0 +1,89 @@
+"""DynamoDB table key schemas, declared once for CDK, tests and adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str  # "S" | "N"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    logical_name: str
+    partition_key: Key
+    sort_key: Key | None
+    ttl_attribute: str | None
+    indexes: tuple[Index, ...] = ()
+    point_in_time_recovery: bool = False
+
+    def key_schema(self) -> list[dict[str, str]]:
+        keys = [{"AttributeName": self.partition_key.name, "KeyType": "HASH"}]
+        if self.sort_key:
+            keys.append({"AttributeName": self.sort_key.name, "KeyType": "RANGE"})
+        return keys
+
+    def attribute_definitions(self) -> list[dict[str, str]]:
+        seen: dict[str, str] = {}
+        for key in (self.partition_key, self.sort_key):
+            if key:
+                seen[key.name] = key.type
+        for index in self.indexes:
+            for key in (index.partition_key, index.sort_key):
+                if key:
+                    seen[key.name] = key.type
+        return [{"AttributeName": n, "AttributeType": t} for n, t in seen.items()]
+
+    def global_secondary_indexes(self) -> list[dict]:
+        result = []
+        for index in self.indexes:
+            keys = [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
+            if index.sort_key:
+                keys.append({"AttributeName": index.sort_key.name, "KeyType": "RANGE"})
+            result.append({"IndexName": index.name, "KeySchema": keys, "Projection": {"ProjectionType": "ALL"}})
+        return result
+
+    def create_table_kwargs(self, table_name: str) -> dict:
+        """Arguments for ``create_table`` (tests and moto); CDK builds the same from this schema."""
+        kwargs: dict = {
+            "TableName": table_name,
+            "KeySchema": self.key_schema(),
+            "AttributeDefinitions": self.attribute_definitions(),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if self.indexes:
+            kwargs["GlobalSecondaryIndexes"] = self.global_secondary_indexes()
+        return kwargs
+
+
+# Sites, key hashes, goals. Backed up (point-in-time recovery).
+CONFIG_TABLE = TableSchema(
+    logical_name="ConfigTable",
+    partition_key=Key("pk", "S"),
+    sort_key=Key("sk", "S"),
+    ttl_attribute=None,
+    point_in_time_recovery=True,
+)
+
+# Sessions, rate-limit counters, daily salts: everything expires; never backed up.
+# The realtime index is sharded per site (``rt_pk`` = "<site>#<shard>") so a busy site
+# spreads its session writes over REALTIME_SHARDS partitions.
+REALTIME_INDEX = Index(name="realtime", partition_key=Key("rt_pk", "S"), sort_key=Key("rt_sk", "N"))
+LIVE_TABLE = TableSchema(
+    logical_name="LiveTable",
+    partition_key=Key("pk", "S"),
+    sort_key=Key("sk", "S"),
+    ttl_attribute="expires_at",
+    indexes=(REALTIME_INDEX,),
+)
+REALTIME_SHARDS = 16
