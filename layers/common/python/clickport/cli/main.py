@@ -1,0 +1,113 @@
+"""``clickport``: sites, keys, goals, import and the local server (spec §9)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Sequence
+
+from clickport.cli.output import CliError, fail
+
+JSON_HELP = "print machine-readable JSON"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Wrong arguments: one line on stderr and exit status 2, never a usage dump or a traceback."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        fail(f"{message} (see '{self.prog} --help')", status=2)
+
+
+def _leaf(subparsers, name: str, help_text: str, handler: Callable) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=JSON_HELP)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> OneLineParser:
+    from clickport.cli import commands
+
+    parser = OneLineParser(prog="clickport", description="Operate a Clickport-compatible analytics service.")
+    parser.add_argument("--aws", action="store_true", help="operate the deployed stack (env CLICKPORT_BACKEND=aws)")
+    parser.add_argument("--stack", default=None, help="CloudFormation stack name (default: Clickport)")
+    parser.add_argument("--json", action="store_true", default=False, help=JSON_HELP)
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=OneLineParser)
+    groups.required = True
+
+    sites = groups.add_parser("sites", help="manage sites").add_subparsers(dest="action", metavar="ACTION")
+    sites.required = True
+    p = _leaf(sites, "create", "create a site", commands.sites_create)
+    p.add_argument("--domain", required=True, help="the site's domain, e.g. example.com")
+    p = _leaf(sites, "update", "change a site's settings", commands.sites_update)
+    p.add_argument("site", metavar="SITE")
+    p.add_argument("--allow-host", action="append", default=None, metavar="PATTERN",
+                   help="hostname allowed for /api/track: example.com (exact) or *example.com (apex and "
+                        "subdomains); repeat for several")
+    p.add_argument("--clear-allow-hosts", action="store_true", help="remove the allow-list")
+    _leaf(sites, "list", "list sites", commands.sites_list)
+
+    keys = groups.add_parser("keys", help="manage API keys").add_subparsers(dest="action", metavar="ACTION")
+    keys.required = True
+    p = _leaf(keys, "create", "create an API key (shown once)", commands.keys_create)
+    p.add_argument("--site", required=True)
+    p.add_argument("--read", action="store_true", help="grant the read permission (query endpoints)")
+    p.add_argument("--tracker", action="store_true", help="grant the tracker permission (event endpoint)")
+    p = _leaf(keys, "list", "list a site's keys (display prefixes only)", commands.keys_list)
+    p.add_argument("--site", required=True)
+    p = _leaf(keys, "revoke", "revoke a key by its display prefix", commands.keys_revoke)
+    p.add_argument("prefix", metavar="KEY_PREFIX")
+
+    goals = groups.add_parser("goals", help="manage goals").add_subparsers(dest="action", metavar="ACTION")
+    goals.required = True
+    p = _leaf(goals, "create", "create a goal", commands.goals_create)
+    p.add_argument("--site", required=True)
+    p.add_argument("--type", required=True, choices=["pageview", "custom", "click", "form"])
+    p.add_argument("--name", help="defaults to the path, event name, domain or form id")
+    p.add_argument("--path", help="pageview: path pattern, * matches anything")
+    p.add_argument("--event", help="custom: event name")
+    p.add_argument("--prop", help="custom: narrow to one property, key=value")
+    p.add_argument("--url", help="click: the whole clicked URL")
+    p.add_argument("--domain", help="click: the clicked URL's host (without www.)")
+    p.add_argument("--text", help="click: the clicked link's text")
+    p.add_argument("--form-id", help="form: the form's id")
+    p.add_argument("--form-name", help="form: the form's name")
+    p = _leaf(goals, "list", "list a site's goals", commands.goals_list)
+    p.add_argument("--site", required=True)
+    p = _leaf(goals, "delete", "delete a goal", commands.goals_delete)
+    p.add_argument("--site", required=True)
+    p.add_argument("goal_id", metavar="GOAL_ID", type=int)
+
+    p = _leaf(groups, "import", "import historical events from NDJSON", commands.import_events)
+    p.add_argument("--site", required=True)
+    p.add_argument("file", metavar="FILE.ndjson")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any line was rejected")
+
+    p = _leaf(groups, "drops", "show dropped events by reason (local)", commands.drops)
+
+    p = _leaf(groups, "serve", "run the local server", commands.serve)
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--demo", action="store_true", help="create a demo site and key when there is no site")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.handler(args)
+    except CliError as error:
+        fail(str(error), error.status)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - one line for the operator, not a traceback
+        if os.environ.get("CLICKPORT_DEBUG"):
+            raise
+        fail(f"{error.__class__.__name__}: {error}")
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""``clickport serve``: the local server, with a demo site and key on first run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from clickport.domain.keys import issue_key
+from clickport.runtime import Runtime, set_runtime
+from clickport.settings import Settings
+
+DEMO_DOMAIN = "example.com"
+
+
+def ensure_demo_site(runtime: Runtime) -> tuple[str, str | None]:
+    """The demo site's id and, when it was just created, its new key (keys are shown once)."""
+    sites = runtime.config.list_sites()
+    if sites:
+        return sites[0].site_id, None
+    site = runtime.config.create_site(DEMO_DOMAIN)
+    key, _ = issue_key(runtime.config, site.site_id, ["read", "tracker"])
+    return site.site_id, key
+
+
+def banner(url: str, site_id: str, key: str | None) -> str:
+    shown = key or "$CLICKPORT_KEY"
+    lines = [f"Clickport local server: {url}", f"  site:   {site_id}"]
+    if key:
+        lines.append(f"  key:    {key}   (shown once; keep it)")
+    else:
+        lines.append(f"  key:    create one with: clickport keys create --site {site_id}")
+    lines += [
+        f"  docs:   {url}/api/docs",
+        "Try it:",
+        f"  curl -s -X POST {url}/api/event -H 'x-api-key: {shown}' -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) "
+        f"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' "
+        f"-d '{{\"url\": \"https://{DEMO_DOMAIN}/pricing\", \"referrer\": \"https://www.google.com/\"}}'",
+        f"  curl -s -X POST {url}/api/query -H 'x-api-key: {shown}' "
+        f"-d '{{\"metrics\": [\"visitors\", \"pageviews\", \"bounce_rate\"], \"period\": \"7d\"}}'",
+    ]
+    return "\n".join(lines)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from clickport.local.server import make_server, serve_forever
+
+    settings = Settings.from_env()
+    if settings.backend != "local" or args.aws:
+        print("clickport: error: serve runs the local backend only (unset CLICKPORT_BACKEND)", file=sys.stderr)
+        return 2
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings.model_copy(update=overrides)
+    runtime = Runtime(settings)
+    set_runtime(runtime)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    site_id, key = ensure_demo_site(runtime) if args.demo else (None, None)
+    server = make_server(settings.host, settings.port)
+    url = f"http://{settings.host}:{server.server_address[1]}"
+    stop_compaction = _start_compaction(settings)
+
+    def ready() -> None:
+        if site_id:
+            print(banner(url, site_id, key), flush=True)
+        else:
+            print(f"Clickport local server: {url}  (docs: {url}/api/docs)", flush=True)
+
+    try:
+        serve_forever(server, ready)
+    finally:
+        if stop_compaction:
+            stop_compaction()
+    return 0
+
+
+def _start_compaction(settings: Settings):
+    try:
+        from clickport.adapters.parquet_sink import start_background_compaction
+    except ImportError:
+        return None
+    return start_background_compaction(settings.data_dir)

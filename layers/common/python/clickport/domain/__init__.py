@@ -1,0 +1,1 @@
+"""Pure domain logic: no adapters, no AWS, no SQL engines."""

@@ -1,0 +1,119 @@
+"""The resolver factory used by every function: routing guard, authentication, one error mapping."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any, Mapping
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from clickport.domain.keys import require_permission
+from clickport.errors import ApiError, StoreUnavailable
+from clickport.http.envelope import JSON_HEADERS, describe_validation_errors, error_body, error_response
+from clickport.ports import ApiKeyRecord
+from clickport.routes import DEFAULT_ROUTE_KEY, MAX_BODY_BYTES, ROUTES_BY_KEY, FunctionName, allowed_methods
+from clickport.runtime import get_runtime
+
+logger = logging.getLogger("clickport.http")
+
+
+class ClickportResolver(APIGatewayHttpResolver):
+    """Answers in spec §2's precedence: 404/405, then 413, then 401, then 403, then validation (400), then 5xx."""
+
+    def __init__(self, function: FunctionName):
+        super().__init__(enable_validation=True)
+        self.function = function
+        self._register_error_handlers()
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        request_id = (event.get("requestContext") or {}).get("requestId", "-")
+        try:
+            early = self._guard(event)
+        except ApiError as error:
+            return error_response(error.status, error.message)
+        except StoreUnavailable:
+            return error_response(503, "A store is unavailable; retry shortly")
+        except Exception:  # noqa: BLE001 - never a stack trace to a client
+            logger.exception("unhandled error before routing", extra={"request_id": request_id})
+            return error_response(500, f"Internal error (request id {request_id})")
+        if early is not None:
+            return early
+        return super().resolve(event, context)
+
+    def _guard(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        route_key = event.get("routeKey", DEFAULT_ROUTE_KEY)
+        route = ROUTES_BY_KEY.get(route_key)
+        if route is None:
+            http = (event.get("requestContext") or {}).get("http") or {}
+            path = http.get("path") or event.get("rawPath") or "/"
+            methods = allowed_methods(path)
+            if methods:
+                return error_response(
+                    405, f"Method {http.get('method', '')} is not allowed here. Allowed: {', '.join(methods)}",
+                    {"Allow": ", ".join(methods)},
+                )
+            return error_response(404, f"No route for {path}")
+        if _body_size(event) > MAX_BODY_BYTES:
+            return error_response(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+        if route.permission is not None:
+            headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+            record = get_runtime().authenticator.authenticate(headers.get("x-api-key"))
+            require_permission(record, route.permission)
+            self.append_context(api_key=record)
+        return None
+
+    def _register_error_handlers(self) -> None:
+        @self.exception_handler(ApiError)
+        def _api_error(error: ApiError) -> Response:
+            return _envelope(error.status, error.message)
+
+        @self.exception_handler(RequestValidationError)
+        def _request_invalid(error: RequestValidationError) -> Response:
+            return _envelope(400, describe_validation_errors(error.errors()))
+
+        @self.exception_handler(ValidationError)
+        def _model_invalid(error: ValidationError) -> Response:
+            return _envelope(400, describe_validation_errors(error.errors()))
+
+        @self.exception_handler(StoreUnavailable)
+        def _unavailable(error: StoreUnavailable) -> Response:
+            return _envelope(503, "A store is unavailable; retry shortly")
+
+        @self.exception_handler(Exception)
+        def _bug(error: Exception) -> Response:
+            request_id = self.current_event.request_context.request_id
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            return _envelope(500, f"Internal error (request id {request_id})")
+
+        @self.not_found
+        def _not_found(error: Exception) -> Response:
+            return _envelope(404, f"No route for {self.current_event.path}")
+
+
+def _envelope(status: int, message: str) -> Response:
+    return Response(status_code=status, content_type=JSON_HEADERS["Content-Type"], body=error_body(status, message))
+
+
+def _body_size(event: Mapping[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body, validate=False))
+    return len(body.encode("utf-8"))
+
+
+def create_resolver(function: FunctionName) -> ClickportResolver:
+    return ClickportResolver(function)
+
+
+def current_key(app: APIGatewayHttpResolver) -> ApiKeyRecord:
+    """The authenticated key of the request being handled (the site always comes from it)."""
+    return app.context["api_key"]
+
+
+def not_implemented(what: str) -> None:
+    from clickport.errors import NotImplementedYet
+
+    raise NotImplementedYet(f"{what} is not built yet")

@@ -1,0 +1,94 @@
+"""Wires the adapters the settings ask for; built lazily, once per process (or per test)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Callable
+
+from clickport.domain.keys import KeyAuthenticator
+from clickport.ports import ConfigStore, EventSink, LiveStore, QueryEngine
+from clickport.settings import Settings, get_settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Runtime:
+    """The process's adapters. Each is created on first use, so a function only builds what it needs."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now):
+        self.settings = settings
+        self.clock = clock
+
+    def _boto_client(self, service: str):
+        import boto3
+
+        return boto3.client(service, region_name=self.settings.region)
+
+    @cached_property
+    def config(self) -> ConfigStore:
+        if self.settings.backend == "aws":
+            from clickport.adapters.dynamodb_config import DynamoDbConfigStore
+
+            return DynamoDbConfigStore(self.settings.config_table, client=self._boto_client("dynamodb"))
+        from clickport.adapters.sqlite_config import SqliteConfigStore
+        from clickport.layout import config_db
+
+        return SqliteConfigStore(config_db(self.settings.data_dir))
+
+    @cached_property
+    def live(self) -> LiveStore:
+        if self.settings.backend == "aws":
+            from clickport.adapters.dynamodb_live import DynamoDbLiveStore
+
+            return DynamoDbLiveStore(self.settings.live_table, client=self._boto_client("dynamodb"))
+        from clickport.adapters.sqlite_live import SqliteLiveStore
+        from clickport.layout import live_db
+
+        return SqliteLiveStore(live_db(self.settings.data_dir))
+
+    @cached_property
+    def sink(self) -> EventSink:
+        if self.settings.backend == "aws":
+            from clickport.adapters.firehose_sink import FirehoseEventSink
+
+            return FirehoseEventSink(self.settings.firehose_stream, client=self._boto_client("firehose"))
+        from clickport.adapters.parquet_sink import ParquetEventSink
+
+        return ParquetEventSink(self.settings.data_dir)
+
+    @cached_property
+    def engine(self) -> QueryEngine:
+        if self.settings.backend == "aws":
+            from clickport.adapters.athena_engine import AthenaQueryEngine
+
+            return AthenaQueryEngine(self.settings, client=self._boto_client("athena"))
+        from clickport.adapters.duckdb_engine import DuckDbQueryEngine
+
+        return DuckDbQueryEngine(self.settings.data_dir)
+
+    @cached_property
+    def authenticator(self) -> KeyAuthenticator:
+        return KeyAuthenticator(self.config, ttl_seconds=self.settings.key_cache_seconds)
+
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime(get_settings())
+        return _runtime
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install a runtime (the local server and tests); None resets to the settings' default."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
