@@ -1,29 +1,47 @@
 """Events API: POST /api/event (API key) and POST/OPTIONS /api/track (the browser tracker)."""
 
+from typing import Annotated
+
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
-from clickport.http.resolver import create_resolver, not_implemented
+from clickport.http.cors import TRACK_CORS_HEADERS, with_cors
+from clickport.http.resolver import create_resolver, current_key
+from clickport.ingest.models import EventAccepted, EventDropped, EventRequest, TrackRequest
+from clickport.ingest.service import IngestService
+from clickport.runtime import get_runtime
 
 logger = Logger(service="clickport-event")
 app = create_resolver("event")
+_service: IngestService | None = None
+
+
+def service() -> IngestService:
+    global _service
+    runtime = get_runtime()
+    if _service is None or _service.runtime is not runtime:
+        _service = IngestService(runtime)
+    return _service
 
 
 @app.post("/api/event")
-def event():
-    not_implemented("POST /api/event")
+def event(body: Annotated[EventRequest, Body()]) -> EventAccepted | EventDropped:
+    return service().track_event(body, app.current_event.raw_event, current_key(app))
 
 
-@app.post("/api/track")
-def track():
-    not_implemented("POST /api/track")
+@app.post("/api/track", security=[])
+def track(body: Annotated[TrackRequest, Body()]) -> EventAccepted | EventDropped:
+    return service().track_browser(body, app.current_event.raw_event)
 
 
-@app.route("/api/track", method="OPTIONS")
-def track_preflight():
-    not_implemented("OPTIONS /api/track")
+@app.route("/api/track", method="OPTIONS", security=[])
+def track_preflight() -> Response:
+    return Response(status_code=204, headers=TRACK_CORS_HEADERS)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event, context):
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    return with_cors(event, response)

@@ -18,6 +18,9 @@ class Route:
     path: str  # API Gateway syntax: /api/utm/{param}
     function: FunctionName
     permission: Permission | None  # None: no API key (the browser tracker)
+    # For templated routes: the values the path parameter may take (others are unknown routes).
+    known_values: frozenset[str] | None = None
+    query_params: frozenset[str] = frozenset()  # any other query parameter is a 400
 
     @property
     def route_key(self) -> str:
@@ -31,8 +34,21 @@ class Route:
         """Path parameters when ``path`` matches this route's template, else None."""
         pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"
         found = re.match(pattern, path)
-        return found.groupdict() if found else None
+        if not found:
+            return None
+        params = found.groupdict()
+        if self.known_values is not None and not set(params.values()) <= self.known_values:
+            return None
+        return params
 
+
+# The convenience breakdowns of spec §4.
+BREAKDOWNS = frozenset({
+    "pages", "entry-pages", "exit-pages", "sources", "channels", "referrers", "campaigns", "countries", "regions",
+    "cities", "devices", "browsers", "os", "screens", "timeseries",
+})
+UTM_PARAMS = frozenset({"source", "medium", "campaign", "content", "term"})
+BREAKDOWN_PARAMS = frozenset({"start_date", "end_date", "timezone", "limit", "offset"})
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/event", "event", "tracker"),
@@ -40,9 +56,9 @@ ROUTES: tuple[Route, ...] = (
     Route("OPTIONS", "/api/track", "event", None),
     Route("POST", "/api/query", "query", "read"),
     Route("GET", "/api/realtime", "realtime", "read"),
-    Route("GET", "/api/goals", "goals", "read"),
-    Route("GET", "/api/utm/{param}", "query", "read"),
-    Route("GET", "/api/{breakdown}", "query", "read"),
+    Route("GET", "/api/goals", "goals", "read", query_params=frozenset({"start_date", "end_date", "timezone"})),
+    Route("GET", "/api/utm/{param}", "query", "read", UTM_PARAMS, BREAKDOWN_PARAMS),
+    Route("GET", "/api/{breakdown}", "query", "read", BREAKDOWNS, BREAKDOWN_PARAMS),
 )
 
 # Unmatched requests go to API Gateway's $default route, answered by this function.

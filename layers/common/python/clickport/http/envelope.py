@@ -46,7 +46,9 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
         kind = error.get("type", "")
         field = _field_path(error.get("loc", ()))
         message = str(error.get("msg", "is invalid"))
-        if kind in ("json_invalid", "model_attributes_type", "dict_type", "model_type") and not field:
+        if kind in ("json_invalid", "model_attributes_type", "dict_type", "model_type") and (
+            not field or kind == "json_invalid"
+        ):
             return "The request body must be a JSON object"
         if kind == "extra_forbidden":
             if field == "site_id":

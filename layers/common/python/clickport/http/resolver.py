@@ -46,9 +46,11 @@ class ClickportResolver(APIGatewayHttpResolver):
     def _guard(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         route_key = event.get("routeKey", DEFAULT_ROUTE_KEY)
         route = ROUTES_BY_KEY.get(route_key)
+        http = (event.get("requestContext") or {}).get("http") or {}
+        path = http.get("path") or event.get("rawPath") or "/"
+        if route is not None and route.match(path) is None:
+            route = None  # e.g. GET /api/{breakdown} with an unknown breakdown
         if route is None:
-            http = (event.get("requestContext") or {}).get("http") or {}
-            path = http.get("path") or event.get("rawPath") or "/"
             methods = allowed_methods(path)
             if methods:
                 return error_response(
@@ -63,6 +65,12 @@ class ClickportResolver(APIGatewayHttpResolver):
             record = get_runtime().authenticator.authenticate(headers.get("x-api-key"))
             require_permission(record, route.permission)
             self.append_context(api_key=record)
+        unknown = sorted(set(event.get("queryStringParameters") or {}) - route.query_params)
+        if unknown:
+            if unknown[0] == "site_id":
+                return error_response(400, "Unknown query parameter 'site_id': the site comes from the API key")
+            allowed = ", ".join(sorted(route.query_params)) or "none"
+            return error_response(400, f"Unknown query parameter '{unknown[0]}'. Allowed: {allowed}")
         return None
 
     def _register_error_handlers(self) -> None:

@@ -1,0 +1,75 @@
+"""Counting dropped events by reason: EMF metrics on AWS, a small JSON file locally."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from pathlib import Path
+
+DROP_REASONS = ("bot", "rate_limited", "hostname", "unknown_session")
+_FILE = "drops.json"
+
+
+class DropCounter:
+    """In-process counts, flushed to ``<data_dir>/drops.json`` (local) so ``clickport drops`` can show them."""
+
+    def __init__(self, data_dir: Path | None = None, on_drop=None):
+        self._data_dir = Path(data_dir) if data_dir else None
+        self._on_drop = on_drop
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, reason: str) -> None:
+        if self._on_drop is not None:
+            self._on_drop(reason)
+        with self._lock:
+            self._counts[reason] += 1
+            if self._data_dir is not None:
+                self._flush_locked()
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def _flush_locked(self) -> None:
+        import fcntl
+
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        path = self._data_dir / _FILE
+        with open(self._data_dir / ".drops.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            stored = read_drop_counts(self._data_dir)
+            for reason, n in self._counts.items():
+                stored[reason] = stored.get(reason, 0) + n
+            self._counts.clear()
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(stored, sort_keys=True))
+            os.replace(tmp, path)
+
+
+def read_drop_counts(data_dir: Path) -> dict[str, int]:
+    path = Path(data_dir) / _FILE
+    counts = {reason: 0 for reason in DROP_REASONS}
+    if path.exists():
+        counts.update(json.loads(path.read_text() or "{}"))
+    return counts
+
+
+def emit_drop_metric(reason: str) -> None:
+    """``EventsDropped{reason}`` as CloudWatch EMF, without Powertools' Metrics import cost on the hot path."""
+    import time
+
+    document = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {"Namespace": "Clickport", "Dimensions": [["reason"]], "Metrics": [{"Name": "EventsDropped",
+                                                                                      "Unit": "Count"}]}
+            ],
+        },
+        "reason": reason,
+        "EventsDropped": 1,
+    }
+    print(json.dumps(document), flush=True)

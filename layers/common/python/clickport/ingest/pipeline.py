@@ -1,0 +1,270 @@
+"""The ingestion pipeline of spec §5.2: named steps, each returning the draft or a drop with a reason."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Literal
+
+from clickport.ingest.drops import DropCounter
+from clickport.ingest.identity import SaltKeeper, rate_limit_key, utc_day, visitor_id
+from clickport.ingest.models import MAX_SAFE_INTEGER, EventRequest
+from clickport.ingest.rows import SESSION_ATTRIBUTES, event_row, session_attributes
+from clickport.ports import ConfigStore, EventSink, LiveSession, LiveStore, Site
+
+RATE_LIMIT_PER_MINUTE = 60
+SESSION_IDLE_MS = 30 * 60 * 1000
+SESSION_ID_MAX_AGE_MS = 24 * 3600 * 1000
+# Live items outlive their use: a session can be continued by id for 24 h after its last activity.
+SESSION_TTL_S = 25 * 3600
+
+DropReason = Literal["bot", "rate_limited", "hostname", "unknown_session"]
+
+
+@dataclass
+class Arrival:
+    """What the HTTP layer knows about one accepted request."""
+
+    site: Site
+    body: EventRequest
+    received_at: datetime
+    client_ip: str
+    user_agent: str
+    places: dict[str, str | None]  # country/region/city (trusted headers or the offline table)
+    origin: Literal["event", "track"]
+
+
+@dataclass
+class Draft:
+    arrival: Arrival
+    attributes: dict[str, str | None] = field(default_factory=dict)
+    hostname: str = ""
+    path: str = "/"
+    visitor_id: int = 0
+    salt_day: Any = None
+    session: LiveSession | None = None
+    session_id: int = 0
+    page_visit_id: str = ""
+    seq: int = 0
+    row: dict[str, Any] | None = None
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.arrival.received_at.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Drop:
+    reason: DropReason
+
+
+@dataclass(frozen=True)
+class Accepted:
+    session_id: int
+    page_visit_id: str
+
+
+Step = Callable[[Draft], "Draft | Drop"]
+
+
+class _SeqClock:
+    """Per-event sequence numbers: strictly increasing within the process and with time (breaks ts ties)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            self._last = max(self._last + 1, time.time_ns() // 1000)
+            return self._last
+
+
+SEQUENCE = _SeqClock()
+
+
+def new_session_id() -> int:
+    return secrets.randbelow(MAX_SAFE_INTEGER) + 1
+
+
+def new_page_visit_id() -> str:
+    return secrets.token_hex(8)
+
+
+class EventPipeline:
+    """validate (before) → bot → rate limit → enrich → visitor id → session → sink → live store → answer."""
+
+    def __init__(self, *, live: LiveStore, sink: EventSink, config: ConfigStore, drops: DropCounter | None = None,
+                 salts: SaltKeeper | None = None):
+        self.live = live
+        self.sink = sink
+        self.config = config
+        self.drops = drops or DropCounter()
+        self.salts = salts or SaltKeeper(live)
+        self.steps: list[tuple[str, Step]] = [
+            ("bot", self.check_bot),
+            ("rate_limit", self.apply_rate_limit),
+            ("enrich", self.enrich),
+            ("visitor", self.assign_visitor),
+            ("session", self.resolve_session),
+            ("store", self.store),
+            ("live", self.update_live),
+        ]
+
+    def ingest(self, arrival: Arrival) -> Accepted | Drop:
+        draft: Draft | Drop = Draft(arrival)
+        for _, step in self.steps:
+            draft = step(draft)  # type: ignore[arg-type]
+            if isinstance(draft, Drop):
+                self.drops.count(draft.reason)
+                return draft
+        assert isinstance(draft, Draft)
+        return Accepted(session_id=draft.session_id, page_visit_id=draft.page_visit_id)
+
+    # -- steps -------------------------------------------------------------------------------------------
+    def check_bot(self, draft: Draft) -> Draft | Drop:
+        from clickport.ingest.bots import is_bot
+
+        return Drop("bot") if is_bot(draft.arrival.user_agent) else draft
+
+    def apply_rate_limit(self, draft: Draft) -> Draft | Drop:
+        from clickport.ingest.places import ip_rate_key
+
+        arrival = draft.arrival
+        salt = self.salts.salt_for(utc_day(arrival.received_at))
+        minute = draft.now_ms // 60_000
+        key = rate_limit_key(salt, arrival.site.site_id, ip_rate_key(arrival.client_ip), minute)
+        allowed = self.live.hit_rate_limit(key, RATE_LIMIT_PER_MINUTE, expires_at=(minute + 2) * 60)
+        return draft if allowed else Drop("rate_limited")
+
+    def enrich(self, draft: Draft) -> Draft | Drop:
+        arrival = draft.arrival
+        draft.hostname, draft.path, draft.attributes = session_attributes(
+            arrival.body, site_domain=arrival.site.domain, user_agent=arrival.user_agent, places=arrival.places
+        )
+        return draft
+
+    def assign_visitor(self, draft: Draft) -> Draft | Drop:
+        arrival = draft.arrival
+        day = utc_day(arrival.received_at)
+        draft.salt_day = day
+        draft.visitor_id = visitor_id(self.salts.salt_for(day), arrival.site.site_id, arrival.client_ip,
+                                      arrival.user_agent)
+        return draft
+
+    def resolve_session(self, draft: Draft) -> Draft | Drop:
+        arrival, body = draft.arrival, draft.arrival.body
+        site_id, now_ms = arrival.site.site_id, draft.now_ms
+        session: LiveSession | None = None
+        if body.session_id is not None:
+            found = self.live.get_session(site_id, body.session_id, now_ms)
+            if found is not None and now_ms - found.last_ms < SESSION_ID_MAX_AGE_MS:
+                session = found
+            elif body.type == "engagement":
+                return Drop("unknown_session")
+        elif arrival.origin == "event":
+            session = self._visitor_session(draft)
+        if session is not None:
+            draft.session = session
+            draft.session_id = session.session_id
+            draft.visitor_id = session.visitor_id
+            draft.attributes = {k: session.attributes.get(k) for k in SESSION_ATTRIBUTES}
+        elif not draft.session_id:
+            draft.session_id = new_session_id()
+            if arrival.origin == "event":
+                draft.session_id = self._claim(draft)
+        if body.type == "engagement":
+            draft.page_visit_id = body.page_visit_id or ""
+        elif body.type == "pageview" or draft.session is None:
+            draft.page_visit_id = new_page_visit_id()
+        else:
+            draft.page_visit_id = draft.session.page_visit_id
+        draft.seq = SEQUENCE.next()
+        return draft
+
+    def _visitor_session(self, draft: Draft) -> LiveSession | None:
+        """The visitor's session active in the last 30 minutes, under today's or yesterday's visitor id."""
+        arrival = draft.arrival
+        site_id, now_ms = arrival.site.site_id, draft.now_ms
+        yesterday = draft.salt_day - timedelta(days=1)
+        candidates = [draft.visitor_id]
+        if (arrival.received_at - timedelta(milliseconds=SESSION_IDLE_MS)).astimezone(timezone.utc).date() <= yesterday:
+            candidates.append(visitor_id(self.salts.salt_for(yesterday), site_id, arrival.client_ip,
+                                         arrival.user_agent))
+        for candidate in candidates:
+            session_id = self.live.visitor_session(site_id, candidate, now_ms, SESSION_IDLE_MS)
+            if session_id is None:
+                continue
+            session = self.live.get_session(site_id, session_id, now_ms)
+            if session is not None and now_ms - session.last_ms < SESSION_IDLE_MS:
+                return session
+            if session is None and candidate == draft.visitor_id:
+                # Claimed by an event whose session is being created right now: join it.
+                draft.session_id = session_id
+                joined = self._await_session(site_id, session_id, now_ms)
+                if joined is not None:
+                    return joined
+                return None
+        return None
+
+    def _claim(self, draft: Draft) -> int:
+        """Concurrent first events of one visitor agree on one session (conditional write; the loser joins)."""
+        arrival = draft.arrival
+        winner = self.live.claim_visitor_session(
+            arrival.site.site_id, draft.visitor_id, draft.session_id, draft.now_ms, SESSION_IDLE_MS,
+            expires_at=draft.now_ms // 1000 + SESSION_TTL_S,
+        )
+        if winner != draft.session_id:
+            joined = self._await_session(arrival.site.site_id, winner, draft.now_ms)
+            if joined is not None:
+                draft.session = joined
+                draft.visitor_id = joined.visitor_id
+                draft.attributes = {k: joined.attributes.get(k) for k in SESSION_ATTRIBUTES}
+        return winner
+
+    def _await_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
+        for delay in (0.0, 0.01, 0.02, 0.05, 0.1, 0.2):
+            time.sleep(delay)
+            session = self.live.get_session(site_id, session_id, now_ms)
+            if session is not None:
+                return session
+        return None
+
+    def store(self, draft: Draft) -> Draft | Drop:
+        arrival = draft.arrival
+        draft.row = event_row(
+            arrival.body, ts=arrival.received_at, seq=draft.seq, hostname=draft.hostname, path=draft.path,
+            session_id=draft.session_id, visitor_id=draft.visitor_id, page_visit_id=draft.page_visit_id,
+            attributes=draft.attributes,
+        )
+        self.sink.write(arrival.site.site_id, [draft.row])  # raises StoreUnavailable → 503
+        return draft
+
+    def update_live(self, draft: Draft) -> Draft | Drop:
+        arrival, body = draft.arrival, draft.arrival.body
+        site_id, now_ms = arrival.site.site_id, draft.now_ms
+        expires_at = now_ms // 1000 + SESSION_TTL_S
+        is_pageview = body.type == "pageview"
+        if draft.session is None:
+            self.live.create_session(LiveSession(
+                site_id=site_id, session_id=draft.session_id, visitor_id=draft.visitor_id, started_ms=now_ms,
+                last_ms=now_ms, entry_page=draft.path if is_pageview else "", current_page=draft.path,
+                page_visit_id=draft.page_visit_id, pageviews=1 if is_pageview else 0, seq=1, scroll=body.scroll,
+                attributes=dict(draft.attributes), expires_at=expires_at,
+            ))
+        else:
+            self.live.record_event(
+                site_id, draft.session_id, ts_ms=now_ms, page=draft.path if is_pageview else None,
+                page_visit_id=draft.page_visit_id if is_pageview else None, pageview=is_pageview,
+                scroll=body.scroll, expires_at=expires_at,
+            )
+        if arrival.origin == "event":
+            self.live.touch_visitor(site_id, draft.visitor_id, draft.session_id, now_ms, expires_at)
+        day = utc_day(arrival.received_at)
+        if arrival.site.first_event_date is None or day < arrival.site.first_event_date:
+            self.config.note_event_date(site_id, day)
+        return draft
