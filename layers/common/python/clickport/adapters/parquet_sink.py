@@ -1,0 +1,361 @@
+"""Local event sink: atomic Parquet files per ``site_id=/dt=`` partition, compacted under file locks.
+
+Reader contract (exact counts while files are compacted): run every query over
+``events/**/*.parquet`` inside ``with read_lock(data_dir):`` and list the files inside
+that block. Writers only ever add complete files (temporary names end in ``.tmp`` and
+start with ``.``, so no ``*.parquet`` glob sees them). Compaction swaps a partition's
+small files for one merged file while holding the exclusive side of the same lock, so
+a reader sees either all the originals or the merged file, never both nor neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from clickport import layout
+from clickport.errors import StoreUnavailable
+from clickport.schema import COLUMN_NAMES, arrow_schema
+
+logger = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
+_SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COMPRESSIONS = frozenset({"zstd", "snappy", "gzip", "brotli", "lz4", "none"})
+_KNOWN_COLUMNS = frozenset(COLUMN_NAMES)
+SMALL_FILE_BYTES = 64 * 1024 * 1024  # files at least this big are left out of compaction
+STALE_TEMP_SECONDS = 3600  # temporary files older than this are leftovers of a crashed writer
+
+# Lock and journal files live in the data directory, outside ``events/``.
+_READ_LOCK = "events.read.lock"  # shared: queries; exclusive: the compaction swap
+_GATE_LOCK = "events.gate.lock"  # taken before the read lock so a waiting swap is not starved
+_COMPACT_LOCK = "events.compact.lock"  # one compaction at a time per data directory
+_JOURNAL = "events.compact-journal.json"  # the swap in progress, for crash recovery
+
+
+# --- locks ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    # NOTE: flock locks belong to the open file description, so each call here is an
+    # independent lock holder even between threads of one process.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def read_lock(data_dir: Path) -> Iterator[None]:
+    """Shared lock for one query over the Parquet files: no compaction swap happens inside it.
+
+    Do not nest it or compact inside it (a waiting compaction would deadlock). Also finishes (or undoes) a compaction swap a crashed process left half done.
+    """
+    data_dir = Path(data_dir)
+    if (data_dir / _JOURNAL).exists():
+        _recover_if_abandoned(data_dir)
+    fd = os.open(_ensure_dir(data_dir) / _READ_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        with _flock(data_dir / _GATE_LOCK, fcntl.LOCK_SH):
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _swap_lock(data_dir: Path) -> Iterator[None]:
+    """Exclusive side of ``read_lock``: waits for running queries, holds new ones at the gate."""
+    with _flock(data_dir / _GATE_LOCK, fcntl.LOCK_EX), _flock(data_dir / _READ_LOCK, fcntl.LOCK_EX):
+        yield
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- durable file steps ----------------------------------------------------------------
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_name() -> str:
+    return f".{uuid.uuid4().hex}.parquet.tmp"
+
+
+def _write_json_atomically(path: Path, value: Any) -> None:
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(value, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
+# --- rows -------------------------------------------------------------------------------
+
+
+def epoch_ms(ts: Any) -> int:
+    """Epoch milliseconds of an event ``ts``: an int of milliseconds or a timezone-aware datetime."""
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None or ts.utcoffset() is None:
+            raise ValueError("ts must be timezone-aware")
+        return (ts - _EPOCH) // _ONE_MS
+    if isinstance(ts, int) and not isinstance(ts, bool):
+        return ts
+    raise ValueError(f"ts must be epoch milliseconds or an aware datetime, not {type(ts).__name__}")
+
+
+def utc_date(ts_ms: int) -> str:
+    """UTC date ``YYYY-MM-DD`` of epoch milliseconds (the ``dt`` partition)."""
+    return (_EPOCH + timedelta(milliseconds=ts_ms)).date().isoformat()
+
+
+def normalized_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every schema column (missing ones None) and ``ts`` in epoch milliseconds."""
+    unknown = set(row) - _KNOWN_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown event columns: {sorted(unknown)}")
+    out = {name: row.get(name) for name in COLUMN_NAMES}
+    out["ts"] = epoch_ms(row.get("ts"))
+    return out
+
+
+def check_site_id(site_id: str) -> str:
+    if not isinstance(site_id, str) or not _SITE_ID.match(site_id):
+        raise ValueError("site_id is not a safe partition value")
+    return site_id
+
+
+# --- the sink ---------------------------------------------------------------------------
+
+
+class ParquetEventSink:
+    """EventSink writing ``events/site_id=<site>/dt=<YYYY-MM-DD>/<uuid>.parquet`` under ``data_dir``."""
+
+    def __init__(self, data_dir: Path, *, compression: str = "zstd", compact_after: int = 32) -> None:
+        if compression not in _COMPRESSIONS:
+            raise ValueError(f"compression must be one of {sorted(_COMPRESSIONS)}")
+        if compact_after < 1:
+            raise ValueError("compact_after must be at least 1")
+        self.data_dir = Path(data_dir)
+        self.compression = compression
+        self.compact_after = compact_after
+        self._schema = arrow_schema()
+
+    # writing
+
+    def write(self, site_id: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Write rows as one new file per UTC-date partition; each file appears complete or not at all."""
+        check_site_id(site_id)
+        by_day: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            normalized = normalized_row(row)
+            by_day.setdefault(utc_date(normalized["ts"]), []).append(normalized)
+        for day, day_rows in sorted(by_day.items()):
+            try:
+                self._write_file(layout.partition_dir(self.data_dir, site_id, day), day_rows)
+            except OSError as exc:
+                raise StoreUnavailable("the local event store could not be written") from exc
+
+    def _write_file(self, partition: Path, rows: list[dict[str, Any]]) -> Path:
+        import pyarrow as pa
+
+        table = pa.Table.from_pylist(rows, schema=self._schema)
+        return self._publish(_ensure_dir(partition), table)
+
+    def _write_temp(self, partition: Path, table: Any) -> Path:
+        import pyarrow.parquet as pq
+
+        temp = partition / _temp_name()
+        try:
+            with open(temp, "wb") as handle:
+                pq.write_table(table, handle, compression=self.compression.upper())
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return temp
+
+    def _publish(self, partition: Path, table: Any) -> Path:
+        temp = self._write_temp(partition, table)
+        final = partition / f"{uuid.uuid4().hex}.parquet"
+        os.replace(temp, final)
+        _fsync_dir(partition)
+        return final
+
+    # compaction
+
+    def compact(self, site_id: str | None = None, dt: str | None = None, *, min_files: int = 2) -> int:
+        """Merge the small files of each matching partition holding at least ``min_files`` of them.
+
+        Returns how many partitions were compacted. Safe with other processes writing,
+        reading (under ``read_lock``) or compacting the same data directory.
+        """
+        if site_id is not None:
+            check_site_id(site_id)
+        if dt is not None and not _DATE.match(dt):
+            raise ValueError("dt must be YYYY-MM-DD")
+        min_files = max(2, min_files)
+        compacted = 0
+        with _flock(self.data_dir / _COMPACT_LOCK, fcntl.LOCK_EX):
+            _recover_journal(self.data_dir)
+            for partition in self._partitions(site_id, dt):
+                if self._compact_partition(partition, min_files):
+                    compacted += 1
+        return compacted
+
+    def _partitions(self, site_id: str | None, dt: str | None) -> list[Path]:
+        root = layout.events_root(self.data_dir)
+        site_glob = f"site_id={site_id}" if site_id is not None else "site_id=*"
+        dt_glob = f"dt={dt}" if dt is not None else "dt=*"
+        return sorted(p for p in root.glob(f"{site_glob}/{dt_glob}") if p.is_dir())
+
+    def _compact_partition(self, partition: Path, min_files: int) -> bool:
+        _remove_stale_temps(partition)
+        originals = sorted(
+            p for p in partition.glob("*.parquet") if p.is_file() and p.stat().st_size < SMALL_FILE_BYTES
+        )
+        if len(originals) < min_files:
+            return False
+        temp = self._write_temp(partition, self._merged_table(originals))
+        merged = partition / f"{uuid.uuid4().hex}.parquet"
+        journal = {
+            "partition": str(partition.relative_to(self.data_dir)),
+            "temp": temp.name,
+            "merged": merged.name,
+            "originals": [p.name for p in originals],
+        }
+        try:
+            _write_json_atomically(self.data_dir / _JOURNAL, journal)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _apply_swap(self.data_dir, journal)
+        return True
+
+    def _merged_table(self, files: list[Path]) -> Any:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [pq.ParquetFile(f).read().cast(self._schema) for f in files]
+        merged = pa.concat_tables(tables)
+        return merged.sort_by([("ts", "ascending"), ("seq", "ascending")])
+
+    def start_background_compaction(self, interval_s: float = 30.0) -> Callable[[], None]:
+        """Compact partitions with more than ``compact_after`` small files every ``interval_s``
+        seconds in a daemon thread; returns a function that stops it (and waits for it)."""
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    self.compact(min_files=self.compact_after + 1)
+                except Exception:  # keep compacting later; the files stay correct meanwhile
+                    logger.exception("background compaction failed")
+
+        thread = threading.Thread(target=run, name="parquet-compaction", daemon=True)
+        thread.start()
+
+        def stop_compaction() -> None:
+            stop.set()
+            thread.join()
+
+        return stop_compaction
+
+
+def start_background_compaction(
+    data_dir: Path, interval_s: float = 30.0, *, compact_after: int = 32, compression: str = "zstd"
+) -> Callable[[], None]:
+    """Background compaction of ``data_dir`` (what the local server runs); returns the stop function."""
+    sink = ParquetEventSink(data_dir, compression=compression, compact_after=compact_after)
+    return sink.start_background_compaction(interval_s)
+
+
+# --- swap and recovery ------------------------------------------------------------------
+
+
+def _apply_swap(data_dir: Path, journal: dict[str, Any]) -> None:
+    """Under the exclusive lock: put the merged file in place of the originals, then drop the journal."""
+    partition = data_dir / journal["partition"]
+    temp = partition / journal["temp"]
+    merged = partition / journal["merged"]
+    with _swap_lock(data_dir):
+        if temp.exists():
+            os.replace(temp, merged)
+        if merged.exists():
+            for name in journal["originals"]:
+                (partition / name).unlink(missing_ok=True)
+        _fsync_dir(partition)
+        (data_dir / _JOURNAL).unlink(missing_ok=True)
+        _fsync_dir(data_dir)
+
+
+def _recover_journal(data_dir: Path) -> None:
+    """Finish a swap whose merged file is complete, or undo one that never renamed it.
+
+    The caller holds the compaction lock, so no live compaction owns the journal.
+    """
+    path = data_dir / _JOURNAL
+    try:
+        journal = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    partition = data_dir / journal["partition"]
+    merged = partition / journal["merged"]
+    if merged.exists() or (partition / journal["temp"]).exists():
+        # The merged data was fully written and fsynced before the journal existed.
+        _apply_swap(data_dir, journal)
+    else:
+        with _swap_lock(data_dir):
+            path.unlink(missing_ok=True)
+    logger.warning("recovered an interrupted compaction of %s", journal["partition"])
+
+
+def _recover_if_abandoned(data_dir: Path) -> None:
+    """Recover a journal left by a crashed compaction; a live compaction (lock held) finishes its own."""
+    fd = os.open(data_dir / _COMPACT_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return
+            raise
+        _recover_journal(data_dir)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temps(partition: Path) -> None:
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for temp in partition.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
