@@ -37,7 +37,7 @@ def track(body: Annotated[TrackRequest, Body()]) -> EventAccepted | EventDropped
 
 
 @app.route("/api/track", method="OPTIONS", security=[])
-def track_preflight() -> Response:
+def track_preflight():
     return Response(status_code=204, headers=TRACK_CORS_HEADERS)
 
 

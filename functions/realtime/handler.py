@@ -3,15 +3,19 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from clickport.http.resolver import create_resolver, not_implemented
+from clickport.domain.realtime import realtime_snapshot
+from clickport.http.resolver import create_resolver, current_key
+from clickport.runtime import get_runtime
 
 logger = Logger(service="clickport-realtime")
 app = create_resolver("realtime")
 
 
 @app.get("/api/realtime")
-def realtime():
-    not_implemented("GET /api/realtime")
+def realtime() -> dict:
+    runtime = get_runtime()
+    now_ms = int(runtime.clock().timestamp() * 1000)
+    return realtime_snapshot(runtime.live, current_key(app).site_id, now_ms)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
