@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: dev test test-long setup openapi bench clean
+.PHONY: dev test test-long setup browser openapi bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,16 @@ tracker/node_modules/.installed: tracker/package.json
 
 setup: $(BIN)/.installed tracker/node_modules/.installed
 
+# The browser tests drive Debian's Chromium; install it when missing (needs root, as in CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "Chromium is missing: sudo apt-get install chromium chromium-driver" >&2; fi; }
+
 dev: setup
 	$(BIN)/clickport serve --demo
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 test-long: setup

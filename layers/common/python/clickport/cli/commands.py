@@ -179,6 +179,12 @@ def import_events(args: argparse.Namespace) -> int:
     return run_import(args, runtime_for(args))
 
 
+def demo(args: argparse.Namespace) -> int:
+    from clickport.cli.demo import run_demo
+
+    return run_demo(args, runtime_for(args))
+
+
 def drops(args: argparse.Namespace) -> int:
     from clickport.ingest.drops import read_drop_counts
 

@@ -84,6 +84,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("file", metavar="FILE.ndjson")
     p.add_argument("--strict", action="store_true", help="exit 1 when any line was rejected")
 
+    _leaf(groups, "demo", "create or refresh the demo site with 30 days of synthetic traffic", commands.demo)
+
     p = _leaf(groups, "drops", "show dropped events by reason (local)", commands.drops)
 
     p = _leaf(groups, "serve", "run the local server", commands.serve)

@@ -10,15 +10,16 @@ from clickport.domain.keys import issue_key
 from clickport.runtime import Runtime, set_runtime
 from clickport.settings import Settings
 
-DEMO_DOMAIN = "example.com"
+from clickport.cli.demo import DEMO_DOMAIN, seed_demo
 
 
 def ensure_demo_site(runtime: Runtime) -> tuple[str, str | None]:
-    """The demo site's id and, when it was just created, its new key (keys are shown once)."""
+    """The first site's id and, on the very first run, a new demo site with 30 days of traffic and a key."""
     sites = runtime.config.list_sites()
     if sites:
         return sites[0].site_id, None
-    site = runtime.config.create_site(DEMO_DOMAIN)
+    print("First run: creating the demo site with 30 days of synthetic traffic…", flush=True)
+    site, _ = seed_demo(runtime, refresh=False)
     key, _ = issue_key(runtime.config, site.site_id, ["read", "tracker"])
     return site.site_id, key
 
@@ -29,7 +30,8 @@ def banner(url: str, site_id: str, key: str | None) -> str:
     if key:
         lines.append(f"  key:    {key}   (shown once; keep it)")
     else:
-        lines.append(f"  key:    create one with: clickport keys create --site {site_id}")
+        lines.append(f"  key:    create one with: .venv/bin/clickport keys create --site {site_id}")
+        lines.append("          (or refresh the demo data and get a key: .venv/bin/clickport demo)")
     lines += [
         f"  docs:   {url}/api/docs",
         "Try it:",
