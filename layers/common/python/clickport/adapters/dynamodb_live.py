@@ -1,0 +1,389 @@
+"""AWS live store: sessions, visitor pointers, rate-limit counters and daily salts in the DynamoDB live table.
+
+Item layout (``docs/stores.md``): one item per session, visitor pointer and counter (no hot keys);
+salts share the partition ``SALT``. Every item carries ``expires_at`` (the table's TTL attribute);
+reads ignore expired items because TTL deletes late. Sessions are also in the sparse ``realtime``
+index under ``rt_pk = "<site>#<session_id % shards>"``, sorted by ``rt_sk`` = last activity (ms).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from clickport import tables
+from clickport.adapters.dynamodb_base import (
+    Item,
+    b,
+    default_client,
+    get_int,
+    get_s,
+    is_conditional_failure,
+    is_throttling,
+    n,
+    s,
+    seconds_of_ms,
+    translate_errors,
+)
+from clickport.errors import StoreUnavailable
+from clickport.ports import LiveSession
+
+SALT_PARTITION = "SALT"
+BATCH_GET_MAX_KEYS = 100
+BATCH_GET_ATTEMPTS = 5
+
+
+def rate_key(key: str) -> Item:
+    return {"pk": s(f"RATE#{key}"), "sk": s("RATE")}
+
+
+def salt_key(day: str) -> Item:
+    return {"pk": s(SALT_PARTITION), "sk": s(day)}
+
+
+def session_key(site_id: str, session_id: int) -> Item:
+    return {"pk": s(f"SESSION#{site_id}#{session_id}"), "sk": s("SESSION")}
+
+
+def visitor_key(site_id: str, visitor_id: int) -> Item:
+    return {"pk": s(f"VISITOR#{site_id}#{visitor_id}"), "sk": s("VISITOR")}
+
+
+def realtime_partition(site_id: str, session_id: int, shards: int) -> str:
+    """The realtime index partition of a session: session ids are uniform random, so ``mod`` spreads them."""
+    return f"{site_id}#{session_id % shards}"
+
+
+class DynamoDbLiveStore:
+    """``LiveStore`` on the DynamoDB live table (``clickport.tables.LIVE_TABLE``)."""
+
+    # NOTE: None lets DynamoDB fill 1 MB pages; tests set a small page size to exercise pagination.
+    query_page_size: int | None = None
+
+    def __init__(self, table_name: str, client=None, shards: int = tables.REALTIME_SHARDS) -> None:
+        self._table = table_name
+        self._client = client if client is not None else default_client()
+        self._shards = shards
+
+    # Rate-limit counters
+
+    @translate_errors
+    def hit_rate_limit(self, key: str, limit: int, expires_at: int) -> bool:
+        """One conditional ``update_item``; a throttled update counts as over the limit."""
+        if limit < 1:
+            return False
+        for _ in range(3):
+            now = n(time.time())
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=rate_key(key),
+                    UpdateExpression="SET #e = if_not_exists(#e, :exp) ADD #c :one",
+                    ConditionExpression="attribute_not_exists(#c) OR (#c < :limit AND #e > :now)",
+                    ExpressionAttributeNames={"#c": "count", "#e": "expires_at"},
+                    ExpressionAttributeValues={":one": n(1), ":exp": n(expires_at), ":limit": n(limit), ":now": now},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return True
+            except ClientError as exc:
+                if is_throttling(exc):
+                    return False
+                if not is_conditional_failure(exc):
+                    raise
+                old = exc.response.get("Item")
+                if not old or _decimal(old, "expires_at") > Decimal(now["N"]):
+                    return False
+            # The counter is over its limit but expired (TTL deletes late): restart it at 1.
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={**rate_key(key), "count": n(1), "expires_at": n(expires_at)},
+                    ConditionExpression="#e <= :now",
+                    ExpressionAttributeNames={"#e": "expires_at"},
+                    ExpressionAttributeValues={":now": now},
+                )
+                return True
+            except ClientError as exc:
+                if is_throttling(exc):
+                    return False
+                if not is_conditional_failure(exc):
+                    raise
+        return False
+
+    @translate_errors
+    def rate_count(self, key: str) -> int:
+        item = self._get(rate_key(key))
+        if item is None or _decimal(item, "expires_at") <= Decimal(str(time.time())):
+            return 0
+        return get_int(item, "count", 0)
+
+    # Daily salts
+
+    @translate_errors
+    def get_or_create_salt(self, day: str, candidate: bytes, expires_at: int) -> bytes:
+        for _ in range(3):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={**salt_key(day), "salt": b(candidate), "expires_at": n(expires_at)},
+                    ConditionExpression="attribute_not_exists(#pk) OR #e <= :now",
+                    ExpressionAttributeNames={"#pk": "pk", "#e": "expires_at"},
+                    ExpressionAttributeValues={":now": n(time.time())},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return candidate
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
+                winner = exc.response.get("Item") or self._get(salt_key(day))
+                if winner is not None:
+                    return bytes(winner["salt"]["B"])
+        raise StoreUnavailable("the salt of the day could not be stored")
+
+    @translate_errors
+    def delete_salts_before(self, day: str) -> int:
+        deleted = 0
+        for item in self._query(
+            KeyConditionExpression="#pk = :pk AND #sk < :day",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+            ExpressionAttributeValues={":pk": s(SALT_PARTITION), ":day": s(day)},
+            ProjectionExpression="#pk, #sk",
+            ConsistentRead=True,
+        ):
+            self._client.delete_item(TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]})
+            deleted += 1
+        return deleted
+
+    # Sessions
+
+    @translate_errors
+    def create_session(self, session: LiveSession) -> None:
+        item: Item = {
+            **session_key(session.site_id, session.session_id),
+            "site_id": s(session.site_id),
+            "session_id": n(session.session_id),
+            "visitor_id": n(session.visitor_id),
+            "started_ms": n(session.started_ms),
+            "last_ms": n(session.last_ms),
+            "entry_page": s(session.entry_page),
+            "current_page": s(session.current_page),
+            "page_visit_id": s(session.page_visit_id),
+            "pageviews": n(session.pageviews),
+            "seq": n(session.seq),
+            "attributes": s(json.dumps(session.attributes, sort_keys=True)),
+            "expires_at": n(session.expires_at),
+            "rt_pk": s(realtime_partition(session.site_id, session.session_id, self._shards)),
+            "rt_sk": n(session.last_ms),
+        }
+        if session.scroll is not None:
+            item["scroll"] = n(session.scroll)
+        self._client.put_item(TableName=self._table, Item=item)
+
+    @translate_errors
+    def get_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
+        item = self._get(session_key(site_id, session_id))
+        if item is None or not _alive(item, now_ms):
+            return None
+        return _session(item)
+
+    @translate_errors
+    def record_event(
+        self,
+        site_id: str,
+        session_id: int,
+        *,
+        ts_ms: int,
+        page: str | None,
+        page_visit_id: str | None,
+        pageview: bool,
+        scroll: int | None,
+        expires_at: int,
+    ) -> LiveSession:
+        """One ``update_item`` (a second, conditional one only when ``scroll`` is a new maximum).
+        Raises ``KeyError`` when the session is absent or expired at ``ts_ms``."""
+        names = {"#pk": "pk", "#seq": "seq", "#pvs": "pageviews", "#last": "last_ms", "#rtsk": "rt_sk",
+                 "#e": "expires_at"}
+        values: Item = {":one": n(1), ":pv": n(1 if pageview else 0), ":ts": n(ts_ms), ":exp": n(expires_at),
+                        ":ts_s": seconds_of_ms(ts_ms)}
+        sets = ["#last = :ts", "#rtsk = :ts", "#e = :exp"]
+        for attribute, value in (("current_page", page), ("page_visit_id", page_visit_id)):
+            if value is not None:
+                names[f"#{attribute}"] = attribute
+                values[f":{attribute}"] = s(value)
+                sets.append(f"#{attribute} = :{attribute}")
+        key = session_key(site_id, session_id)
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=f"SET {', '.join(sets)} ADD #seq :one, #pvs :pv",
+                ConditionExpression="attribute_exists(#pk) AND #e > :ts_s",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                raise KeyError(f"no live session {session_id} in site {site_id}") from exc
+            raise
+        session = _session(response["Attributes"])
+        if scroll is not None and (session.scroll is None or session.scroll < scroll):
+            self._raise_scroll(key, scroll)
+            # NOTE: when a concurrent event raised it further, the stored maximum is higher still.
+            session.scroll = scroll
+        return session
+
+    def _raise_scroll(self, key: Item, scroll: int) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET #scroll = :scroll",
+                ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#scroll) OR #scroll < :scroll)",
+                ExpressionAttributeNames={"#pk": "pk", "#scroll": "scroll"},
+                ExpressionAttributeValues={":scroll": n(scroll)},
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+
+    # Visitor → session pointers
+
+    @translate_errors
+    def claim_visitor_session(
+        self, site_id: str, visitor_id: int, session_id: int, now_ms: int, idle_ms: int, expires_at: int
+    ) -> int:
+        for _ in range(3):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=self._visitor_item(site_id, visitor_id, session_id, now_ms, expires_at),
+                    ConditionExpression="attribute_not_exists(#pk) OR #last < :cutoff OR #e <= :now_s",
+                    ExpressionAttributeNames={"#pk": "pk", "#last": "last_ms", "#e": "expires_at"},
+                    ExpressionAttributeValues={":cutoff": n(now_ms - idle_ms), ":now_s": seconds_of_ms(now_ms)},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return session_id
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
+                winner = exc.response.get("Item") or self._get(visitor_key(site_id, visitor_id))
+                if winner is not None:
+                    return get_int(winner, "session_id")
+        raise StoreUnavailable("the visitor's session could not be claimed")
+
+    @translate_errors
+    def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int) -> int | None:
+        item = self._get(visitor_key(site_id, visitor_id))
+        if item is None or not _alive(item, now_ms) or get_int(item, "last_ms") < now_ms - idle_ms:
+            return None
+        return get_int(item, "session_id")
+
+    @translate_errors
+    def touch_visitor(self, site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> None:
+        self._client.put_item(
+            TableName=self._table, Item=self._visitor_item(site_id, visitor_id, session_id, now_ms, expires_at)
+        )
+
+    @staticmethod
+    def _visitor_item(site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> Item:
+        return {
+            **visitor_key(site_id, visitor_id),
+            "site_id": s(site_id),
+            "visitor_id": n(visitor_id),
+            "session_id": n(session_id),
+            "last_ms": n(now_ms),
+            "expires_at": n(expires_at),
+        }
+
+    # Realtime
+
+    @translate_errors
+    def active_sessions(self, site_id: str, since_ms: int, now_ms: int, limit: int) -> tuple[int, list[LiveSession]]:
+        """One paginated index query per shard (keys only: counted and ranked), then one batch read of
+        the ``limit`` newest sessions."""
+        index = tables.REALTIME_INDEX
+        count = 0
+        newest: list[tuple[int, int, dict[str, Any]]] = []  # min-heap of (last_ms, session_id, key)
+        limit = max(limit, 0)
+        for shard in range(self._shards):
+            for item in self._query(
+                IndexName=index.name,
+                KeyConditionExpression="#rt_pk = :rt_pk AND #rt_sk >= :since",
+                FilterExpression="#e > :now_s",
+                ProjectionExpression="#pk, #sk, #sid, #rt_sk",
+                ExpressionAttributeNames={"#rt_pk": index.partition_key.name, "#rt_sk": index.sort_key.name,
+                                          "#e": "expires_at", "#pk": "pk", "#sk": "sk", "#sid": "session_id"},
+                ExpressionAttributeValues={":rt_pk": s(f"{site_id}#{shard}"), ":since": n(since_ms),
+                                           ":now_s": seconds_of_ms(now_ms)},
+            ):
+                count += 1
+                entry = (get_int(item, "rt_sk"), get_int(item, "session_id"), {"pk": item["pk"], "sk": item["sk"]})
+                if len(newest) < limit:
+                    heapq.heappush(newest, entry)
+                elif limit and entry[:2] > newest[0][:2]:
+                    heapq.heapreplace(newest, entry)
+        sessions = [_session(item) for item in self._batch_get([key for _, _, key in newest]) if _alive(item, now_ms)]
+        sessions.sort(key=lambda session: (session.last_ms, session.session_id), reverse=True)
+        return count, sessions
+
+    # Plumbing
+
+    def _get(self, key: Item) -> Item | None:
+        return self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+
+    def _query(self, **kwargs: Any):
+        if self.query_page_size:
+            kwargs["Limit"] = self.query_page_size
+        while True:
+            page = self._client.query(TableName=self._table, **kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_get(self, keys: list[Item]) -> list[Item]:
+        items: list[Item] = []
+        for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
+            request = {self._table: {"Keys": keys[start : start + BATCH_GET_MAX_KEYS]}}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                response = self._client.batch_get_item(RequestItems=request)
+                items.extend(response.get("Responses", {}).get(self._table, []))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise StoreUnavailable("DynamoDB did not return every realtime session")
+        return items
+
+
+def _decimal(item: Item, name: str) -> Decimal:
+    return Decimal(item[name]["N"])
+
+
+def _alive(item: Item, now_ms: int) -> bool:
+    return _decimal(item, "expires_at") * 1000 > now_ms
+
+
+def _session(item: Item) -> LiveSession:
+    return LiveSession(
+        site_id=get_s(item, "site_id"),
+        session_id=get_int(item, "session_id"),
+        visitor_id=get_int(item, "visitor_id"),
+        started_ms=get_int(item, "started_ms"),
+        last_ms=get_int(item, "last_ms"),
+        entry_page=get_s(item, "entry_page"),
+        current_page=get_s(item, "current_page"),
+        page_visit_id=get_s(item, "page_visit_id"),
+        pageviews=get_int(item, "pageviews"),
+        seq=get_int(item, "seq"),
+        scroll=get_int(item, "scroll"),
+        attributes=json.loads(get_s(item, "attributes")),
+        expires_at=get_int(item, "expires_at"),
+    )

@@ -1,0 +1,90 @@
+"""Shared SQLite plumbing for the local stores: WAL, busy timeout, secure_delete, one guarded connection."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from clickport.errors import StoreUnavailable
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SqliteDatabase:
+    """One SQLite file shared by the threads of a process (and by other processes through SQLite's locks).
+
+    The connection is opened with ``check_same_thread=False`` and every use holds a lock, so the
+    threaded local server and the CLI can share one store object. Writes run in ``BEGIN IMMEDIATE``
+    transactions: the write lock is taken up front, so concurrent writers queue on ``busy_timeout``
+    instead of failing on a lock upgrade.
+    """
+
+    def __init__(self, path: Path, schema: str, *, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute(f"PRAGMA synchronous = {synchronous}")
+            # NOTE: deleted rows are overwritten with zeros, so a deleted salt is really gone.
+            self._conn.execute("PRAGMA secure_delete = ON")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            with self.write() as conn:
+                for statement in _statements(schema):
+                    conn.execute(statement)
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreUnavailable(f"SQLite store {self.path.name} cannot be opened: {exc}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several SELECTs."""
+        with self._lock, _unavailable_on_lock(self.path):
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back when the block raises."""
+        with self._lock, _unavailable_on_lock(self.path):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate the log to zero bytes."""
+        with self._lock, _unavailable_on_lock(self.path):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+@contextmanager
+def _unavailable_on_lock(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreUnavailable(f"SQLite store {path.name} is busy") from exc
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
