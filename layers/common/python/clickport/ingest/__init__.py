@@ -1,0 +1,1 @@
+"""Pure enrichment of incoming events: bots, URLs, sources and channels, technology, places."""
