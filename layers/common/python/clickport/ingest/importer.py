@@ -91,7 +91,7 @@ def import_events(lines: Iterable[str], *, site: Site, sink: EventSink, config: 
         session = sessions.get(line.session_id) if line.session_id is not None else None
         if session is None and line.session_id is None and visitor is not None:
             latest = sessions.get(latest_by_visitor.get(visitor, 0))
-            if latest is not None and ts_ms - latest.last_ms < SESSION_IDLE_MS:
+            if latest is not None and ts_ms - latest.last_ms <= SESSION_IDLE_MS:
                 session = latest
         if session is None:
             session_id = line.session_id or new_session_id()

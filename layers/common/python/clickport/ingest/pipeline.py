@@ -200,7 +200,7 @@ class EventPipeline:
             if session_id is None:
                 continue
             session = self.live.get_session(site_id, session_id, now_ms)
-            if session is not None and now_ms - session.last_ms < SESSION_IDLE_MS:
+            if session is not None and now_ms - session.last_ms <= SESSION_IDLE_MS:
                 return session
             if session is None and candidate == draft.visitor_id:
                 # Claimed by an event whose session is being created right now: join it.
