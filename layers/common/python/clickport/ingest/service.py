@@ -15,11 +15,16 @@ from clickport.ports import ApiKeyRecord, Site
 from clickport.runtime import Runtime
 
 
+MAX_USER_AGENT = 1000
+
+
 def _user_agent(event: Mapping) -> str:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     agent = (headers.get("user-agent") or "").strip()
     if not agent:
         raise BadRequest("The User-Agent header is required")
+    if len(agent) > MAX_USER_AGENT:
+        raise BadRequest(f"The User-Agent header is longer than {MAX_USER_AGENT} characters")
     return agent
 
 

@@ -46,7 +46,11 @@ class LocalGateway(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         function, event = build_event(self.command, self.path, self.headers.items(), body, self.client_address[0])
         context = LocalLambdaContext(function_name=f"clickport-{function}")
-        result = handler_for(function)(event, context)
+        try:
+            result = handler_for(function)(event, context)
+        except Exception:  # noqa: BLE001 - as API Gateway does when a function fails
+            logging.getLogger("clickport.local").exception("function %s failed", function)
+            result = error_response(500, f"Internal error (request id {event['requestContext']['requestId']})")
         status, headers, data = response_parts(result)
         self._send(status, headers, data, started)
 
@@ -85,9 +89,14 @@ def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
     }
 
 
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
 def make_server(host: str, port: int) -> ThreadingHTTPServer:
     LocalGateway.static_routes = static_routes()
-    server = ThreadingHTTPServer((host, port), LocalGateway)
+    server = LocalServer((host, port), LocalGateway)
     server.daemon_threads = True
     return server
 
