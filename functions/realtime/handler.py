@@ -3,7 +3,7 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from clickport.domain.realtime import realtime_snapshot
+from clickport.domain.realtime import RealtimeResponse, realtime_snapshot
 from clickport.http.resolver import create_resolver, current_key
 from clickport.runtime import get_runtime
 
@@ -12,10 +12,10 @@ app = create_resolver("realtime")
 
 
 @app.get("/api/realtime")
-def realtime() -> dict:
+def realtime() -> RealtimeResponse:
     runtime = get_runtime()
     now_ms = int(runtime.clock().timestamp() * 1000)
-    return realtime_snapshot(runtime.live, current_key(app).site_id, now_ms)
+    return RealtimeResponse(**realtime_snapshot(runtime.live, current_key(app).site_id, now_ms))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

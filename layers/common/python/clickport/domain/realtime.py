@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from clickport.ports import LiveSession, LiveStore
 
 ACTIVE_WINDOW_MS = 300_000
 MAX_VISITORS = 20
 NONE_SHOWN = "(none)"
+
+
+class RealtimeVisitor(BaseModel):
+    session_id: int
+    entry_page: str
+    exit_page: str
+    pageviews: int
+    duration: int
+    source: str
+    country: str
+    city: str
+    device: str
+    browser: str
+    os: str
+    scroll: int
+
+
+class RealtimeResponse(BaseModel):
+    count: int
+    visitors: list[RealtimeVisitor]
 
 
 def shown(attribute: str, value: str | None) -> str:
