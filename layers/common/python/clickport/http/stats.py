@@ -1,0 +1,55 @@
+"""Wiring shared by the query and goals functions: the key's site and goals, the engine, Server-Timing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from clickport.http.resolver import ClickportResolver, current_key
+from clickport.ports import Goal, Site
+from clickport.runtime import get_runtime
+
+
+def _site_and_goals(app: ClickportResolver) -> tuple[Site, list[Goal]]:
+    from clickport.errors import BadRequest
+
+    runtime = get_runtime()
+    site_id = current_key(app).site_id
+    site = runtime.config.get_site(site_id)
+    if site is None:
+        raise BadRequest("The API key's site no longer exists")
+    return site, runtime.config.list_goals(site_id)
+
+
+def _timed(result) -> Response:
+    timing = ", ".join(f"{name};dur={ms:.1f}" for name, ms in result.timings.items())
+    headers = {"Server-Timing": timing} if timing else {}
+    return Response(status_code=200, content_type="application/json", body=result.body, headers=headers)
+
+
+def query_response(app: ClickportResolver, body: Any) -> Response:
+    from clickport.query.service import run_query
+
+    runtime = get_runtime()
+    site, goals = _site_and_goals(app)
+    return _timed(run_query(body if body is not None else {}, site=site, goals=goals, engine=runtime.engine,
+                            now=runtime.clock()))
+
+
+def convenience_response(app: ClickportResolver, name: str) -> Response:
+    from clickport.query.service import run_convenience
+
+    runtime = get_runtime()
+    site, goals = _site_and_goals(app)
+    params = dict(app.current_event.query_string_parameters or {})
+    return _timed(run_convenience(name, params, site=site, goals=goals, engine=runtime.engine, now=runtime.clock()))
+
+
+def goals_body(app: ClickportResolver) -> dict:
+    from clickport.query.service import goals_report
+
+    runtime = get_runtime()
+    site, goals = _site_and_goals(app)
+    params = dict(app.current_event.query_string_parameters or {})
+    return goals_report(params, site=site, goals=goals, engine=runtime.engine, now=runtime.clock())
