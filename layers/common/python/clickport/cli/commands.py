@@ -118,11 +118,10 @@ def keys_list(args: argparse.Namespace) -> int:
 
 def keys_revoke(args: argparse.Namespace) -> int:
     prefix = args.prefix.rstrip("…").strip()
-    if len(prefix) < 4:
-        raise CliError("give at least the key's display prefix (ck_ and some characters)")
+    if not prefix.startswith("ck_"):
+        raise CliError("give the key's display prefix, as 'clickport keys list' shows it (ck_…)")
     runtime = runtime_for(args)
-    matches = [r for r in runtime.config.list_keys() if r.prefix.startswith(prefix) or prefix.startswith(r.prefix)
-               and len(prefix) <= len(r.prefix)]
+    matches = [r for r in runtime.config.list_keys() if r.prefix.startswith(prefix)]
     active = [r for r in matches if r.revoked_at is None] or matches
     if not active:
         raise CliError(f"no key starts with '{prefix}'")
