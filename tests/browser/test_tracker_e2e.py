@@ -29,7 +29,7 @@ REVENUE = 49.99
 SCROLL_TO_DEPTH = """
 new Promise((resolve) => {
   const depth = () => Math.round((scrollY + innerHeight) / document.documentElement.scrollHeight * 100);
-  const y = Math.round(%d / 100 * document.documentElement.scrollHeight - innerHeight);
+  const y = Math.max(0, Math.round(%d / 100 * document.documentElement.scrollHeight - innerHeight));
   if (Math.round(scrollY) === y) return resolve(depth());
   const done = () => requestAnimationFrame(() => resolve(depth()));
   addEventListener('scroll', done, {once: true});
