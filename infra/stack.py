@@ -1,0 +1,93 @@
+"""The one Clickport stack: composes the capability constructs and publishes the outputs the CLI reads."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Aws, CfnOutput, Stack, Tags, Validations
+from constructs import Construct
+
+from infra.api import HttpApi
+from infra.config import DeployConfig
+from infra.edge import Edge, origin_secret
+from infra.functions import Functions
+from infra.ingest import EventIngest
+from infra.monitoring import Monitoring
+from infra.storage import EventStore
+from infra.tables import Tables
+
+# Stack outputs the operator CLI (``clickport --aws``) reads, and the environment variable of
+# ``clickport.settings.Settings.from_env`` each one fills.
+SETTINGS_OUTPUTS: dict[str, str] = {
+    "Region": "AWS_REGION",
+    "ConfigTableName": "CLICKPORT_CONFIG_TABLE",
+    "LiveTableName": "CLICKPORT_LIVE_TABLE",
+    "FirehoseStreamName": "CLICKPORT_FIREHOSE_STREAM",
+    "AthenaWorkgroup": "CLICKPORT_ATHENA_WORKGROUP",
+    "AthenaDatabase": "CLICKPORT_ATHENA_DATABASE",
+    "AthenaTable": "CLICKPORT_ATHENA_TABLE",
+}
+
+
+class ClickportStack(Stack):
+    """Tables, event store, ingest, functions, HTTP API, CloudFront and alarms of one deployment."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig, **kwargs) -> None:
+        super().__init__(
+            scope, construct_id, description=f"Clickport analytics ({config.stage})", **kwargs
+        )
+        self.config = config
+        Tags.of(self).add("project", "clickport")
+        Tags.of(self).add("stage", config.stage)
+
+        self.tables = Tables(self, "Tables")
+        self.store = EventStore(self, "Events", config=config)
+        self.ingest = EventIngest(self, "Ingest", store=self.store, config=config)
+
+        self.origin_secret = origin_secret(self, config)
+        Validations.of(self.origin_secret).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="CloudFront and the event function receive this value at deploy time, so an automatic "
+                "rotation would silently split them; it is rotated by a deploy with a new "
+                "clickport:originSecretGeneration, which replaces the secret and both users in one change.",
+            )
+        )
+        secret_value = self.origin_secret.secret_value.unsafe_unwrap()
+
+        self.functions = Functions(
+            self,
+            "Functions",
+            config=config,
+            tables=self.tables,
+            store=self.store,
+            ingest=self.ingest,
+            origin_secret=secret_value,
+        )
+        self.http = HttpApi(self, "Http", functions=self.functions.functions, config=config)
+        self.edge = Edge(self, "Edge", api=self.http, secret_value=secret_value, config=config)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            functions=self.functions.functions,
+            tables={"config": self.tables.config, "live": self.tables.live},
+            ingest=self.ingest,
+            config=config,
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        values = {
+            "ApiUrl": (self.http.url, "API Gateway endpoint (no CloudFront: no viewer places)"),
+            "CloudFrontUrl": (self.edge.url, "Public base URL: the API under /api/ and the tracker at /cp.js"),
+            "Region": (Aws.REGION, "Region of every resource"),
+            "ConfigTableName": (self.tables.config.table_name, "DynamoDB config table (sites, key hashes, goals)"),
+            "LiveTableName": (self.tables.live.table_name, "DynamoDB live table (sessions, counters, salts)"),
+            "FirehoseStreamName": (self.ingest.stream_name, "Firehose delivery stream of events"),
+            "AthenaWorkgroup": (self.store.workgroup_name, "Athena workgroup of the query functions"),
+            "AthenaDatabase": (self.store.database_name, "Glue database of the events table"),
+            "AthenaTable": (self.store.table_name, "Glue table of events"),
+            "EventsBucketName": (self.store.bucket.bucket_name, "Parquet events, Firehose errors, Athena results"),
+            "TrackerBucketName": (self.edge.tracker_bucket.bucket_name, "Origin of /cp.js"),
+            "AlarmTopicArn": (self.monitoring.topic.topic_arn, "SNS topic of every alarm (subscribe to it)"),
+        }
+        for key, (value, description) in values.items():
+            CfnOutput(self, key, value=value, description=description)
