@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Aws, CfnOutput, Stack, Tags, Validations
 from constructs import Construct
 
+from clickport.cli.aws import OUTPUTS as CLI_OUTPUTS
 from infra.api import HttpApi
 from infra.config import DeployConfig
 from infra.edge import Edge, origin_secret
@@ -13,18 +14,6 @@ from infra.ingest import EventIngest
 from infra.monitoring import Monitoring
 from infra.storage import EventStore
 from infra.tables import Tables
-
-# Stack outputs the operator CLI (``clickport --aws``) reads, and the environment variable of
-# ``clickport.settings.Settings.from_env`` each one fills.
-SETTINGS_OUTPUTS: dict[str, str] = {
-    "Region": "AWS_REGION",
-    "ConfigTableName": "CLICKPORT_CONFIG_TABLE",
-    "LiveTableName": "CLICKPORT_LIVE_TABLE",
-    "FirehoseStreamName": "CLICKPORT_FIREHOSE_STREAM",
-    "AthenaWorkgroup": "CLICKPORT_ATHENA_WORKGROUP",
-    "AthenaDatabase": "CLICKPORT_ATHENA_DATABASE",
-    "AthenaTable": "CLICKPORT_ATHENA_TABLE",
-}
 
 
 class ClickportStack(Stack):
@@ -75,16 +64,21 @@ class ClickportStack(Stack):
         self._outputs()
 
     def _outputs(self) -> None:
+        """The two URLs, what an operator looks for, and every output ``clickport --aws`` reads (its names)."""
+        settings = {
+            "region": Aws.REGION,
+            "config_table": self.tables.config.table_name,
+            "live_table": self.tables.live.table_name,
+            "firehose_stream": self.ingest.stream_name,
+            "athena_workgroup": self.store.workgroup_name,
+            "athena_database": self.store.database_name,
+            "athena_table": self.store.table_name,
+        }
+        for name, field in CLI_OUTPUTS.items():
+            CfnOutput(self, name, value=settings[field], description=f"Settings.{field} of the operator CLI")
         values = {
             "ApiUrl": (self.http.url, "API Gateway endpoint (no CloudFront: no viewer places)"),
             "CloudFrontUrl": (self.edge.url, "Public base URL: the API under /api/ and the tracker at /cp.js"),
-            "Region": (Aws.REGION, "Region of every resource"),
-            "ConfigTableName": (self.tables.config.table_name, "DynamoDB config table (sites, key hashes, goals)"),
-            "LiveTableName": (self.tables.live.table_name, "DynamoDB live table (sessions, counters, salts)"),
-            "FirehoseStreamName": (self.ingest.stream_name, "Firehose delivery stream of events"),
-            "AthenaWorkgroup": (self.store.workgroup_name, "Athena workgroup of the query functions"),
-            "AthenaDatabase": (self.store.database_name, "Glue database of the events table"),
-            "AthenaTable": (self.store.table_name, "Glue table of events"),
             "EventsBucketName": (self.store.bucket.bucket_name, "Parquet events, Firehose errors, Athena results"),
             "TrackerBucketName": (self.edge.tracker_bucket.bucket_name, "Origin of /cp.js"),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "SNS topic of every alarm (subscribe to it)"),

@@ -10,7 +10,7 @@ from clickport.http.client import ORIGIN_SECRET_HEADER
 from clickport.routes import DEFAULT_FUNCTION, DEFAULT_ROUTE_KEY, ROUTES
 from clickport.settings import Settings
 from infra.edge import API_REQUEST_HEADERS, VIEWER_HEADERS
-from infra.stack import SETTINGS_OUTPUTS
+from clickport.cli.aws import OUTPUTS as CLI_OUTPUTS
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policies
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -245,14 +245,24 @@ def test_every_alarm_notifies_the_alarm_topic_which_mails_the_context_address(sy
     assert subscription["Properties"]["Endpoint"] == "ops@example.com"
 
 
-def test_outputs_name_the_urls_and_every_resource_the_cli_needs(synth):
+def test_outputs_name_the_urls_and_every_resource_the_cli_reads(synth):
     outputs = synth.template["Outputs"]
-    assert {"ApiUrl", "CloudFrontUrl", *SETTINGS_OUTPUTS} <= set(outputs)
+    assert {"ApiUrl", "CloudFrontUrl", *CLI_OUTPUTS} <= set(outputs)
     assert render(outputs["CloudFrontUrl"]["Value"]).startswith("https://")
-    assert render(outputs["AthenaWorkgroup"]["Value"]) == "clickport-test"
+    assert render(outputs["ApiUrl"]["Value"]) == "${" + synth.logical_id(synth.stack.http.api) + ".ApiEndpoint}/"
 
 
-def test_settings_outputs_map_to_environment_names_settings_reads(synth):
-    for output, variable in SETTINGS_OUTPUTS.items():
-        marker = f"from-{output}"
-        assert marker in Settings.from_env({variable: marker}).model_dump().values(), (output, variable)
+def test_the_cli_reading_the_outputs_gets_the_settings_the_functions_run_with(synth):
+    outputs = synth.template["Outputs"]
+    from_outputs = Settings().model_copy(
+        update={field: render(outputs[name]["Value"]) for name, field in CLI_OUTPUTS.items()}
+    )
+    assert from_outputs.region == "${AWS::Region}"
+    for name, fields in {
+        "event": ("config_table", "live_table", "firehose_stream"),
+        "realtime": ("config_table", "live_table"),
+        "query": ("config_table", "athena_workgroup", "athena_database", "athena_table"),
+    }.items():
+        function_settings = _settings_of(synth, name)
+        for field in fields:
+            assert getattr(from_outputs, field) == getattr(function_settings, field), (name, field)
