@@ -190,3 +190,20 @@ def test_realtime_shows_the_live_session(send, gateway, keys):
     assert visitor["session_id"] == page["session_id"]
     assert (visitor["entry_page"], visitor["exit_page"], visitor["pageviews"]) == ("/start", "/next", 2)
     assert visitor["source"] == "hackernews" and visitor["scroll"] == 0 and visitor["city"] == "(none)"
+
+
+def test_content_type_is_not_checked(gateway, keys):
+    for content_type in ("text/plain;charset=UTF-8", "application/x-www-form-urlencoded", None):
+        headers = {"User-Agent": BROWSER_UA}
+        if content_type:
+            headers["Content-Type"] = content_type
+        status, response_headers, body = gateway(
+            "POST", "/api/track", body={"url": "https://example.com/", "domain": "example.com"}, headers=headers)
+        assert status == 200 and body["success"], body
+        assert response_headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_track_preflight_allows_any_origin(gateway):
+    status, headers, _ = gateway("OPTIONS", "/api/track", headers={"Origin": "https://example.com"})
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "*" and "POST" in headers["Access-Control-Allow-Methods"]

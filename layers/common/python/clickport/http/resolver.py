@@ -41,7 +41,7 @@ class ClickportResolver(APIGatewayHttpResolver):
             return error_response(500, f"Internal error (request id {request_id})")
         if early is not None:
             return early
-        return super().resolve(event, context)
+        return super().resolve(_as_json_request(event), context)
 
     def _guard(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         route_key = event.get("routeKey", DEFAULT_ROUTE_KEY)
@@ -103,6 +103,15 @@ class ClickportResolver(APIGatewayHttpResolver):
 
 def _envelope(status: int, message: str) -> Response:
     return Response(status_code=status, content_type=JSON_HEADERS["Content-Type"], body=error_body(status, message))
+
+
+def _as_json_request(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Bodies are JSON whatever the Content-Type says (spec §5.1: the tracker's sendBeacon sends text/plain)."""
+    headers = event.get("headers") or {}
+    if not event.get("body") or any(k.lower() == "content-type" and "json" in v for k, v in headers.items()):
+        return event
+    cleaned = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return {**event, "headers": {**cleaned, "content-type": "application/json"}}
 
 
 def _body_size(event: Mapping[str, Any]) -> int:
