@@ -37,7 +37,7 @@ RETENTION_DAYS: dict[int, logs.RetentionDays] = {
 BUNDLING_MODES = ("pip", "stub")
 
 
-def _positive_int(low: int, high: int) -> Callable[[Any], int]:
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         number = int(value)
         if not low <= number <= high:
@@ -135,16 +135,16 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "stage": _stage_name,
     "log_retention_days": _retention,
     # Firehose offers no zero buffering with dynamic partitioning; 60-900 s is its range.
-    "firehose_buffer_seconds": _positive_int(60, 900),
-    "throttle_rate_limit": _positive_int(1, 10_000),
-    "throttle_burst_limit": _positive_int(1, 5_000),
+    "firehose_buffer_seconds": _int_between(60, 900),
+    "throttle_rate_limit": _int_between(1, 10_000),
+    "throttle_burst_limit": _int_between(1, 5_000),
     # Athena: the per-query cutoff must be at least 10 MB.
-    "athena_bytes_scanned_cutoff": _positive_int(10_000_000, 2**62),
+    "athena_bytes_scanned_cutoff": _int_between(10_000_000, 2**62),
     # The HTTP API gives an integration at most 30 s; the query functions answer 504 before that.
-    "athena_timeout_seconds": _positive_int(1, 27),
-    "error_output_expiration_days": _positive_int(1, 3650),
-    "athena_results_expiration_days": _positive_int(1, 3650),
-    "origin_secret_generation": _positive_int(1, 1_000_000),
+    "athena_timeout_seconds": _int_between(1, 27),
+    "error_output_expiration_days": _int_between(1, 3650),
+    "athena_results_expiration_days": _int_between(1, 3650),
+    "origin_secret_generation": _int_between(1, 1_000_000),
     "alarm_email": _email,
     "tracker_script": str,
     "bundling": _bundling,

@@ -55,7 +55,9 @@ class FunctionSpec:
 
 # The HTTP API allows an integration 30 s; the Athena functions stop a query before that (settings).
 FUNCTION_SPECS: dict[str, FunctionSpec] = {
-    "event": FunctionSpec("Events API: /api/event, /api/track", 512, 10, ("config", "site-first-event", "live-write", "firehose", "edge")),
+    "event": FunctionSpec(
+        "Events API: /api/event, /api/track", 512, 10, ("config", "site-first-event", "live-write", "firehose", "edge")
+    ),
     "query": FunctionSpec("Stats API: /api/query, breakdowns, unknown routes", 1024, 29, ("config", "athena")),
     "realtime": FunctionSpec("Realtime API: /api/realtime", 256, 10, ("config", "live-read")),
     "goals": FunctionSpec("Goals API: /api/goals", 1024, 29, ("config", "athena")),
@@ -93,9 +95,9 @@ class Functions(Construct):
         origin_secret: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        missing = routed_function_names() ^ set(FUNCTION_SPECS)
-        if missing:
-            raise ValueError(f"routes and function specs disagree on: {sorted(missing)}")
+        mismatch = routed_function_names() ^ set(FUNCTION_SPECS)
+        if mismatch:
+            raise ValueError(f"routes and function specs disagree on: {sorted(mismatch)}")
         self._config = config
         self._tables = tables
         self._store = store
@@ -109,7 +111,7 @@ class Functions(Construct):
             code=layer_code(bundler),
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
-            description="clickport package and its runtime dependencies (arm64, Python 3.13)",
+            description=f"clickport package and its runtime dependencies (arm64, Python {LAMBDA_PYTHON_VERSION})",
         )
         self.functions: dict[str, lambda_.Function] = {
             name: self._function(name, spec) for name, spec in FUNCTION_SPECS.items()
