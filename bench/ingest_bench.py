@@ -80,7 +80,7 @@ class CountingLive:
         return self.sessions.get((site_id, session_id))
 
     def record_event(self, site_id, session_id, *, ts_ms, page, page_visit_id, pageview, scroll, expires_at):
-        self._w(2)
+        self._w(3)  # the item, and the index entry moving to its new sort key (a delete and a put)
         s = self.sessions[(site_id, session_id)]
         s.last_ms, s.seq = ts_ms, s.seq + 1
         if pageview:
@@ -95,10 +95,6 @@ class CountingLive:
     def visitor_session(self, site_id, visitor_id, now_ms, idle_ms):
         self._r()
         return self.visitors.get((site_id, visitor_id))
-
-    def touch_visitor(self, site_id, visitor_id, session_id, now_ms, expires_at):
-        self._w()
-        self.visitors[(site_id, visitor_id)] = session_id
 
     def active_sessions(self, site_id, since_ms, now_ms, limit):
         return 0, []

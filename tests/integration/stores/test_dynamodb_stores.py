@@ -62,9 +62,8 @@ def test_every_live_item_carries_expires_at(store, dynamodb_client, live_table, 
     store.get_or_create_salt("2025-06-15", b"s" * 32, 2**40)
     store.create_session(new_session())
     store.claim_visitor_session(SITE, 7, 1, T0, 1_800_000, T0 // 1000 + 60)
-    store.touch_visitor(SITE, 8, 1, T0, T0 // 1000 + 60)
     items = dynamodb_client.scan(TableName=live_table)["Items"]
-    assert len(items) == 5
+    assert len(items) == 4
     assert all("N" in item[tables.LIVE_TABLE.ttl_attribute] for item in items)
 
 
@@ -111,10 +110,10 @@ def test_rate_limit_hit_sends_one_conditional_increment(offline_client):
     ("operation", "call"),
     [
         ("get_item", lambda store: store.get_session(SITE, 1, T0)),
-        ("put_item", lambda store: store.touch_visitor(SITE, 1, 1, T0, T0 // 1000)),
+        ("put_item", lambda store: store.create_session(_throttled_session())),
         ("query", lambda store: store.active_sessions(SITE, T0 - 1, T0, 20)),
     ],
-    ids=["get_session", "touch_visitor", "active_sessions"],
+    ids=["get_session", "create_session", "active_sessions"],
 )
 def test_throttled_live_store_calls_raise_store_unavailable(offline_client, operation, call):
     store = DynamoDbLiveStore("live", client=offline_client)
@@ -184,3 +183,11 @@ def test_other_shard_counts_give_the_same_answer(dynamodb_client, live_table, ne
         answers.append(store.active_sessions(SITE, T0 - 20_000, T0, 10))
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][0] == 21
+
+
+def _throttled_session():
+    from clickport.ports import LiveSession
+
+    return LiveSession(site_id=SITE, session_id=1, visitor_id=1, started_ms=T0, last_ms=T0, entry_page="/",
+                       current_page="/", page_visit_id="0" * 16, pageviews=1, seq=1, scroll=None, attributes={},
+                       expires_at=T0 // 1000 + 60)

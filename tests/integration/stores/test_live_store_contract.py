@@ -245,16 +245,6 @@ def test_visitor_session_of_unknown_visitor_is_none(live_store):
     assert live_store.visitor_session(SITE, 99, T0, IDLE_MS) is None
 
 
-def test_touch_visitor_records_activity_and_creates_the_pointer(live_store):
-    expires = T0 // 1000 + DAY_S
-    live_store.touch_visitor(SITE, 8, 333, T0, expires)
-    assert live_store.visitor_session(SITE, 8, T0 + IDLE_MS, IDLE_MS) == 333
-    live_store.touch_visitor(SITE, 8, 333, T0 + IDLE_MS, expires)
-    assert live_store.visitor_session(SITE, 8, T0 + 2 * IDLE_MS, IDLE_MS) == 333
-    live_store.touch_visitor(SITE, 8, 444, T0 + 2 * IDLE_MS, expires)
-    assert live_store.visitor_session(SITE, 8, T0 + 2 * IDLE_MS, IDLE_MS) == 444
-
-
 # Realtime
 
 

@@ -153,7 +153,7 @@ def test_writes_purge_expired_rows_now_and_then(live_path, new_session):
     assert _row_counts(live_path)["rate_counters"] == 1
     store = SqliteLiveStore(live_path)
     store.hit_rate_limit("new", 60, int(time.time()) + 60)  # the first counter write of a store purges
-    store.touch_visitor(SITE, 7, 2, T0, T0 // 1000 + 60)  # the first session-clock write purges
+    store.claim_visitor_session(SITE, 7, 2, T0, 1_800_000, T0 // 1000 + 60)  # the first session-clock write purges
     assert _row_counts(live_path) == {"rate_counters": 1, "salts": 0, "sessions": 0, "visitors": 1}
 
 

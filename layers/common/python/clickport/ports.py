@@ -135,9 +135,6 @@ class LiveStore(Protocol):
     def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int) -> int | None:
         """The visitor's session if it was active within ``idle_ms``."""
 
-    def touch_visitor(self, site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> None:
-        """Record activity for the visitor → session pointer."""
-
     def active_sessions(self, site_id: str, since_ms: int, now_ms: int, limit: int) -> tuple[int, list[LiveSession]]:
         """(count of sessions with last activity ≥ since_ms, the ``limit`` most recent, newest first,
         ties by session id descending). Expired items never count."""

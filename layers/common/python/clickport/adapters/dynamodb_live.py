@@ -284,12 +284,6 @@ class DynamoDbLiveStore:
             return None
         return get_int(item, "session_id")
 
-    @translate_errors
-    def touch_visitor(self, site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> None:
-        self._client.put_item(
-            TableName=self._table, Item=self._visitor_item(site_id, visitor_id, session_id, now_ms, expires_at)
-        )
-
     @staticmethod
     def _visitor_item(site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> Item:
         return {

@@ -99,13 +99,6 @@ ON CONFLICT (site_id, visitor_id) DO UPDATE SET
 WHERE visitors.last_ms < :now_ms - :idle_ms OR visitors.expires_at * 1000 <= :now_ms
 """
 
-_TOUCH_VISITOR = """
-INSERT INTO visitors (site_id, visitor_id, session_id, last_ms, expires_at)
-VALUES (:site_id, :visitor_id, :session_id, :now_ms, :expires_at)
-ON CONFLICT (site_id, visitor_id) DO UPDATE SET
-    session_id = excluded.session_id, last_ms = excluded.last_ms, expires_at = excluded.expires_at
-"""
-
 
 class SqliteLiveStore:
     """``LiveStore`` on a local SQLite file (``clickport.layout.live_db``)."""
@@ -245,18 +238,6 @@ class SqliteLiveStore:
                 (site_id, visitor_id, now_ms - idle_ms, now_ms),
             ).fetchone()
         return row["session_id"] if row else None
-
-    def touch_visitor(self, site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> None:
-        params = {
-            "site_id": site_id,
-            "visitor_id": visitor_id,
-            "session_id": session_id,
-            "now_ms": now_ms,
-            "expires_at": expires_at,
-        }
-        with self._db.write() as conn:
-            self._maybe_purge(conn, now_ms=now_ms)
-            conn.execute(_TOUCH_VISITOR, params)
 
     # Realtime
 

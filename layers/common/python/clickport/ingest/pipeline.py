@@ -196,7 +196,9 @@ class EventPipeline:
             candidates.append(visitor_id(self.salts.salt_for(yesterday), site_id, arrival.client_ip,
                                          arrival.user_agent))
         for candidate in candidates:
-            session_id = self.live.visitor_session(site_id, candidate, now_ms, SESSION_IDLE_MS)
+            # NOTE: the pointer keeps its claim time; the session item's last activity decides the 30 minutes,
+            # so continuing a session never rewrites the pointer.
+            session_id = self.live.visitor_session(site_id, candidate, now_ms, SESSION_TTL_S * 1000)
             if session_id is None:
                 continue
             session = self.live.get_session(site_id, session_id, now_ms)
@@ -262,8 +264,6 @@ class EventPipeline:
                 page_visit_id=draft.page_visit_id if is_pageview else None, pageview=is_pageview,
                 scroll=body.scroll, expires_at=expires_at,
             )
-        if arrival.origin == "event":
-            self.live.touch_visitor(site_id, draft.visitor_id, draft.session_id, now_ms, expires_at)
         day = utc_day(arrival.received_at)
         if arrival.site.first_event_date is None or day < arrival.site.first_event_date:
             self.config.note_event_date(site_id, day)
