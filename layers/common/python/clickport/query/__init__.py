@@ -1,0 +1,1 @@
+"""The Stats query path: request model → semantic validation → QueryPlan → SQL → engine → response."""

@@ -1,0 +1,115 @@
+"""SQL pieces whose meaning (not only spelling) differs between Athena and DuckDB, built as sqlglot ASTs.
+
+Only these few constructs depend on the target: time-zone conversion, timestamp
+literals, integer division, property lookup and string aggregation. Everything else
+in the query is the same AST for both dialects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from sqlglot import exp
+
+DialectName = Literal["athena", "duckdb"]
+DIALECTS: tuple[str, ...] = ("athena", "duckdb")
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def lit(value: str | int) -> exp.Expression:
+    if isinstance(value, bool):
+        raise TypeError("no boolean literals")
+    return exp.Literal.number(value) if isinstance(value, int) else exp.Literal.string(value)
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """A function call rendered exactly as named, in every dialect."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def and_all(parts: list[exp.Expression]) -> exp.Expression:
+    if not parts:
+        return exp.true()
+    result = parts[0]
+    for part in parts[1:]:
+        result = exp.And(this=result, expression=part)
+    return result
+
+
+def or_all(parts: list[exp.Expression]) -> exp.Expression:
+    if not parts:
+        return exp.false()
+    result = parts[0]
+    for part in parts[1:]:
+        result = exp.Or(this=result, expression=part)
+    return exp.Paren(this=result) if len(parts) > 1 else result
+
+
+def case_when(condition: exp.Expression, then: exp.Expression, default: exp.Expression | None = None) -> exp.Case:
+    case = exp.Case(ifs=[exp.If(this=condition, true=then)])
+    if default is not None:
+        case.set("default", default)
+    return case
+
+
+def flag(condition: exp.Expression) -> exp.Case:
+    """1 when ``condition`` holds, else 0 (an integer both engines sum exactly)."""
+    return case_when(condition, lit(1), lit(0))
+
+
+class SqlDialect:
+    """The dialect-dependent constructs for one target engine."""
+
+    def __init__(self, name: str) -> None:
+        if name not in DIALECTS:
+            raise ValueError(f"unknown SQL dialect {name!r}")
+        self.name = name
+
+    def timestamp(self, instant: datetime) -> exp.Expression:
+        """A UTC instant as a literal comparable with the stored ``ts`` column (millisecond precision)."""
+        text = instant.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.") + f"{instant.microsecond // 1000:03d}"
+        if self.name == "duckdb":
+            return exp.cast(lit(text + "+00:00"), exp.DataType.build("TIMESTAMPTZ"))
+        return exp.cast(lit(text), exp.DataType.build("TIMESTAMP"))
+
+    def local_time(self, ts: exp.Expression, zone: str) -> exp.Expression:
+        """Wall-clock time of the UTC instant ``ts`` in ``zone``."""
+        if self.name == "duckdb":
+            # NOTE: DuckDB's AT TIME ZONE on a plain TIMESTAMP means "as local"; convert an explicit TIMESTAMPTZ.
+            return fn("timezone", lit(zone), exp.cast(ts, exp.DataType.build("TIMESTAMPTZ")))
+        # Athena: ts is a UTC timestamp; AT TIME ZONE converts from UTC.
+        return exp.AtTimeZone(this=ts, zone=lit(zone))
+
+    def time_label(self, ts: exp.Expression, zone: str, unit: str, label_format: str) -> exp.Expression:
+        """The local bucket label (``hour``, ``date``, ``week`` (its Monday) or ``month``)."""
+        local = self.local_time(ts, zone)
+        if unit == "week":
+            local = fn("date_trunc", lit("week"), local)
+        return fn("strftime" if self.name == "duckdb" else "date_format", local, lit(label_format))
+
+    def int_div(self, numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+        """Integer division of non-negative integers (floor)."""
+        if self.name == "duckdb":
+            return exp.IntDiv(this=numerator, expression=denominator)
+        # Athena: bigint / bigint is integer division.
+        big = exp.DataType.build("BIGINT")
+        return exp.Div(this=exp.cast(numerator, big), expression=exp.cast(denominator, big))
+
+    def prop_value(self, keys: exp.Expression, values: exp.Expression, key: str) -> exp.Expression:
+        """The value stored for property ``key`` (first occurrence), NULL when absent."""
+        if self.name == "duckdb":
+            return fn("list_extract", values, fn("list_position", keys, lit(key)))
+        # NOTE: element_at(array, 0) is an error in Athena, so look only when the key is present.
+        return case_when(fn("contains", keys, lit(key)), fn("element_at", values, fn("array_position", keys, lit(key))))
+
+    def string_agg(self, value: exp.Expression, separator: str) -> exp.Expression:
+        if self.name == "duckdb":
+            return fn("string_agg", value, lit(separator))
+        return fn("array_join", fn("array_agg", value), lit(separator))
+
+    def duration_ms(self, first: exp.Expression, last: exp.Expression) -> exp.Expression:
+        return fn("date_diff", lit("millisecond"), first, last)

@@ -1,0 +1,140 @@
+"""The request model of ``POST /api/query`` (spec §3): shapes and limits; names are checked in validation.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from clickport.errors import BadRequest
+
+MAX_METRICS = 12
+MAX_DIMENSIONS = 3
+MAX_FILTERS = 20
+MAX_FILTER_VALUES = 100
+MAX_VALUE_LENGTH = 2000
+MAX_NAME_LENGTH = 120
+MAX_LIMIT = 10_000
+MAX_OFFSET = 1_000_000_000
+DEFAULT_LIMIT = 100
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_VALUE_LENGTH)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DateRangeModel(_Strict):
+    start: Annotated[str, StringConstraints(max_length=40)]
+    end: Annotated[str, StringConstraints(max_length=40)]
+
+
+class FilterModel(_Strict):
+    dimension: Name
+    operator: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    value: FilterValue | Annotated[list[FilterValue], Field(min_length=1, max_length=MAX_FILTER_VALUES)]
+
+
+class QueryRequest(_Strict):
+    metrics: Annotated[list[Name], Field(min_length=1, max_length=MAX_METRICS)] | None = None
+    dimensions: Annotated[list[Name], Field(max_length=MAX_DIMENSIONS)] | None = None
+    period: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    date_range: DateRangeModel | None = None
+    filters: Annotated[list[FilterModel], Field(max_length=MAX_FILTERS)] | None = None
+    order_by: Name | None = None
+    order_dir: Literal["asc", "desc"] | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] | None = None
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] | None = None
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    include_comparison: bool | None = None
+
+
+QUERY_FIELDS: tuple[str, ...] = tuple(QueryRequest.model_fields)
+_FIELDS_OF: dict[str, tuple[str, ...]] = {
+    "": QUERY_FIELDS,
+    "filters": tuple(FilterModel.model_fields),
+    "date_range": tuple(DateRangeModel.model_fields),
+}
+SITE_FROM_KEY = "the site comes from the API key"
+
+
+def parse_request(body: Any) -> QueryRequest:
+    """Validate the raw JSON body; every failure is a ``BadRequest`` naming the field."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    if "site_id" in body:
+        raise BadRequest(SITE_FROM_KEY)
+    try:
+        return QueryRequest.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe_error(exc.errors()[0])) from None
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``filters[0].value`` from a pydantic location (union branch names left out)."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in QUERY_FIELDS or part in ("dimension", "operator", "value", "start", "end"):
+            text += ("." if text else "") + str(part)
+    return text
+
+
+_TYPE_WORDS = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "an array",
+    "model_type": "an object",
+    "dict_type": "an object",
+}
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    """One person-readable message for the first pydantic error."""
+    kind = error["type"]
+    loc = tuple(error.get("loc", ()))
+    path = field_path(loc)
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        unknown = str(loc[-1])
+        parent = field_path(loc[:-1])
+        valid = _FIELDS_OF.get(parent.split("[")[0], QUERY_FIELDS)
+        where = f" in {parent}" if parent else ""
+        return f"Unknown field '{unknown}'{where}. Valid fields: {', '.join(valid)}"
+    if kind == "missing":
+        return f"{path} is required"
+    if path == "limit" and kind in ("greater_than_equal", "less_than_equal"):
+        return f"limit must be between 1 and {MAX_LIMIT}"
+    if path == "offset" and kind in ("greater_than_equal", "less_than_equal"):
+        return f"offset must be between 0 and {MAX_OFFSET}"
+    if kind == "literal_error" and path == "order_dir":
+        return "order_dir must be 'asc' or 'desc'"
+    if path.startswith("filters") and path.endswith("value") or path.startswith("filters") and "value[" in path:
+        if kind in ("string_too_short", "too_short", "string_type", "list_type"):
+            return f"{path} must be a non-empty string or a non-empty array of non-empty strings"
+        if kind in ("string_too_long",):
+            return f"{path} must be at most {MAX_VALUE_LENGTH} characters"
+        if kind == "too_long":
+            return f"{path} may list at most {MAX_FILTER_VALUES} values"
+    if kind == "too_short" and path == "metrics":
+        return "metrics must name at least one metric"
+    if kind == "too_long":
+        limits = {"metrics": MAX_METRICS, "dimensions": MAX_DIMENSIONS, "filters": MAX_FILTERS}
+        if path in limits:
+            return f"{path} may hold at most {limits[path]} items"
+    if kind == "string_too_short":
+        return f"{path} must not be empty"
+    if kind == "string_too_long":
+        return f"{path} must be at most {ctx.get('max_length')} characters"
+    if kind in _TYPE_WORDS:
+        return f"{path} must be {_TYPE_WORDS[kind]}"
+    return f"{path}: {error.get('msg', 'invalid value')}"

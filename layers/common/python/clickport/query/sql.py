@@ -1,0 +1,510 @@
+"""The SQL of a QueryPlan (spec §3.8), built as one sqlglot AST and rendered for "athena" or "duckdb".
+
+The statement is a chain of CTEs, each one step of §3.8:
+
+``events_in_range`` (E, tagged with its period) → ``ranked_events`` (order within each
+session by (ts, seq)) → ``sessions`` (groups with a countable event; attributes of
+their first event, entry/exit page, duration, pageviews in E) → ``counted`` (the
+counted events C of kept sessions, with their group values) → ``per_session``
+(one row per group and session) → ``totals`` (exact integer totals per group).
+
+Names come only from the registries and values only as literals. The WHERE of the
+first step always starts with site, partition dates and exact UTC instants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlglot import exp
+
+from clickport.query.dimensions import Dimension
+from clickport.query.expressions import SqlDialect, and_all, case_when, col, flag, fn, lit, or_all
+from clickport.query.goal_match import goal_predicate
+from clickport.query.plan import CURRENT, PREVIOUS, FilterSpec, QueryPlan
+from clickport.query.ranking import ranked_select
+from clickport.schema import COLUMN_NAMES
+
+COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
+DEFAULT_CURRENCY = "USD"
+ALWAYS_READ = ("ts", "seq", "type", "session_id", "visitor_id")
+GOAL_COLUMNS = ("type", "name", "path", "meta_keys", "meta_values")
+EVENT, SESSION, GOAL, SCROLL = "ev", "s", "g", "vs"
+
+
+@dataclass(frozen=True)
+class BuiltQuery:
+    expression: exp.Expression
+    columns: tuple[str, ...]  # the statement's output columns, in order
+    ranked: bool  # ordered, counted and paged in SQL (see ranking.py)
+
+    def sql(self, dialect: str) -> str:
+        return render(self.expression, dialect)
+
+
+def dimension_column(index: int) -> str:
+    return f"d{index}"
+
+
+def shown(value: exp.Expression, none_label: str) -> exp.Expression:
+    """The value as shown: a missing (NULL or empty) value becomes its label."""
+    return fn("coalesce", exp.Nullif(this=value, expression=lit("")), lit(none_label))
+
+
+class QueryBuilder:
+    """Builds the statement of one plan for one dialect."""
+
+    def __init__(self, plan: QueryPlan, dialect: str, table: str = "events") -> None:
+        self.plan = plan
+        self.dialect = SqlDialect(dialect)
+        self.table = table
+        self.totals = plan.needs_totals
+        self.goals_by_id = {g.id: g for g in plan.goals}
+        self.goal_index = plan.goal_dimension_index
+
+    # --- which columns and steps the plan needs
+
+    @property
+    def needs_goals(self) -> bool:
+        return bool(self.totals & {"conversions", "converting_visitors", "revenue"}) or any(
+            d.kind == "goal" for d in self.plan.dimensions
+        ) or self.plan.has_goal_filter
+
+    @property
+    def needs_base(self) -> bool:
+        """conversion_rate's denominator comes from the query without goal filters and goal dimension."""
+        return "conversion_base" in self.totals and (self.plan.has_goal_filter or self.goal_index is not None)
+
+    def _dimension_reads(self, dimension: Dimension) -> set[str]:
+        if dimension.kind in ("session_column", "event_column"):
+            return {dimension.column}
+        if dimension.kind in ("entry_page", "exit_page"):
+            return {"path"}
+        if dimension.kind == "event_name":
+            return {"type", "name"}
+        if dimension.kind == "prop":
+            return {"meta_keys", "meta_values"}
+        return set()
+
+    def _read_columns(self) -> tuple[str, ...]:
+        needed = set(ALWAYS_READ)
+        for dimension in list(self.plan.dimensions) + [f.dimension for f in self.plan.filters]:
+            needed |= self._dimension_reads(dimension)
+        if self.needs_goals:
+            needed |= set(GOAL_COLUMNS)
+        if "scroll_sum" in self.totals:
+            needed |= {"scroll", "page_visit_id"}
+        if "revenue" in self.totals:
+            needed |= {"revenue_micros", "revenue_currency"}
+        return tuple(name for name in COLUMN_NAMES if name in needed)
+
+    def _session_dimensions(self) -> list[Dimension]:
+        found: list[Dimension] = []
+        for dimension in list(self.plan.dimensions) + [f.dimension for f in self.plan.filters]:
+            if dimension.level == "session" and dimension not in found:
+                found.append(dimension)
+        return found
+
+    # --- E: events in range, tagged with their period
+
+    def _in_range(self, index: int) -> exp.Expression:
+        time_range = self.plan.ranges[index]
+        return and_all(
+            [
+                exp.GTE(this=col("ts"), expression=self.dialect.timestamp(time_range.start)),
+                exp.LT(this=col("ts"), expression=self.dialect.timestamp(time_range.end)),
+            ]
+        )
+
+    def events_in_range(self) -> exp.Select:
+        ranges = self.plan.ranges
+        first_day = min(r.start for r in ranges).date() - timedelta(days=1)
+        last_day = max(r.end for r in ranges).date() + timedelta(days=1)
+        period = lit(CURRENT) if len(ranges) == 1 else case_when(self._in_range(CURRENT), lit(CURRENT), lit(PREVIOUS))
+        conditions = [
+            exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
+            exp.Between(this=col("dt"), low=lit(first_day.isoformat()), high=lit(last_day.isoformat())),
+            exp.GTE(this=col("ts"), expression=self.dialect.timestamp(min(r.start for r in ranges))),
+            exp.LT(this=col("ts"), expression=self.dialect.timestamp(max(r.end for r in ranges))),
+        ]
+        if len(ranges) > 1:
+            conditions.append(or_all([self._in_range(i) for i in range(len(ranges))]))
+        table = _table(self.table)
+        return (
+            exp.select(exp.alias_(period, "period"), *[col(c) for c in self._read_columns()])
+            .from_(table)
+            .where(and_all(conditions))
+        )
+
+    # --- order within sessions, then sessions
+
+    def _needs_entry_exit(self) -> bool:
+        return any(d.kind in ("entry_page", "exit_page") for d in self._session_dimensions())
+
+    def ranked_events(self) -> exp.Select:
+        by_session = [col("period"), col("session_id")]
+        ascending = [exp.Ordered(this=col("ts")), exp.Ordered(this=col("seq"))]
+        windows = [exp.alias_(_row_number(by_session, ascending), "first_rank")]
+        if self._needs_entry_exit():
+            by_type = by_session + [col("type")]
+            descending = [exp.Ordered(this=col("ts"), desc=True), exp.Ordered(this=col("seq"), desc=True)]
+            windows.append(exp.alias_(_row_number(by_type, ascending), "entry_rank"))
+            windows.append(exp.alias_(_row_number(by_type, descending), "exit_rank"))
+        return exp.select(exp.Star(), *windows).from_("events_in_range")
+
+    def sessions(self) -> exp.Select:
+        first = exp.EQ(this=col("first_rank"), expression=lit(1))
+        is_pageview = exp.EQ(this=col("type"), expression=lit("pageview"))
+        columns: list[exp.Expression] = [
+            col("period"),
+            col("session_id"),
+            exp.alias_(exp.Max(this=case_when(first, col("visitor_id"))), "visitor_id"),
+        ]
+        for dimension in self._session_dimensions():
+            if dimension.kind == "session_column":
+                value = exp.Max(this=case_when(first, col(dimension.column)))
+            else:
+                rank = "entry_rank" if dimension.kind == "entry_page" else "exit_rank"
+                at_rank = and_all([is_pageview, exp.EQ(this=col(rank), expression=lit(1))])
+                value = exp.Max(this=case_when(at_rank, col("path")))
+            columns.append(exp.alias_(value, dimension.name))
+        if "duration_ms" in self.totals:
+            duration = self.dialect.duration_ms(exp.Min(this=col("ts")), exp.Max(this=col("ts")))
+            columns.append(exp.alias_(duration, "duration_ms"))
+        if "bounces" in self.totals:
+            columns.append(exp.alias_(exp.Sum(this=flag(is_pageview)), "pageviews_in_range"))
+        countable = exp.Sum(this=flag(_type_in(None, COUNTABLE_TYPES)))
+        return (
+            exp.select(*columns)
+            .from_("ranked_events")
+            .group_by(col("period"), col("session_id"))
+            .having(exp.GT(this=countable, expression=lit(0)))
+        )
+
+    def visit_scroll(self) -> exp.Select:
+        is_update = exp.EQ(this=col("type"), expression=lit("engagement"))
+        has_visit = exp.Not(this=exp.Is(this=col("page_visit_id"), expression=exp.Null()))
+        return (
+            exp.select(col("period"), col("page_visit_id"), exp.alias_(exp.Max(this=col("scroll")), "scroll"))
+            .from_("events_in_range")
+            .where(and_all([is_update, has_visit]))
+            .group_by(col("period"), col("page_visit_id"))
+        )
+
+    def goal_list(self) -> exp.Select:
+        goals = self.plan.goals or ()
+        rows = [exp.Tuple(expressions=[lit(g.id), lit(g.name)]) for g in goals] or [
+            exp.Tuple(expressions=[lit(0), lit("")])
+        ]
+        values = exp.Values(
+            expressions=rows,
+            alias=exp.TableAlias(this=exp.to_identifier("v"), columns=[exp.to_identifier(c) for c in ("goal_id", "goal_name")]),
+        )
+        return exp.select(col("goal_id"), col("goal_name")).from_(values)
+
+    # --- shown values of dimensions
+
+    def dimension_value(self, dimension: Dimension) -> exp.Expression:
+        if dimension.level == "session":
+            return shown(col(dimension.name, SESSION), dimension.none_label)
+        if dimension.kind == "event_column":
+            return shown(col(dimension.column, EVENT), dimension.none_label)
+        if dimension.kind == "event_name":
+            kind = col("type", EVENT)
+            name = exp.Case(
+                ifs=[
+                    exp.If(this=exp.EQ(this=kind, expression=lit("pageview")), true=lit("pageview")),
+                    exp.If(this=exp.EQ(this=kind, expression=lit("custom")), true=col("name", EVENT)),
+                ],
+                default=fn("coalesce", exp.Nullif(this=col("name", EVENT), expression=lit("")), kind),
+            )
+            return shown(name, dimension.none_label)
+        if dimension.kind == "prop":
+            value = self.dialect.prop_value(col("meta_keys", EVENT), col("meta_values", EVENT), dimension.prop_key)
+            return shown(value, dimension.none_label)
+        if dimension.kind == "goal":
+            return col("goal_name", GOAL)
+        unit = dimension.name
+        return self.dialect.time_label(col("ts", EVENT), self.plan.timezone, unit, dimension.time_format)
+
+    # --- filters and goals
+
+    def _goal_matches(self, goal_ids) -> exp.Expression:
+        return or_all([goal_predicate(self.goals_by_id[i], EVENT, self.dialect) for i in goal_ids])
+
+    def filter_predicate(self, spec: FilterSpec, *, goal_pairs: bool) -> exp.Expression:
+        if spec.is_goal:
+            if goal_pairs:
+                ids = [lit(i) for i in spec.goal_ids]
+                matched = exp.In(this=col("goal_id", GOAL), expressions=ids) if ids else exp.false()
+            else:
+                matched = self._goal_matches(spec.goal_ids)
+            return exp.Not(this=exp.Paren(this=matched)) if spec.operator.negated else matched
+        return spec.operator.predicate(self.dimension_value(spec.dimension), spec.values)
+
+    def counted(self, *, with_goals: bool) -> exp.Select:
+        """C: countable events of kept sessions that pass every filter, with their group values.
+
+        ``with_goals`` False builds the events conversion_rate divides by (no goal filter, no goal dimension).
+        """
+        goal_pairs = with_goals and self.goal_index is not None
+        columns: list[exp.Expression] = [
+            col("period", EVENT),
+            col("session_id", EVENT),
+            exp.alias_(col("visitor_id", SESSION), "visitor_id"),
+        ]
+        for index, dimension in enumerate(self.plan.dimensions):
+            if dimension.kind == "goal" and not with_goals:
+                continue
+            columns.append(exp.alias_(self.dimension_value(dimension), dimension_column(index)))
+        if with_goals:
+            columns.extend(self._event_measures(goal_pairs))
+        query = exp.select(*columns).from_(exp.alias_(exp.to_table("events_in_range"), EVENT, table=True))
+        query = query.join(
+            exp.alias_(exp.to_table("sessions"), SESSION, table=True),
+            on=and_all([_same(EVENT, SESSION, "period"), _same(EVENT, SESSION, "session_id")]),
+        )
+        if with_goals and "scroll_sum" in self.totals:
+            query = query.join(
+                exp.alias_(exp.to_table("visit_scroll"), SCROLL, table=True),
+                on=and_all([_same(EVENT, SCROLL, "period"), _same(EVENT, SCROLL, "page_visit_id")]),
+                join_type="left",
+            )
+        if goal_pairs:
+            pairs = [
+                and_all([exp.EQ(this=col("goal_id", GOAL), expression=lit(g.id)), goal_predicate(g, EVENT, self.dialect)])
+                for g in self.plan.goals
+            ]
+            query = query.join(exp.alias_(exp.to_table("goal_list"), GOAL, table=True), on=or_all(pairs))
+        conditions = [_type_in(EVENT, COUNTABLE_TYPES)]
+        for spec in self.plan.filters:
+            if spec.is_goal and not with_goals:
+                continue
+            conditions.append(self.filter_predicate(spec, goal_pairs=goal_pairs))
+        return query.where(and_all(conditions))
+
+    def _event_measures(self, goal_pairs: bool) -> list[exp.Expression]:
+        kind = col("type", EVENT)
+        measures: list[exp.Expression] = []
+        if self.totals & {"pageviews", "scroll_sum"}:
+            measures.append(exp.alias_(flag(exp.EQ(this=kind, expression=lit("pageview"))), "is_pageview"))
+        if "clickers" in self.totals:
+            measures.append(exp.alias_(flag(exp.EQ(this=kind, expression=lit("click"))), "is_click"))
+        if self.totals & {"conversions", "converting_visitors", "revenue"}:
+            converts = lit(1) if goal_pairs else flag(self._goal_matches(sorted(self.goals_by_id)))
+            measures.append(exp.alias_(converts, "converts"))
+        if "scroll_sum" in self.totals:
+            mine, updates = col("scroll", EVENT), col("scroll", SCROLL)
+            greatest = fn("coalesce", exp.Greatest(this=mine, expressions=[updates]), mine, updates)
+            measures.append(exp.alias_(case_when(exp.EQ(this=kind, expression=lit("pageview")), greatest), "visit_scroll"))
+        if "revenue" in self.totals:
+            measures.append(exp.alias_(col("revenue_micros", EVENT), "revenue_micros"))
+            currency = fn("coalesce", col("revenue_currency", EVENT), lit(DEFAULT_CURRENCY))
+            measures.append(exp.alias_(currency, "revenue_currency"))
+        if "duration_ms" in self.totals:
+            measures.append(exp.alias_(col("duration_ms", SESSION), "duration_ms"))
+        if "bounces" in self.totals:
+            measures.append(exp.alias_(col("pageviews_in_range", SESSION), "pageviews_in_range"))
+        return measures
+
+    # --- per session, then per group
+
+    def group_columns(self, *, with_goals: bool = True) -> list[str]:
+        return [
+            dimension_column(i)
+            for i, d in enumerate(self.plan.dimensions)
+            if with_goals or d.kind != "goal"
+        ]
+
+    def per_session(self) -> exp.Select:
+        keys = ["period", *self.group_columns(), "session_id"]
+        columns: list[exp.Expression] = [col(k) for k in keys]
+        columns.append(exp.alias_(exp.Max(this=col("visitor_id")), "visitor_id"))
+        columns.append(exp.alias_(exp.Count(this=exp.Star()), "events"))
+        if self.totals & {"pageviews", "scroll_sum"}:
+            columns.append(exp.alias_(exp.Sum(this=col("is_pageview")), "pageviews"))
+        if "clickers" in self.totals:
+            columns.append(exp.alias_(exp.Max(this=col("is_click")), "clicked"))
+        if self.totals & {"conversions", "converting_visitors", "revenue"}:
+            columns.append(exp.alias_(exp.Sum(this=col("converts")), "conversions"))
+            columns.append(exp.alias_(exp.Max(this=col("converts")), "converted"))
+        if "scroll_sum" in self.totals:
+            columns.append(exp.alias_(exp.Sum(this=col("visit_scroll")), "scroll_sum"))
+            columns.append(exp.alias_(exp.Count(this=col("visit_scroll")), "scroll_count"))
+        for name in ("duration_ms", "pageviews_in_range"):
+            if (name == "duration_ms" and "duration_ms" in self.totals) or (
+                name == "pageviews_in_range" and "bounces" in self.totals
+            ):
+                columns.append(exp.alias_(exp.Max(this=col(name)), name))
+        return exp.select(*columns).from_("counted").group_by(*[col(k) for k in keys])
+
+    def totals_select(self) -> exp.Select:
+        keys = ["period", *self.group_columns()]
+        zero = lit(0)
+
+        def total(expression: exp.Expression, name: str) -> exp.Expression:
+            return exp.alias_(fn("coalesce", expression, zero), name)
+
+        visits = col("pageviews_in_range")
+        wanted = {
+            "visitors": lambda: total(exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])), "visitors"),
+            "sessions": lambda: total(exp.Count(this=exp.Star()), "sessions"),
+            "pageviews": lambda: total(exp.Sum(this=col("pageviews")), "pageviews"),
+            "events": lambda: total(exp.Sum(this=col("events")), "events"),
+            "bounce_base": lambda: total(exp.Sum(this=flag(exp.GTE(this=visits, expression=lit(1)))), "bounce_base"),
+            "bounces": lambda: total(exp.Sum(this=flag(exp.EQ(this=visits, expression=lit(1)))), "bounces"),
+            "duration_ms": lambda: total(exp.Sum(this=col("duration_ms")), "duration_ms"),
+            "scroll_sum": lambda: total(exp.Sum(this=col("scroll_sum")), "scroll_sum"),
+            "scroll_count": lambda: total(exp.Sum(this=col("scroll_count")), "scroll_count"),
+            "clickers": lambda: total(exp.Sum(this=col("clicked")), "clickers"),
+            "conversions": lambda: total(exp.Sum(this=col("conversions")), "conversions"),
+            "converting_visitors": lambda: total(
+                exp.Count(
+                    this=exp.Distinct(
+                        expressions=[case_when(exp.EQ(this=col("converted"), expression=lit(1)), col("visitor_id"))]
+                    )
+                ),
+                "converting_visitors",
+            ),
+        }
+        columns = [col(k) for k in keys] + [build() for name, build in wanted.items() if name in self.output_totals]
+        return exp.select(*columns).from_("per_session").group_by(*[col(k) for k in keys])
+
+    @property
+    def output_totals(self) -> tuple[str, ...]:
+        """Integer totals of the ``totals`` step, in a fixed order."""
+        from clickport.query.metrics import TOTALS
+
+        needed = set(self.totals) - {"revenue", "conversion_base"}
+        if "conversion_base" in self.totals and not self.needs_base:
+            needed.add("visitors")
+        return tuple(t for t in TOTALS if t in needed)
+
+    def revenue_sums(self) -> exp.Select:
+        keys = ["period", *self.group_columns(), "revenue_currency"]
+        has_amount = exp.Not(this=exp.Is(this=col("revenue_micros"), expression=exp.Null()))
+        return (
+            exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=col("revenue_micros")), "micros"))
+            .from_("counted")
+            .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]))
+            .group_by(*[col(k) for k in keys])
+        )
+
+    def revenue_text(self) -> exp.Select:
+        keys = ["period", *self.group_columns()]
+        pair = exp.DPipe(
+            this=exp.DPipe(this=col("revenue_currency"), expression=lit(":")),
+            expression=exp.cast(col("micros"), exp.DataType.build("VARCHAR")),
+        )
+        return (
+            exp.select(*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue"))
+            .from_("revenue_sums")
+            .group_by(*[col(k) for k in keys])
+        )
+
+    def base_totals(self) -> exp.Select:
+        keys = ["period", *self.group_columns(with_goals=False)]
+        visitors = exp.Count(this=exp.Distinct(expressions=[col("visitor_id")]))
+        return exp.select(*[col(k) for k in keys], exp.alias_(visitors, "visitors")).from_("base_counted").group_by(
+            *[col(k) for k in keys]
+        )
+
+    def grouped(self) -> exp.Select:
+        """Every group of every period with the totals the metrics need (``period`` first)."""
+        keys = ["period", *self.group_columns()]
+        columns: list[exp.Expression] = [col(k, "t") for k in keys] + [col(t, "t") for t in self.output_totals]
+        query = exp.select(*columns).from_(exp.alias_(exp.to_table("totals"), "t", table=True))
+        if "conversion_base" in self.totals:
+            if self.needs_base:
+                base_keys = ["period", *self.group_columns(with_goals=False)]
+                query = query.join(
+                    exp.alias_(exp.to_table("base_totals"), "b", table=True),
+                    on=and_all([_same("t", "b", k) for k in base_keys]),
+                    join_type="left",
+                )
+                columns.append(exp.alias_(fn("coalesce", col("visitors", "b"), lit(0)), "conversion_base"))
+            else:
+                columns.append(exp.alias_(col("visitors", "t"), "conversion_base"))
+        if "revenue" in self.totals:
+            query = query.join(
+                exp.alias_(exp.to_table("revenue_text"), "r", table=True),
+                on=and_all([_same("t", "r", k) for k in keys]),
+                join_type="left",
+            )
+            columns.append(exp.alias_(col("revenue", "r"), "revenue"))
+        return query.select(*columns[len(keys) + len(self.output_totals) :])
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        extra = tuple(t for t in ("conversion_base", "revenue") if t in self.totals)
+        return self.output_totals + extra
+
+    def build(self) -> BuiltQuery:
+        ctes: list[tuple[str, exp.Select]] = [
+            ("events_in_range", self.events_in_range()),
+            ("ranked_events", self.ranked_events()),
+            ("sessions", self.sessions()),
+        ]
+        if "scroll_sum" in self.totals:
+            ctes.append(("visit_scroll", self.visit_scroll()))
+        if self.goal_index is not None:
+            ctes.append(("goal_list", self.goal_list()))
+        ctes += [("counted", self.counted(with_goals=True)), ("per_session", self.per_session())]
+        ctes.append(("totals", self.totals_select()))
+        if "revenue" in self.totals:
+            ctes += [("revenue_sums", self.revenue_sums()), ("revenue_text", self.revenue_text())]
+        if self.needs_base:
+            ctes += [("base_counted", self.counted(with_goals=False)), ("base_totals", self.base_totals())]
+        ctes.append(("grouped", self.grouped()))
+        dimensions = tuple(dimension_column(i) for i in range(len(self.plan.dimensions)))
+        if self.plan.ranked_in_sql:
+            extra, final, columns = ranked_select(self.plan, self.dialect, dimensions, self.value_columns)
+            ctes += extra
+        else:
+            columns = ("period", *dimensions, *self.value_columns)
+            final = exp.select(*[col(c) for c in columns]).from_("grouped").order_by(*[col(c) for c in columns[: 1 + len(dimensions)]])
+        for name, query in ctes:
+            final = final.with_(name, as_=query)
+        check_exact(final)
+        return BuiltQuery(final, columns, self.plan.ranked_in_sql)
+
+
+def _table(name: str) -> exp.Table:
+    parts = name.split(".")
+    if len(parts) == 2:
+        return exp.table_(parts[1], db=parts[0], quoted=True)
+    return exp.table_(parts[0])
+
+
+def _row_number(partition: list[exp.Expression], order: list[exp.Ordered]) -> exp.Window:
+    return exp.Window(this=exp.RowNumber(), partition_by=partition, order=exp.Order(expressions=order))
+
+
+def _type_in(alias: str | None, types: tuple[str, ...]) -> exp.Expression:
+    return exp.In(this=col("type", alias), expressions=[lit(t) for t in types])
+
+
+def _same(left: str, right: str, name: str) -> exp.Expression:
+    return exp.EQ(this=col(name, left), expression=col(name, right))
+
+
+_APPROXIMATE = (exp.ApproxDistinct, exp.ApproxQuantile)
+
+
+def check_exact(expression: exp.Expression) -> None:
+    """Refuse any approximate aggregate: every number the API answers is exact."""
+    for node in expression.walk():
+        if isinstance(node, _APPROXIMATE) or (
+            isinstance(node, exp.Anonymous) and str(node.this).lower().startswith("approx")
+        ):
+            raise ValueError(f"approximate function in a query: {node.sql()}")
+
+
+def build_query(plan: QueryPlan, dialect: str, table: str = "events") -> BuiltQuery:
+    return QueryBuilder(plan, dialect, table).build()
+
+
+def render(expression: exp.Expression, dialect: str) -> str:
+    SqlDialect(dialect)  # validates the name
+    return expression.sql(dialect=dialect, pretty=True)

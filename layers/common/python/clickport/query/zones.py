@@ -1,0 +1,24 @@
+"""IANA time zones from the pinned tz database (the ``tzdata`` package), looked up by exact name."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """Every zone name of the pinned database, exact case."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+
+
+@lru_cache(maxsize=512)
+def get_zone(name: str) -> ZoneInfo:
+    """The zone ``name`` read from the pinned database; ``KeyError`` when it is not an exact zone name."""
+    if name not in zone_names():
+        raise KeyError(name)
+    # NOTE: read from the tzdata package, not the operating system, so every machine agrees.
+    resource = resources.files("tzdata").joinpath("zoneinfo", *name.split("/"))
+    with resource.open("rb") as handle:
+        return ZoneInfo.from_file(handle, key=name)
