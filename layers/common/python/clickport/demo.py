@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Iterator
 
 PAGES = [("/", 30), ("/pricing", 14), ("/features", 10), ("/blog/privacy", 8), ("/blog/cookieless-analytics", 6),

@@ -8,6 +8,7 @@ the storage path (``site_id=…/dt=YYYY-MM-DD/``), not inside the files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 LogicalType = Literal["string", "bigint", "int", "timestamp", "array<string>"]
@@ -89,3 +90,23 @@ def arrow_schema() -> Any:
         "array<string>": pa.list_(pa.string()),
     }
     return pa.schema([pa.field(c.name, types[c.type]) for c in EVENT_COLUMNS])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(ts: Any) -> int:
+    """Epoch milliseconds of an event ``ts``: an int of milliseconds or a timezone-aware datetime."""
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None or ts.utcoffset() is None:
+            raise ValueError("ts must be timezone-aware")
+        return (ts - _EPOCH) // _ONE_MS
+    if isinstance(ts, int) and not isinstance(ts, bool):
+        return ts
+    raise ValueError(f"ts must be epoch milliseconds or an aware datetime, not {type(ts).__name__}")
+
+
+def utc_date(ts_ms: int) -> str:
+    """UTC date ``YYYY-MM-DD`` of epoch milliseconds (the ``dt`` partition)."""
+    return (_EPOCH + timedelta(milliseconds=ts_ms)).date().isoformat()

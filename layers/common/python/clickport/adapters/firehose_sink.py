@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clickport.errors import StoreUnavailable
-from clickport.schema import COLUMN_NAMES
+from clickport.schema import COLUMN_NAMES, epoch_ms, utc_date
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +29,7 @@ BACKOFF_BASE_S = 0.1
 BACKOFF_MAX_S = 2.0
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ONE_MS = timedelta(milliseconds=1)
 _KNOWN_COLUMNS = frozenset(COLUMN_NAMES)
-
-
-def _epoch_ms(ts: Any) -> int:
-    if isinstance(ts, datetime):
-        if ts.tzinfo is None or ts.utcoffset() is None:
-            raise ValueError("ts must be timezone-aware")
-        return (ts - _EPOCH) // _ONE_MS
-    if isinstance(ts, int) and not isinstance(ts, bool):
-        return ts
-    raise ValueError(f"ts must be epoch milliseconds or an aware datetime, not {type(ts).__name__}")
 
 
 def firehose_timestamp(ts_ms: int) -> str:
@@ -54,11 +43,11 @@ def firehose_record(site_id: str, row: dict[str, Any]) -> bytes:
     unknown = set(row) - _KNOWN_COLUMNS
     if unknown:
         raise ValueError(f"unknown event columns: {sorted(unknown)}")
-    ts_ms = _epoch_ms(row.get("ts"))
+    ts_ms = epoch_ms(row.get("ts"))
     record: dict[str, Any] = {name: row.get(name) for name in COLUMN_NAMES}
     record["ts"] = firehose_timestamp(ts_ms)
     record["site_id"] = site_id
-    record["dt"] = (_EPOCH + timedelta(milliseconds=ts_ms)).date().isoformat()
+    record["dt"] = utc_date(ts_ms)
     data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
     if len(data) > MAX_RECORD_BYTES:
         raise ValueError("event record exceeds the Firehose record size limit")

@@ -20,18 +20,15 @@ import re
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from clickport import layout
 from clickport.errors import StoreUnavailable
-from clickport.schema import COLUMN_NAMES, arrow_schema
+from clickport.schema import COLUMN_NAMES, arrow_schema, epoch_ms, utc_date
 
 logger = logging.getLogger(__name__)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ONE_MS = timedelta(milliseconds=1)
 _SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPRESSIONS = frozenset({"zstd", "snappy", "gzip", "brotli", "lz4", "none"})
@@ -118,22 +115,6 @@ def _write_json_atomically(path: Path, value: Any) -> None:
 
 
 # --- rows -------------------------------------------------------------------------------
-
-
-def epoch_ms(ts: Any) -> int:
-    """Epoch milliseconds of an event ``ts``: an int of milliseconds or a timezone-aware datetime."""
-    if isinstance(ts, datetime):
-        if ts.tzinfo is None or ts.utcoffset() is None:
-            raise ValueError("ts must be timezone-aware")
-        return (ts - _EPOCH) // _ONE_MS
-    if isinstance(ts, int) and not isinstance(ts, bool):
-        return ts
-    raise ValueError(f"ts must be epoch milliseconds or an aware datetime, not {type(ts).__name__}")
-
-
-def utc_date(ts_ms: int) -> str:
-    """UTC date ``YYYY-MM-DD`` of epoch milliseconds (the ``dt`` partition)."""
-    return (_EPOCH + timedelta(milliseconds=ts_ms)).date().isoformat()
 
 
 def normalized_row(row: dict[str, Any]) -> dict[str, Any]:
