@@ -58,6 +58,9 @@ def demo_lines(domain: str, now: datetime, days: int = 30, seed: int = 7) -> Ite
     rng = random.Random(seed)
     start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     visitor_counter = 0
+    today_visitors: list[int] = []
+    profiles: dict[int, tuple] = {}
+    day_visitors_day = -1
     for day in range(days):
         day_start = start + timedelta(days=day)
         weekday = day_start.weekday()
@@ -67,13 +70,23 @@ def demo_lines(domain: str, now: datetime, days: int = 30, seed: int = 7) -> Ite
             ts = day_start + timedelta(hours=hour, minutes=rng.randrange(60), seconds=rng.randrange(60))
             if ts >= now:
                 continue
-            visitor_counter += 1
-            agent, width, _ = AGENTS[rng.choices(range(len(AGENTS)), [a[2] for a in AGENTS])[0]]
-            country, region, city = _pick(rng, PLACES)
+            # Visitor ids rotate daily; some people come back the same day for another session.
+            today_visitors = today_visitors if day_visitors_day == day else []
+            day_visitors_day = day
+            if today_visitors and rng.random() < 0.15:
+                visitor = rng.choice(today_visitors)
+            else:
+                visitor_counter += 1
+                visitor = visitor_counter
+                today_visitors.append(visitor)
+            if visitor not in profiles:
+                agent, width, _ = AGENTS[rng.choices(range(len(AGENTS)), [a[2] for a in AGENTS])[0]]
+                profiles[visitor] = (agent, width, _pick(rng, PLACES))
+            agent, width, (country, region, city) = profiles[visitor]
             referrer = _pick(rng, REFERRERS)
             campaign = rng.choice(CAMPAIGNS)
             session_id = rng.randrange(1, 2**53 - 1)
-            base = {"user_agent": agent, "visitor_id": visitor_counter, "session_id": session_id,
+            base = {"user_agent": agent, "visitor_id": visitor, "session_id": session_id,
                     "country": country, "region": region, "city": city}
             pages = max(1, min(8, int(rng.expovariate(0.55)) + 1))
             for index in range(pages):
