@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-settings.register_profile("clickport-query-default", derandomize=True, max_examples=40, **_COMMON)
+# NOTE: no shrinking by default: one example runs real DuckDB queries, and the failing example is printed anyway.
+_QUICK_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+settings.register_profile(
+    "clickport-query-default", derandomize=True, max_examples=40, phases=_QUICK_PHASES, database=None, **_COMMON
+)
 settings.register_profile("clickport-query-long", max_examples=1500, **_COMMON)
 
 

@@ -50,6 +50,7 @@ GOALS = (
     Goal(SITE, 7, "Contact", "form", {"form_id": "contact"}),
     Goal(SITE, 8, "News", "form", {"form_name": "Newsletter"}),
     Goal(SITE, 9, "Blog %", "pageview", {"path": "/blog/a%b"}),
+    Goal(SITE, 10, "Blog_", "pageview", {"path": "/blog/a_*"}),
 )
 
 EVENT_TYPES = ("pageview", "pageview", "pageview", "custom", "click", "form", "engagement", "engagement")
@@ -119,6 +120,7 @@ METRICS = (
 SESSION_DIMENSIONS = ("source", "channel", "country", "device", "browser", "utm_campaign", "referrer_url", "entry_page", "exit_page", "city")
 EVENT_DIMENSIONS = ("page", "hostname", "event_type", "event_name", "goal", "prop:plan", "prop:click_url", "prop:missing")
 TIME_DIMENSIONS = ("hour", "date", "week", "month")
+PERIODS = ("today", "yesterday", "realtime", "24h", "7d", "14d", "30d", "month", "last_month", "year", "12m", "all")
 OPERATORS = ("is", "is_not", "contains", "not_contains", "matches", "not_matches")
 PATTERNS = ("^/p", "a|b", "[0-9]", "\\(none\\)", "Ü", "^$", "e$", "(?i)pricing")
 VALUES = tuple(v for v in PATHS + SOURCES + CHANNELS + COUNTRIES + ("pageview", "custom", "click", "pro", "Pro") + TEXT if v)
@@ -160,7 +162,7 @@ def requests(draw, anchor: datetime, goals, *, time_dimension: bool | None = Non
         start = (anchor + timedelta(days=draw(st.integers(-3, 1)))).date()
         body["date_range"] = {"start": start.isoformat(), "end": (start + timedelta(days=draw(st.integers(1, 3)))).isoformat()}
     else:
-        body["period"] = draw(st.sampled_from(("today", "yesterday", "realtime", "24h", "7d", "month", "last_month", "all")))
+        body["period"] = draw(st.sampled_from(PERIODS))
     if draw(st.booleans()):
         body["include_comparison"] = True
     requested = [m for m in body["metrics"] if m != "total_revenue"] + dimensions

@@ -24,6 +24,7 @@ from clickport.query.expressions import SqlDialect, and_all, case_when, col, fla
 from clickport.query.goal_match import goal_predicate
 from clickport.query.plan import CURRENT, PREVIOUS, FilterSpec, QueryPlan
 from clickport.query.ranking import ranked_select
+from clickport.query.sql_totals import TotalsSteps, dimension_column, same_column
 from clickport.schema import COLUMN_NAMES
 
 COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
@@ -43,16 +44,12 @@ class BuiltQuery:
         return render(self.expression, dialect)
 
 
-def dimension_column(index: int) -> str:
-    return f"d{index}"
-
-
 def shown(value: exp.Expression, none_label: str) -> exp.Expression:
     """The value as shown: a missing (NULL or empty) value becomes its label."""
     return fn("coalesce", exp.Nullif(this=value, expression=lit("")), lit(none_label))
 
 
-class QueryBuilder:
+class QueryBuilder(TotalsSteps):
     """Builds the statement of one plan for one dialect."""
 
     def __init__(self, plan: QueryPlan, dialect: str, table: str = "events") -> None:
@@ -263,12 +260,12 @@ class QueryBuilder:
         query = exp.select(*columns).from_(exp.alias_(exp.to_table("events_in_range"), EVENT, table=True))
         query = query.join(
             exp.alias_(exp.to_table("sessions"), SESSION, table=True),
-            on=and_all([_same(EVENT, SESSION, "period"), _same(EVENT, SESSION, "session_id")]),
+            on=and_all([same_column(EVENT, SESSION, "period"), same_column(EVENT, SESSION, "session_id")]),
         )
         if with_goals and "scroll_sum" in self.totals:
             query = query.join(
                 exp.alias_(exp.to_table("visit_scroll"), SCROLL, table=True),
-                on=and_all([_same(EVENT, SCROLL, "period"), _same(EVENT, SCROLL, "page_visit_id")]),
+                on=and_all([same_column(EVENT, SCROLL, "period"), same_column(EVENT, SCROLL, "page_visit_id")]),
                 join_type="left",
             )
         if goal_pairs:
@@ -307,138 +304,6 @@ class QueryBuilder:
         if "bounces" in self.totals:
             measures.append(exp.alias_(col("pageviews_in_range", SESSION), "pageviews_in_range"))
         return measures
-
-    # --- per session, then per group
-
-    def group_columns(self, *, with_goals: bool = True) -> list[str]:
-        return [
-            dimension_column(i)
-            for i, d in enumerate(self.plan.dimensions)
-            if with_goals or d.kind != "goal"
-        ]
-
-    def per_session(self) -> exp.Select:
-        keys = ["period", *self.group_columns(), "session_id"]
-        columns: list[exp.Expression] = [col(k) for k in keys]
-        columns.append(exp.alias_(exp.Max(this=col("visitor_id")), "visitor_id"))
-        columns.append(exp.alias_(exp.Count(this=exp.Star()), "events"))
-        if self.totals & {"pageviews", "scroll_sum"}:
-            columns.append(exp.alias_(exp.Sum(this=col("is_pageview")), "pageviews"))
-        if "clickers" in self.totals:
-            columns.append(exp.alias_(exp.Max(this=col("is_click")), "clicked"))
-        if self.totals & {"conversions", "converting_visitors", "revenue"}:
-            columns.append(exp.alias_(exp.Sum(this=col("converts")), "conversions"))
-            columns.append(exp.alias_(exp.Max(this=col("converts")), "converted"))
-        if "scroll_sum" in self.totals:
-            columns.append(exp.alias_(exp.Sum(this=col("visit_scroll")), "scroll_sum"))
-            columns.append(exp.alias_(exp.Count(this=col("visit_scroll")), "scroll_count"))
-        for name in ("duration_ms", "pageviews_in_range"):
-            if (name == "duration_ms" and "duration_ms" in self.totals) or (
-                name == "pageviews_in_range" and "bounces" in self.totals
-            ):
-                columns.append(exp.alias_(exp.Max(this=col(name)), name))
-        return exp.select(*columns).from_("counted").group_by(*[col(k) for k in keys])
-
-    def totals_select(self) -> exp.Select:
-        keys = ["period", *self.group_columns()]
-        zero = lit(0)
-
-        def total(expression: exp.Expression, name: str) -> exp.Expression:
-            return exp.alias_(fn("coalesce", expression, zero), name)
-
-        visits = col("pageviews_in_range")
-        wanted = {
-            "visitors": lambda: total(exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])), "visitors"),
-            "sessions": lambda: total(exp.Count(this=exp.Star()), "sessions"),
-            "pageviews": lambda: total(exp.Sum(this=col("pageviews")), "pageviews"),
-            "events": lambda: total(exp.Sum(this=col("events")), "events"),
-            "bounce_base": lambda: total(exp.Sum(this=flag(exp.GTE(this=visits, expression=lit(1)))), "bounce_base"),
-            "bounces": lambda: total(exp.Sum(this=flag(exp.EQ(this=visits, expression=lit(1)))), "bounces"),
-            "duration_ms": lambda: total(exp.Sum(this=col("duration_ms")), "duration_ms"),
-            "scroll_sum": lambda: total(exp.Sum(this=col("scroll_sum")), "scroll_sum"),
-            "scroll_count": lambda: total(exp.Sum(this=col("scroll_count")), "scroll_count"),
-            "clickers": lambda: total(exp.Sum(this=col("clicked")), "clickers"),
-            "conversions": lambda: total(exp.Sum(this=col("conversions")), "conversions"),
-            "converting_visitors": lambda: total(
-                exp.Count(
-                    this=exp.Distinct(
-                        expressions=[case_when(exp.EQ(this=col("converted"), expression=lit(1)), col("visitor_id"))]
-                    )
-                ),
-                "converting_visitors",
-            ),
-        }
-        columns = [col(k) for k in keys] + [build() for name, build in wanted.items() if name in self.output_totals]
-        return exp.select(*columns).from_("per_session").group_by(*[col(k) for k in keys])
-
-    @property
-    def output_totals(self) -> tuple[str, ...]:
-        """Integer totals of the ``totals`` step, in a fixed order."""
-        from clickport.query.metrics import TOTALS
-
-        needed = set(self.totals) - {"revenue", "conversion_base"}
-        if "conversion_base" in self.totals and not self.needs_base:
-            needed.add("visitors")
-        return tuple(t for t in TOTALS if t in needed)
-
-    def revenue_sums(self) -> exp.Select:
-        keys = ["period", *self.group_columns(), "revenue_currency"]
-        has_amount = exp.Not(this=exp.Is(this=col("revenue_micros"), expression=exp.Null()))
-        return (
-            exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=col("revenue_micros")), "micros"))
-            .from_("counted")
-            .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]))
-            .group_by(*[col(k) for k in keys])
-        )
-
-    def revenue_text(self) -> exp.Select:
-        keys = ["period", *self.group_columns()]
-        pair = exp.DPipe(
-            this=exp.DPipe(this=col("revenue_currency"), expression=lit(":")),
-            expression=exp.cast(col("micros"), exp.DataType.build("VARCHAR")),
-        )
-        return (
-            exp.select(*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue"))
-            .from_("revenue_sums")
-            .group_by(*[col(k) for k in keys])
-        )
-
-    def base_totals(self) -> exp.Select:
-        keys = ["period", *self.group_columns(with_goals=False)]
-        visitors = exp.Count(this=exp.Distinct(expressions=[col("visitor_id")]))
-        return exp.select(*[col(k) for k in keys], exp.alias_(visitors, "visitors")).from_("base_counted").group_by(
-            *[col(k) for k in keys]
-        )
-
-    def grouped(self) -> exp.Select:
-        """Every group of every period with the totals the metrics need (``period`` first)."""
-        keys = ["period", *self.group_columns()]
-        columns: list[exp.Expression] = [col(k, "t") for k in keys] + [col(t, "t") for t in self.output_totals]
-        query = exp.select(*columns).from_(exp.alias_(exp.to_table("totals"), "t", table=True))
-        if "conversion_base" in self.totals:
-            if self.needs_base:
-                base_keys = ["period", *self.group_columns(with_goals=False)]
-                query = query.join(
-                    exp.alias_(exp.to_table("base_totals"), "b", table=True),
-                    on=and_all([_same("t", "b", k) for k in base_keys]),
-                    join_type="left",
-                )
-                columns.append(exp.alias_(fn("coalesce", col("visitors", "b"), lit(0)), "conversion_base"))
-            else:
-                columns.append(exp.alias_(col("visitors", "t"), "conversion_base"))
-        if "revenue" in self.totals:
-            query = query.join(
-                exp.alias_(exp.to_table("revenue_text"), "r", table=True),
-                on=and_all([_same("t", "r", k) for k in keys]),
-                join_type="left",
-            )
-            columns.append(exp.alias_(col("revenue", "r"), "revenue"))
-        return query.select(*columns[len(keys) + len(self.output_totals) :])
-
-    @property
-    def value_columns(self) -> tuple[str, ...]:
-        extra = tuple(t for t in ("conversion_base", "revenue") if t in self.totals)
-        return self.output_totals + extra
 
     def build(self) -> BuiltQuery:
         ctes: list[tuple[str, exp.Select]] = [
@@ -483,10 +348,6 @@ def _row_number(partition: list[exp.Expression], order: list[exp.Ordered]) -> ex
 
 def _type_in(alias: str | None, types: tuple[str, ...]) -> exp.Expression:
     return exp.In(this=col("type", alias), expressions=[lit(t) for t in types])
-
-
-def _same(left: str, right: str, name: str) -> exp.Expression:
-    return exp.EQ(this=col(name, left), expression=col(name, right))
 
 
 _APPROXIMATE = (exp.ApproxDistinct, exp.ApproxQuantile)
