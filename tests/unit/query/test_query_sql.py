@@ -90,3 +90,12 @@ def test_athena_and_duckdb_differ_only_where_meaning_differs(site, goals):
     assert "AT_TIMEZONE(ev.ts, 'America/New_York')" in athena
     assert "TIMEZONE('America/New_York', CAST(ev.ts AS TIMESTAMPTZ))" in duckdb
     assert '"clickport"."events"' in athena
+
+
+def test_sort_keys_divide_integers_exactly_in_both_dialects():
+    dialect_sql = {}
+    for name in ("athena", "duckdb"):
+        division = SqlDialect(name).int_div(exp.column("p"), exp.column("q"))
+        dialect_sql[name] = division.sql(dialect=name)
+    assert dialect_sql["athena"] == "CAST(p AS BIGINT) / CAST(q AS BIGINT)"
+    assert dialect_sql["duckdb"] == "p // q"

@@ -96,8 +96,9 @@ class SqlDialect:
         if self.name == "duckdb":
             return exp.IntDiv(this=numerator, expression=denominator)
         # Athena: bigint / bigint is integer division.
+        # NOTE: typed=True keeps sqlglot from rewriting it as a floating-point division.
         big = exp.DataType.build("BIGINT")
-        return exp.Div(this=exp.cast(numerator, big), expression=exp.cast(denominator, big))
+        return exp.Div(this=exp.cast(numerator, big), expression=exp.cast(denominator, big), typed=True)
 
     def prop_value(self, keys: exp.Expression, values: exp.Expression, key: str) -> exp.Expression:
         """The value stored for property ``key`` (first occurrence), NULL when absent."""

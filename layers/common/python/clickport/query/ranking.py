@@ -14,7 +14,7 @@ from clickport.query.expressions import SqlDialect, and_all, case_when, col, lit
 from clickport.query.metrics import METRICS, Metric
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
 
-CURRENT_ALIAS, PREVIOUS_ALIAS = "c", "p"
+CURRENT_ALIAS = "c"
 
 
 def sort_key(metric: Metric, alias: str, dialect: SqlDialect) -> exp.Expression:
@@ -46,25 +46,45 @@ def _ordering(plan: QueryPlan, dialect: SqlDialect, dimensions: tuple[str, ...])
     return order
 
 
+def _pivot(dimensions: tuple[str, ...], values: tuple[str, ...]) -> exp.Select:
+    """Current and previous totals side by side, one row per group of the current period.
+
+    A pivot, not a self-join: Athena inlines CTEs, so joining ``grouped`` to itself would
+    run the whole statement twice.
+    """
+
+    def of(period: int, value: str) -> exp.Expression:
+        return exp.Max(this=case_when(exp.EQ(this=col("period"), expression=lit(period)), col(value)))
+
+    in_current = exp.Max(this=case_when(exp.EQ(this=col("period"), expression=lit(CURRENT)), lit(1), lit(0)))
+    columns = [col(d) for d in dimensions]
+    columns += [exp.alias_(of(CURRENT, v), v) for v in values]
+    columns += [exp.alias_(of(PREVIOUS, v), f"prev_{v}") for v in values]
+    query = exp.select(*columns).from_("grouped")
+    if dimensions:
+        query = query.group_by(*[col(d) for d in dimensions])
+    return query.having(exp.EQ(this=in_current, expression=lit(1)))
+
+
 def ranked_select(
     plan: QueryPlan, dialect: SqlDialect, dimensions: tuple[str, ...], values: tuple[str, ...]
 ) -> tuple[list[tuple[str, exp.Select]], exp.Select, tuple[str, ...]]:
     """(extra CTEs, final SELECT, output columns) for a breakdown ordered and paged in SQL."""
-    columns: list[exp.Expression] = [col(d, CURRENT_ALIAS) for d in dimensions]
-    columns += [col(v, CURRENT_ALIAS) for v in values]
-    previous = tuple(f"prev_{v}" for v in values) if plan.previous is not None else ()
-    columns += [exp.alias_(col(v, PREVIOUS_ALIAS), f"prev_{v}") for v in values if previous]
+    ctes: list[tuple[str, exp.Select]] = []
+    previous: tuple[str, ...] = ()
+    if plan.previous is not None:
+        previous = tuple(f"prev_{v}" for v in values)
+        ctes.append(("paired_groups", _pivot(dimensions, values)))
+        source = exp.select(exp.Star()).from_(exp.alias_(exp.to_table("paired_groups"), CURRENT_ALIAS, table=True))
+    else:
+        source = (
+            exp.select(exp.Star())
+            .from_(exp.alias_(exp.to_table("grouped"), CURRENT_ALIAS, table=True))
+            .where(exp.EQ(this=col("period", CURRENT_ALIAS), expression=lit(CURRENT)))
+        )
     row_rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=_ordering(plan, dialect, dimensions)))
     total = exp.Window(this=exp.Count(this=exp.Star()))
-    columns += [exp.alias_(row_rank, "row_rank"), exp.alias_(total, "total_rows")]
-    ranked = exp.select(*columns).from_(exp.alias_(exp.to_table("grouped"), CURRENT_ALIAS, table=True))
-    if previous:
-        same_group = [exp.EQ(this=col("period", PREVIOUS_ALIAS), expression=lit(PREVIOUS))]
-        same_group += [exp.EQ(this=col(d, CURRENT_ALIAS), expression=col(d, PREVIOUS_ALIAS)) for d in dimensions]
-        ranked = ranked.join(
-            exp.alias_(exp.to_table("grouped"), PREVIOUS_ALIAS, table=True), on=and_all(same_group), join_type="left"
-        )
-    ranked = ranked.where(exp.EQ(this=col("period", CURRENT_ALIAS), expression=lit(CURRENT)))
+    ctes.append(("ranked_groups", source.select(exp.alias_(row_rank, "row_rank"), exp.alias_(total, "total_rows"))))
     output = (*dimensions, *values, *previous, "row_rank", "total_rows")
     rank = col("row_rank")
     page = and_all(
@@ -79,4 +99,4 @@ def ranked_select(
         .where(exp.Or(this=exp.EQ(this=rank, expression=lit(1)), expression=exp.Paren(this=page)))
         .order_by(rank)
     )
-    return [("ranked_groups", ranked)], final, output
+    return ctes, final, output

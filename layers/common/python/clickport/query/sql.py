@@ -1,12 +1,15 @@
 """The SQL of a QueryPlan (spec §3.8), built as one sqlglot AST and rendered for "athena" or "duckdb".
 
-The statement is a chain of CTEs, each one step of §3.8:
+The statement is one linear chain of CTEs, each one step of §3.8, each read once (Athena
+inlines CTEs, so a CTE read twice would scan the data twice):
 
 ``events_in_range`` (E, tagged with its period) → ``ranked_events`` (order within each
-session by (ts, seq)) → ``sessions`` (groups with a countable event; attributes of
-their first event, entry/exit page, duration, pageviews in E) → ``counted`` (the
-counted events C of kept sessions, with their group values) → ``per_session``
-(one row per group and session) → ``totals`` (exact integer totals per group).
+session by (ts, seq)) → ``session_events`` (every event with its session's values from
+window functions: attributes of the first event, entry/exit page, duration, pageviews
+in E, countable events; and its page visit's greatest engagement scroll) → ``counted``
+(the counted events C of kept sessions, with their group values) → ``per_session`` (one
+row per group and session) → ``totals`` (exact integer totals per group). Only revenue
+per currency and conversion_rate's goal-free denominator branch off ``session_events``.
 
 Names come only from the registries and values only as literals. The WHERE of the
 first step always starts with site, partition dates and exact UTC instants.
@@ -24,14 +27,14 @@ from clickport.query.expressions import SqlDialect, and_all, case_when, col, fla
 from clickport.query.goal_match import goal_predicate
 from clickport.query.plan import CURRENT, PREVIOUS, FilterSpec, QueryPlan
 from clickport.query.ranking import ranked_select
-from clickport.query.sql_totals import TotalsSteps, dimension_column, same_column
+from clickport.query.sql_totals import TotalsSteps, dimension_column
 from clickport.schema import COLUMN_NAMES
 
 COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
 DEFAULT_CURRENCY = "USD"
 ALWAYS_READ = ("ts", "seq", "type", "session_id", "visitor_id")
 GOAL_COLUMNS = ("type", "name", "path", "meta_keys", "meta_values")
-EVENT, SESSION, GOAL, SCROLL = "ev", "s", "g", "vs"
+EVENT, GOAL = "ev", "g"
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ class QueryBuilder(TotalsSteps):
             .where(and_all(conditions))
         )
 
-    # --- order within sessions, then sessions
+    # --- order within sessions, then each event with its session's values
 
     def _needs_entry_exit(self) -> bool:
         return any(d.kind in ("entry_page", "exit_page") for d in self._session_dimensions())
@@ -150,13 +153,19 @@ class QueryBuilder(TotalsSteps):
             windows.append(exp.alias_(_row_number(by_type, descending), "exit_rank"))
         return exp.select(exp.Star(), *windows).from_("events_in_range")
 
-    def sessions(self) -> exp.Select:
+    def session_events(self) -> exp.Select:
+        """Every event of E with its session's values attached (window functions: one pass, no join)."""
+        session = [col("period"), col("session_id")]
         first = exp.EQ(this=col("first_rank"), expression=lit(1))
         is_pageview = exp.EQ(this=col("type"), expression=lit("pageview"))
+
+        def over(aggregate: exp.Expression, partition: list[exp.Expression] = session) -> exp.Window:
+            return exp.Window(this=aggregate, partition_by=[p.copy() for p in partition])
+
         columns: list[exp.Expression] = [
-            col("period"),
-            col("session_id"),
-            exp.alias_(exp.Max(this=case_when(first, col("visitor_id"))), "visitor_id"),
+            exp.Star(),
+            exp.alias_(over(exp.Max(this=case_when(first, col("visitor_id")))), "session_visitor_id"),
+            exp.alias_(over(exp.Sum(this=flag(_type_in(None, COUNTABLE_TYPES)))), "session_countable"),
         ]
         for dimension in self._session_dimensions():
             if dimension.kind == "session_column":
@@ -165,29 +174,19 @@ class QueryBuilder(TotalsSteps):
                 rank = "entry_rank" if dimension.kind == "entry_page" else "exit_rank"
                 at_rank = and_all([is_pageview, exp.EQ(this=col(rank), expression=lit(1))])
                 value = exp.Max(this=case_when(at_rank, col("path")))
-            columns.append(exp.alias_(value, dimension.name))
+            columns.append(exp.alias_(over(value), session_column(dimension)))
         if "duration_ms" in self.totals:
-            duration = self.dialect.duration_ms(exp.Min(this=col("ts")), exp.Max(this=col("ts")))
-            columns.append(exp.alias_(duration, "duration_ms"))
+            duration = self.dialect.duration_ms(over(exp.Min(this=col("ts"))), over(exp.Max(this=col("ts"))))
+            columns.append(exp.alias_(duration, "session_duration_ms"))
         if "bounces" in self.totals:
-            columns.append(exp.alias_(exp.Sum(this=flag(is_pageview)), "pageviews_in_range"))
-        countable = exp.Sum(this=flag(_type_in(None, COUNTABLE_TYPES)))
-        return (
-            exp.select(*columns)
-            .from_("ranked_events")
-            .group_by(col("period"), col("session_id"))
-            .having(exp.GT(this=countable, expression=lit(0)))
-        )
-
-    def visit_scroll(self) -> exp.Select:
-        is_update = exp.EQ(this=col("type"), expression=lit("engagement"))
-        has_visit = exp.Not(this=exp.Is(this=col("page_visit_id"), expression=exp.Null()))
-        return (
-            exp.select(col("period"), col("page_visit_id"), exp.alias_(exp.Max(this=col("scroll")), "scroll"))
-            .from_("events_in_range")
-            .where(and_all([is_update, has_visit]))
-            .group_by(col("period"), col("page_visit_id"))
-        )
+            columns.append(exp.alias_(over(exp.Sum(this=flag(is_pageview))), "session_pageviews"))
+        if "scroll_sum" in self.totals:
+            # The greatest scroll reported by engagement updates of the same page visit, in E.
+            is_update = exp.EQ(this=col("type"), expression=lit("engagement"))
+            updates = over(exp.Max(this=case_when(is_update, col("scroll"))), [col("period"), col("page_visit_id")])
+            has_visit = exp.Not(this=exp.Is(this=col("page_visit_id"), expression=exp.Null()))
+            columns.append(exp.alias_(case_when(has_visit, updates), "updates_scroll"))
+        return exp.select(*columns).from_("ranked_events")
 
     def goal_list(self) -> exp.Select:
         goals = self.plan.goals or ()
@@ -204,7 +203,7 @@ class QueryBuilder(TotalsSteps):
 
     def dimension_value(self, dimension: Dimension) -> exp.Expression:
         if dimension.level == "session":
-            return shown(col(dimension.name, SESSION), dimension.none_label)
+            return shown(col(session_column(dimension), EVENT), dimension.none_label)
         if dimension.kind == "event_column":
             return shown(col(dimension.column, EVENT), dimension.none_label)
         if dimension.kind == "event_name":
@@ -249,7 +248,7 @@ class QueryBuilder(TotalsSteps):
         columns: list[exp.Expression] = [
             col("period", EVENT),
             col("session_id", EVENT),
-            exp.alias_(col("visitor_id", SESSION), "visitor_id"),
+            exp.alias_(col("session_visitor_id", EVENT), "visitor_id"),
         ]
         for index, dimension in enumerate(self.plan.dimensions):
             if dimension.kind == "goal" and not with_goals:
@@ -257,24 +256,17 @@ class QueryBuilder(TotalsSteps):
             columns.append(exp.alias_(self.dimension_value(dimension), dimension_column(index)))
         if with_goals:
             columns.extend(self._event_measures(goal_pairs))
-        query = exp.select(*columns).from_(exp.alias_(exp.to_table("events_in_range"), EVENT, table=True))
-        query = query.join(
-            exp.alias_(exp.to_table("sessions"), SESSION, table=True),
-            on=and_all([same_column(EVENT, SESSION, "period"), same_column(EVENT, SESSION, "session_id")]),
-        )
-        if with_goals and "scroll_sum" in self.totals:
-            query = query.join(
-                exp.alias_(exp.to_table("visit_scroll"), SCROLL, table=True),
-                on=and_all([same_column(EVENT, SCROLL, "period"), same_column(EVENT, SCROLL, "page_visit_id")]),
-                join_type="left",
-            )
+        query = exp.select(*columns).from_(exp.alias_(exp.to_table("session_events"), EVENT, table=True))
         if goal_pairs:
             pairs = [
                 and_all([exp.EQ(this=col("goal_id", GOAL), expression=lit(g.id)), goal_predicate(g, EVENT, self.dialect)])
                 for g in self.plan.goals
             ]
             query = query.join(exp.alias_(exp.to_table("goal_list"), GOAL, table=True), on=or_all(pairs))
-        conditions = [_type_in(EVENT, COUNTABLE_TYPES)]
+        conditions = [
+            exp.GT(this=col("session_countable", EVENT), expression=lit(0)),
+            _type_in(EVENT, COUNTABLE_TYPES),
+        ]
         for spec in self.plan.filters:
             if spec.is_goal and not with_goals:
                 continue
@@ -292,7 +284,7 @@ class QueryBuilder(TotalsSteps):
             converts = lit(1) if goal_pairs else flag(self._goal_matches(sorted(self.goals_by_id)))
             measures.append(exp.alias_(converts, "converts"))
         if "scroll_sum" in self.totals:
-            mine, updates = col("scroll", EVENT), col("scroll", SCROLL)
+            mine, updates = col("scroll", EVENT), col("updates_scroll", EVENT)
             greatest = fn("coalesce", exp.Greatest(this=mine, expressions=[updates]), mine, updates)
             measures.append(exp.alias_(case_when(exp.EQ(this=kind, expression=lit("pageview")), greatest), "visit_scroll"))
         if "revenue" in self.totals:
@@ -300,19 +292,17 @@ class QueryBuilder(TotalsSteps):
             currency = fn("coalesce", col("revenue_currency", EVENT), lit(DEFAULT_CURRENCY))
             measures.append(exp.alias_(currency, "revenue_currency"))
         if "duration_ms" in self.totals:
-            measures.append(exp.alias_(col("duration_ms", SESSION), "duration_ms"))
+            measures.append(exp.alias_(col("session_duration_ms", EVENT), "duration_ms"))
         if "bounces" in self.totals:
-            measures.append(exp.alias_(col("pageviews_in_range", SESSION), "pageviews_in_range"))
+            measures.append(exp.alias_(col("session_pageviews", EVENT), "pageviews_in_range"))
         return measures
 
     def build(self) -> BuiltQuery:
         ctes: list[tuple[str, exp.Select]] = [
             ("events_in_range", self.events_in_range()),
             ("ranked_events", self.ranked_events()),
-            ("sessions", self.sessions()),
+            ("session_events", self.session_events()),
         ]
-        if "scroll_sum" in self.totals:
-            ctes.append(("visit_scroll", self.visit_scroll()))
         if self.goal_index is not None:
             ctes.append(("goal_list", self.goal_list()))
         ctes += [("counted", self.counted(with_goals=True)), ("per_session", self.per_session())]
@@ -333,6 +323,11 @@ class QueryBuilder(TotalsSteps):
             final = final.with_(name, as_=query)
         check_exact(final)
         return BuiltQuery(final, columns, self.plan.ranked_in_sql)
+
+
+def session_column(dimension: Dimension) -> str:
+    """The column of ``session_events`` holding a session-level dimension's stored value."""
+    return f"session_{dimension.name}"
 
 
 def _table(name: str) -> exp.Table:

@@ -1,0 +1,185 @@
+"""AWS QueryEngine: Athena in the stack's workgroup, polled with backoff under a timeout below API Gateway's 30 s.
+
+Result reuse is asked for only when the caller says the range is over (it ends before
+today). A query still running at the deadline is stopped (StopQueryExecution) and
+answered 504; throttling and unavailability are 503; a failed query raises
+``QueryFailed``, which the HTTP layer answers as a 500 carrying only a request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+from typing import Any, Callable
+
+from clickport.errors import GatewayTimeout, ServiceUnavailable
+from clickport.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FIRST_POLL_SECONDS = 0.1
+MAX_POLL_SECONDS = 1.0
+RESULT_REUSE_MINUTES = 60
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerException",
+    }
+)
+SYSTEM_ERROR_CATEGORY = 1  # AthenaError.ErrorCategory: 1 system, 2 user, 3 other
+
+_INTEGER_TYPES = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
+_FLOAT_TYPES = frozenset({"double", "float", "real"})
+
+
+class QueryFailed(RuntimeError):
+    """Athena reported the query FAILED or CANCELLED (an internal error: 500 with a request id)."""
+
+
+def _convert(value: str | None, column_type: str) -> Any:
+    if value is None:
+        return None
+    kind = column_type.lower()
+    if kind in _INTEGER_TYPES:
+        return int(value)
+    if kind in _FLOAT_TYPES:
+        return float(value)
+    if kind.startswith("decimal"):
+        return Decimal(value)
+    if kind == "boolean":
+        return value == "true"
+    return value
+
+
+class AthenaQueryEngine:
+    """QueryEngine over the Glue events table (``settings.athena_database``.``settings.athena_table``)."""
+
+    dialect = "athena"
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.table = f"{settings.athena_database}.{settings.athena_table}"
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
+            self._client = boto3.client("athena", region_name=self.settings.region, config=config)
+        return self._client
+
+    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
+        deadline = self._clock() + self.settings.athena_timeout_seconds
+        query_id = self._call("start_query_execution", **self._start_arguments(sql, cacheable))["QueryExecutionId"]
+        self._wait(query_id, deadline)
+        return self._rows(query_id)
+
+    def _start_arguments(self, sql: str, cacheable: bool) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "QueryString": sql,
+            "WorkGroup": self.settings.athena_workgroup,
+            "QueryExecutionContext": {"Database": self.settings.athena_database},
+        }
+        if cacheable:
+            arguments["ResultReuseConfiguration"] = {
+                "ResultReuseByAgeConfiguration": {"Enabled": True, "MaxAgeInMinutes": RESULT_REUSE_MINUTES}
+            }
+        return arguments
+
+    def _call(self, operation: str, **arguments: Any) -> Any:
+        """One Athena API call; throttling and unavailability become 503."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, operation)(**arguments)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in THROTTLING_CODES:
+                logger.warning("athena %s throttled or unavailable: %s", operation, code)
+                raise ServiceUnavailable("The query engine is busy; try again shortly") from None
+            raise
+        except BotoCoreError as error:
+            logger.warning("athena %s unreachable: %s", operation, type(error).__name__)
+            raise ServiceUnavailable("The query engine is unavailable; try again shortly") from None
+
+    def _wait(self, query_id: str, deadline: float) -> None:
+        delay = FIRST_POLL_SECONDS
+        while True:
+            execution = self._call("get_query_execution", QueryExecutionId=query_id)["QueryExecution"]
+            status = execution.get("Status", {})
+            state = status.get("State")
+            if state == "SUCCEEDED":
+                return
+            if state in ("FAILED", "CANCELLED"):
+                self._failed(query_id, status)
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                self._stop(query_id)
+                raise GatewayTimeout(
+                    f"The query engine did not answer within {self.settings.athena_timeout_seconds:g} seconds"
+                )
+            self._sleep(min(delay, remaining))
+            delay = min(delay * 2, MAX_POLL_SECONDS)
+
+    def _failed(self, query_id: str, status: dict[str, Any]) -> None:
+        error = status.get("AthenaError") or {}
+        logger.error(
+            "athena query %s %s: %s (category %s, type %s)",
+            query_id,
+            status.get("State"),
+            status.get("StateChangeReason", ""),
+            error.get("ErrorCategory"),
+            error.get("ErrorType"),
+        )
+        if error.get("ErrorCategory") == SYSTEM_ERROR_CATEGORY and error.get("Retryable"):
+            raise ServiceUnavailable("The query engine is unavailable; try again shortly")
+        raise QueryFailed(f"athena query {query_id} {str(status.get('State', '')).lower()}")
+
+    def _stop(self, query_id: str) -> None:
+        try:
+            self.client.stop_query_execution(QueryExecutionId=query_id)
+        except Exception:  # noqa: BLE001 - the timeout answer matters more than the cleanup
+            logger.warning("could not stop athena query %s", query_id, exc_info=True)
+
+    def _rows(self, query_id: str) -> list[tuple]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        rows: list[tuple] = []
+        types: list[str] | None = None
+        first = True
+        try:
+            pages = self.client.get_paginator("get_query_results").paginate(QueryExecutionId=query_id)
+            for page in pages:
+                result = page["ResultSet"]
+                if types is None:
+                    types = [c["Type"] for c in result["ResultSetMetadata"]["ColumnInfo"]]
+                for row in result.get("Rows", []):
+                    if first:  # the header row
+                        first = False
+                        continue
+                    data = row.get("Data", [])
+                    rows.append(tuple(_convert(d.get("VarCharValue"), t) for d, t in zip(data, types)))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") in THROTTLING_CODES:
+                raise ServiceUnavailable("The query engine is busy; try again shortly") from None
+            raise
+        except BotoCoreError:
+            raise ServiceUnavailable("The query engine is unavailable; try again shortly") from None
+        return rows
