@@ -150,6 +150,11 @@ class EventSink(Protocol):
 class QueryEngine(Protocol):
     """Runs a rendered SQL statement (Athena / DuckDB)."""
 
-    dialect: str
+    dialect: str  # "athena" | "duckdb": the SQL dialect the query path renders for this engine
+    # The events table as the SQL names it ("events", or "<database>.<table>" on Athena). Optional:
+    # the query path reads it with getattr(engine, "table", "events").
+    table: str
 
-    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]: ...
+    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
+        """Rows of the statement's result. ``cacheable``: the data read can no longer change, so
+        the engine may reuse an earlier result of the same statement."""
