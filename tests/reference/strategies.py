@@ -117,7 +117,10 @@ METRICS = (
     "visitors", "sessions", "pageviews", "views_per_visit", "bounce_rate", "avg_duration", "avg_scroll",
     "clickers", "events", "conversions", "conversion_rate", "total_revenue",
 )
-SESSION_DIMENSIONS = ("source", "channel", "country", "device", "browser", "utm_campaign", "referrer_url", "entry_page", "exit_page", "city")
+SESSION_DIMENSIONS = (
+    "source", "channel", "country", "device", "browser", "utm_campaign", "referrer_url", "entry_page", "exit_page",
+    "city", "utm_term", "os_version",
+)
 EVENT_DIMENSIONS = ("page", "hostname", "event_type", "event_name", "goal", "prop:plan", "prop:click_url", "prop:missing")
 TIME_DIMENSIONS = ("hour", "date", "week", "month")
 PERIODS = ("today", "yesterday", "realtime", "24h", "7d", "14d", "30d", "month", "last_month", "year", "12m", "all")

@@ -57,3 +57,12 @@ def test_breakdowns_and_aggregates_agree_with_reference(generated, data):
 def test_time_dimensions_agree_with_reference(generated, data):
     anchor, events = generated
     _compare(events, anchor, data, time_dimension=True)
+
+
+@pytest.mark.slow
+@query_settings(examples=8)
+@given(generated=event_sets(), data=st.data())
+def test_any_request_agrees_with_reference(generated, data):
+    """The long profile's workhorse (make test-long): any request shape, many event sets."""
+    anchor, events = generated
+    _compare(events, anchor, data, time_dimension=None, runs=5)
