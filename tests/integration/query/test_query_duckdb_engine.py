@@ -73,3 +73,11 @@ def test_convenience_endpoints_run_their_preset_query(store):
         "hour", "visitors", "pageviews", "sessions", "bounce_rate", "avg_duration"]
     days = run_convenience("timeseries", {"start_date": "2026-03-10", "end_date": "2026-03-13"}, **run).body
     assert [r["date"] for r in days["results"]] == ["2026-03-10", "2026-03-11", "2026-03-12"]
+
+
+def test_a_data_directory_with_glob_characters_in_its_path_still_works(tmp_path, site, goals):
+    data_dir = tmp_path / "odd [dir]*"
+    ParquetEventSink(data_dir).write(site.site_id, [dict(ts=utc(2026, 3, 10, 9), seq=1, type="pageview", path="/",
+                                                         session_id=1, visitor_id=1)])
+    engine = DuckDbQueryEngine(data_dir)
+    assert run_query(BODY, site=site, goals=goals, engine=engine, now=NOW).body["results"] == {"visitors": 1, "pageviews": 1}

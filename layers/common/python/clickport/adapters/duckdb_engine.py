@@ -20,6 +20,7 @@ _DUCKDB_TYPES = {
     "array<string>": "VARCHAR[]",
 }
 TABLE = "events"
+FILE_PATTERN = "site_id=*/dt=*/*.parquet"
 
 
 def _quote(text: str) -> str:
@@ -33,11 +34,12 @@ def empty_events_sql() -> str:
     return "SELECT " + ", ".join(columns) + " WHERE FALSE"
 
 
-def parquet_events_sql(files: list[str]) -> str:
+def parquet_events_sql(source: str | list[str]) -> str:
+    """The events of a glob pattern or a list of Parquet files, with the partition columns as VARCHAR."""
     hive_types = ", ".join(f"{_quote(c.name)}: 'VARCHAR'" for c in PARTITION_COLUMNS)
-    listed = ", ".join(_quote(f) for f in files)
+    files = _quote(source) if isinstance(source, str) else "[" + ", ".join(_quote(f) for f in source) + "]"
     return (
-        f"SELECT * FROM read_parquet([{listed}], hive_partitioning = true, "
+        f"SELECT * FROM read_parquet({files}, hive_partitioning = true, "
         f"hive_types = {{{hive_types}}}, union_by_name = true)"
     )
 
@@ -52,22 +54,29 @@ class DuckDbQueryEngine:
         self.data_dir = Path(data_dir)
         self.threads = threads
 
-    def _files(self) -> list[str]:
+    def _source(self) -> str | list[str] | None:
+        """What DuckDB reads: the glob of every event file (an explicit list when the path itself
+        holds glob characters), or None when there is no file yet."""
         root = layout.events_root(self.data_dir)
-        return sorted(str(p) for p in root.glob("site_id=*/dt=*/*.parquet") if p.is_file())
+        files = root.glob(FILE_PATTERN)
+        if any(ch in str(root) for ch in "*?[]{}"):
+            listed = sorted(str(p) for p in files if p.is_file())
+            return listed or None
+        return f"{root}/{FILE_PATTERN}" if next(files, None) is not None else None
 
     def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
         import duckdb
 
         with read_lock(self.data_dir):
-            files = self._files()
+            # NOTE: DuckDB expands the glob inside the read lock, as the store's reader contract asks.
+            source = self._source()
             connection = duckdb.connect(":memory:")
             try:
                 connection.execute("SET TimeZone = 'UTC'")
                 if self.threads:
                     connection.execute(f"SET threads = {int(self.threads)}")
-                source = parquet_events_sql(files) if files else empty_events_sql()
-                connection.execute(f"CREATE TEMP VIEW {TABLE} AS {source}")
+                events = parquet_events_sql(source) if source is not None else empty_events_sql()
+                connection.execute(f"CREATE TEMP VIEW {TABLE} AS {events}")
                 return connection.execute(sql).fetchall()
             finally:
                 connection.close()
