@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -319,6 +320,21 @@ def shown_exact(metric: str, t: dict):
     return Decimal(t[metric]), t[metric]
 
 
+def exact_value(metric: str, t: dict) -> Fraction:
+    """The unrounded value ordering compares."""
+    ratios = {
+        "views_per_visit": (t["pageviews"], t["sessions"]),
+        "bounce_rate": (t["bounces"], t["bounce_base"]),
+        "avg_duration": (t["duration_ms"], t["sessions"]),
+        "avg_scroll": (t["scroll_sum"], t["scroll_count"]),
+        "conversion_rate": (t["converting_visitors"], t["conversion_base"]),
+    }
+    if metric in ratios:
+        p, q = ratios[metric]
+        return Fraction(p, q) if q else Fraction(0)
+    return Fraction(t[metric])
+
+
 def change(metric: str, now: dict, before: dict):
     a, _ = shown_exact(metric, now)
     b, _ = shown_exact(metric, before)
@@ -434,7 +450,7 @@ def order_key(request):
                 result = -1 if a[0][i] < b[0][i] else 1
                 return -result if desc else result
         elif by is not None:
-            x, y = shown_exact(by, a[1])[0], shown_exact(by, b[1])[0]
+            x, y = exact_value(by, a[1]), exact_value(by, b[1])
             if x != y:
                 result = -1 if x < y else 1
                 return -result if desc else result

@@ -41,10 +41,11 @@ def ranges(body: dict, zone: ZoneInfo, now: datetime, first_event_date: date | N
         length = timedelta(minutes=30) if period == "realtime" else timedelta(hours=24)
         return (now - length, now), (now - 2 * length, now - length)
     if period == "yesterday":
-        return (day(today - timedelta(days=1)), day(today)), (day(today - timedelta(days=2)), day(today - timedelta(days=1)))
+        start, end, previous_start = day(today - timedelta(days=1)), day(today), day(today - timedelta(days=2))
+        return (start, end), (previous_start, min(previous_start + (end - start), start))
     if period == "last_month":
-        this = month_start(today, 0)
-        return (day(month_start(today, 1)), day(this)), (day(month_start(today, 2)), day(month_start(today, 1)))
+        start, end, previous_start = day(month_start(today, 1)), day(month_start(today, 0)), day(month_start(today, 2))
+        return (start, end), (previous_start, min(previous_start + (end - start), start))
     if period == "all":
         if first_event_date is None:
             start = day(today)

@@ -125,13 +125,9 @@ WITH events_in_range AS (
     *,
     ROW_NUMBER() OVER (
       ORDER BY CASE
-        WHEN 1 * c.bounce_base = 0
+        WHEN c.bounce_base = 0
         THEN 0
-        ELSE CAST((
-          2 * 100 * c.bounces + 1 * c.bounce_base
-        ) AS BIGINT) / CAST((
-          2 * 1 * c.bounce_base
-        ) AS BIGINT)
+        ELSE CAST(c.bounces AS DOUBLE) / CAST(c.bounce_base AS DOUBLE)
       END ASC, c.d0, c.d1
     ) AS row_rank,
     COUNT(*) OVER () AS total_rows

@@ -172,3 +172,14 @@ def test_props_and_event_names_group_countable_events(store):
         {"event_name": "click", "prop:plan": "(none)", "events": 1, "visitors": 1},
         {"event_name": "pageview", "prop:plan": "(none)", "events": 1, "visitors": 1},
     ]
+
+
+def test_rows_are_ordered_by_the_exact_value_not_the_rounded_one(store):
+    # /a lasts 10.2 s on average, /b 10.4 s: both are shown as 10, /b comes first in descending order.
+    store.add(utc(2026, 3, 5, 10), 1, path="/a")
+    store.add(utc(2026, 3, 5, 10, 0, 10, 200000), 1, path="/a")
+    store.add(utc(2026, 3, 5, 10), 2, path="/b")
+    store.add(utc(2026, 3, 5, 10, 0, 10, 400000), 2, path="/b")
+    for dimensions in (["page"], ["page", "date"]):  # ordered in SQL, and in Python
+        body = store.query({**MARCH, "dimensions": dimensions, "metrics": ["avg_duration"], "order_by": "avg_duration"}, NOW)
+        assert [(r["page"], r["avg_duration"]) for r in body["results"]] == [("/b", 10), ("/a", 10)]

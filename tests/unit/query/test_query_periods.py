@@ -54,10 +54,12 @@ NOW = at(2026, 3, 30, 10, 30)  # 12:30 in Berlin
         ("24h", (at(2026, 3, 29, 10, 30), NOW), (at(2026, 3, 28, 10, 30), at(2026, 3, 29, 10, 30))),
         # today: 12.5 hours elapsed; yesterday (23 hours long) up to the same elapsed time.
         ("today", (at(2026, 3, 29, 22), NOW), (at(2026, 3, 28, 23), at(2026, 3, 29, 11, 30))),
-        ("yesterday", (at(2026, 3, 28, 23), at(2026, 3, 29, 22)), (at(2026, 3, 27, 23), at(2026, 3, 28, 23))),
+        # yesterday was 23 hours long: the day before, truncated to 23 hours.
+        ("yesterday", (at(2026, 3, 28, 23), at(2026, 3, 29, 22)), (at(2026, 3, 27, 23), at(2026, 3, 28, 22))),
         ("7d", (at(2026, 3, 23, 23), NOW), (at(2026, 3, 16, 23), at(2026, 3, 23, 10, 30))),  # same elapsed duration
         ("month", (at(2026, 2, 28, 23), NOW), (at(2026, 1, 31, 23), at(2026, 2, 28, 23))),
-        ("last_month", (at(2026, 1, 31, 23), at(2026, 2, 28, 23)), (at(2025, 12, 31, 23), at(2026, 1, 31, 23))),
+        # February (28 days) against January truncated to 28 days.
+        ("last_month", (at(2026, 1, 31, 23), at(2026, 2, 28, 23)), (at(2025, 12, 31, 23), at(2026, 1, 28, 23))),
         ("year", (at(2025, 12, 31, 23), NOW), (at(2024, 12, 31, 23), at(2025, 3, 30, 10, 30))),
         ("12m", (at(2025, 3, 31, 22), NOW), (at(2024, 3, 31, 22), at(2025, 3, 30, 10, 30))),
         ("all", (at(2026, 1, 4, 23), NOW), None),

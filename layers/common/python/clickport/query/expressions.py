@@ -1,7 +1,7 @@
 """SQL pieces whose meaning (not only spelling) differs between Athena and DuckDB, built as sqlglot ASTs.
 
 Only these few constructs depend on the target: time-zone conversion, timestamp
-literals, integer division, property lookup and string aggregation. Everything else
+literals, property lookup, string aggregation and the duration in milliseconds. Everything else
 in the query is the same AST for both dialects.
 """
 
@@ -90,15 +90,6 @@ class SqlDialect:
         if unit == "week":
             local = fn("date_trunc", lit("week"), local)
         return fn("strftime" if self.name == "duckdb" else "date_format", local, lit(label_format))
-
-    def int_div(self, numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
-        """Integer division of non-negative integers (floor)."""
-        if self.name == "duckdb":
-            return exp.IntDiv(this=numerator, expression=denominator)
-        # Athena: bigint / bigint is integer division.
-        # NOTE: typed=True keeps sqlglot from rewriting it as a floating-point division.
-        big = exp.DataType.build("BIGINT")
-        return exp.Div(this=exp.cast(numerator, big), expression=exp.cast(denominator, big), typed=True)
 
     def prop_value(self, keys: exp.Expression, values: exp.Expression, key: str) -> exp.Expression:
         """The value stored for property ``key`` (first occurrence), NULL when absent."""

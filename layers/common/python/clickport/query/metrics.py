@@ -7,6 +7,7 @@ half away from zero (``rounding.scaled_ratio``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Literal, Mapping
 
 from clickport.query.rounding import scaled_ratio, shown_number
@@ -56,8 +57,18 @@ class Metric:
     def orderable(self) -> bool:
         return self.kind != "revenue"
 
+    def exact(self, totals: Mapping[str, Any]) -> Fraction:
+        """The exact, unrounded value (what ordering compares); 0 for an empty ratio."""
+        if self.kind == "count":
+            return Fraction(int(totals.get(self.numerator) or 0))
+        if self.kind == "ratio":
+            p = self.numerator_factor * int(totals.get(self.numerator) or 0)
+            q = self.denominator_factor * int(totals.get(self.denominator) or 0)
+            return Fraction(p, q) if q else Fraction(0)
+        raise TypeError(f"{self.name} has no single value")
+
     def scaled(self, totals: Mapping[str, Any]) -> int:
-        """The shown value × 10^decimals as an exact integer (what ordering compares)."""
+        """The shown value × 10^decimals as an exact integer."""
         if self.kind == "count":
             return int(totals.get(self.numerator) or 0)
         if self.kind == "ratio":

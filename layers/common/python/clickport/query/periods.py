@@ -60,7 +60,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def _elapsed_previous(prev_start: datetime, current: TimeRange) -> TimeRange:
-    """The previous period up to the same elapsed time, never past the current start."""
+    """The previous period up to the same elapsed time (a duration), never past the current start."""
     end = min(prev_start + (current.end - current.start), current.start)
     return TimeRange(prev_start, max(end, prev_start))
 
@@ -85,7 +85,7 @@ def _last(duration: timedelta) -> Callable[[datetime, ZoneInfo, date | None], Re
 def _yesterday(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
     today = local_date(now, zone)
     current = TimeRange(day_start(today - timedelta(days=1), zone), day_start(today, zone))
-    return ResolvedRange(current, TimeRange(day_start(today - timedelta(days=2), zone), current.start))
+    return ResolvedRange(current, _elapsed_previous(day_start(today - timedelta(days=2), zone), current))
 
 
 def _months_to_date(span: int) -> Callable[[datetime, ZoneInfo, date | None], ResolvedRange]:
@@ -108,7 +108,7 @@ def _year(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
 def _last_month(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
     this_month = local_date(now, zone).replace(day=1)
     current = TimeRange(day_start(add_months(this_month, -1), zone), day_start(this_month, zone))
-    return ResolvedRange(current, TimeRange(day_start(add_months(this_month, -2), zone), current.start))
+    return ResolvedRange(current, _elapsed_previous(day_start(add_months(this_month, -2), zone), current))
 
 
 def _all(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:

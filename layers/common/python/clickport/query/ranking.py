@@ -1,8 +1,8 @@
 """Ordering, counting and paging of breakdowns inside the SQL (spec §3.7), exactly as shape.py would.
 
-Rows are ordered by the order_by metric's *shown* value, an exact integer formed with
-the same formula as ``rounding.scaled_ratio``; ties go by the dimension values in
-request order, ascending by code point (binary string order in both engines). The
+Rows are ordered by the order_by metric's exact value (a count, or the unrounded ratio of
+two integer totals); ties go by the dimension values in request order, ascending by code
+point (binary string order in both engines). The
 first row always comes back too, so ``total_rows`` is known even past the last page.
 """
 
@@ -18,18 +18,18 @@ CURRENT_ALIAS = "c"
 
 
 def sort_key(metric: Metric, alias: str, dialect: SqlDialect) -> exp.Expression:
-    """The metric's shown value × 10^decimals, as an exact integer expression."""
+    """The metric's exact value: an integer, or a ratio of two integer totals as a double.
+
+    NOTE: a double orders the ratios of integers exactly as long as the denominators stay
+    below 2^26 (distinct ratios then differ by more than one double step); equal ratios give
+    equal doubles.
+    """
     if metric.kind == "count":
         return col(metric.numerator, alias)
-    numerator = exp.Mul(this=lit(metric.numerator_factor), expression=col(metric.numerator, alias))
-    denominator = exp.Mul(this=lit(metric.denominator_factor), expression=col(metric.denominator, alias))
-    top = exp.Add(this=exp.Mul(this=lit(2 * 10**metric.decimals), expression=numerator), expression=denominator)
-    bottom = exp.Mul(this=lit(2), expression=denominator.copy())
-    return case_when(
-        exp.EQ(this=denominator.copy(), expression=lit(0)),
-        lit(0),
-        dialect.int_div(exp.Paren(this=top), exp.Paren(this=bottom)),
-    )
+    double = exp.DataType.build("DOUBLE")
+    numerator, denominator = col(metric.numerator, alias), col(metric.denominator, alias)
+    ratio = exp.Div(this=exp.cast(numerator, double), expression=exp.cast(denominator, double), typed=True)
+    return case_when(exp.EQ(this=denominator.copy(), expression=lit(0)), lit(0), ratio)
 
 
 def _ordering(plan: QueryPlan, dialect: SqlDialect, dimensions: tuple[str, ...]) -> list[exp.Ordered]:

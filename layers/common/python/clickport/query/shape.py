@@ -71,13 +71,13 @@ def changes(metrics: tuple[Metric, ...], current: Mapping[str, Any], previous: M
 
 
 def order_rows(plan: QueryPlan, rows: list[Row]) -> list[Row]:
-    """By order_by's shown value in order_dir; ties by dimension values ascending (code points)."""
+    """By order_by's exact value in order_dir; ties by dimension values ascending (code points)."""
     ordered = sorted(rows, key=lambda r: r.values)
     names = [d.name for d in plan.dimensions]
     descending = plan.order_dir == "desc"
     if plan.order_by in METRICS:
         metric = METRICS[plan.order_by]
-        ordered.sort(key=lambda r: metric.scaled(r.totals), reverse=descending)
+        ordered.sort(key=lambda r: metric.exact(r.totals), reverse=descending)
     elif plan.order_by in names:
         index = names.index(plan.order_by)
         ordered.sort(key=lambda r: r.values[index], reverse=descending)
