@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Literal
 
 from clickport.ingest.drops import DropCounter
@@ -95,6 +95,14 @@ def new_page_visit_id() -> str:
     return secrets.token_hex(8)
 
 
+def _join(draft: Draft, session: LiveSession) -> None:
+    """Continue ``session``: its id, first visitor id and attributes go on the event."""
+    draft.session = session
+    draft.session_id = session.session_id
+    draft.visitor_id = session.visitor_id
+    draft.attributes = {k: session.attributes.get(k) for k in SESSION_ATTRIBUTES}
+
+
 class EventPipeline:
     """validate (before) → bot → rate limit → enrich → visitor id → session → sink → live store → answer."""
 
@@ -169,10 +177,7 @@ class EventPipeline:
         elif arrival.origin == "event":
             session = self._visitor_session(draft)
         if session is not None:
-            draft.session = session
-            draft.session_id = session.session_id
-            draft.visitor_id = session.visitor_id
-            draft.attributes = {k: session.attributes.get(k) for k in SESSION_ATTRIBUTES}
+            _join(draft, session)
         elif not draft.session_id:
             draft.session_id = new_session_id()
             if arrival.origin == "event":
@@ -192,7 +197,7 @@ class EventPipeline:
         site_id, now_ms = arrival.site.site_id, draft.now_ms
         yesterday = draft.salt_day - timedelta(days=1)
         candidates = [draft.visitor_id]
-        if (arrival.received_at - timedelta(milliseconds=SESSION_IDLE_MS)).astimezone(timezone.utc).date() <= yesterday:
+        if utc_day(arrival.received_at - timedelta(milliseconds=SESSION_IDLE_MS)) <= yesterday:
             candidates.append(visitor_id(self.salts.salt_for(yesterday), site_id, arrival.client_ip,
                                          arrival.user_agent))
         for candidate in candidates:
@@ -207,10 +212,7 @@ class EventPipeline:
             if session is None and candidate == draft.visitor_id:
                 # Claimed by an event whose session is being created right now: join it.
                 draft.session_id = session_id
-                joined = self._await_session(site_id, session_id, now_ms)
-                if joined is not None:
-                    return joined
-                return None
+                return self._await_session(site_id, session_id, now_ms)
         return None
 
     def _claim(self, draft: Draft) -> int:
@@ -223,9 +225,7 @@ class EventPipeline:
         if winner != draft.session_id:
             joined = self._await_session(arrival.site.site_id, winner, draft.now_ms)
             if joined is not None:
-                draft.session = joined
-                draft.visitor_id = joined.visitor_id
-                draft.attributes = {k: joined.attributes.get(k) for k in SESSION_ATTRIBUTES}
+                _join(draft, joined)
         return winner
 
     def _await_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
