@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from clickport.adapters.duckdb_engine import DuckDbQueryEngine
 from clickport.ports import Site
 from clickport.query.service import run_query
-from tests.reference.model import reference_query
+from tests.reference.query import reference_query
 from tests.reference.profiles import query_settings
 from tests.reference.storage import write_events
 from tests.reference.strategies import GOALS, SITE, event_sets, first_event_date, requests

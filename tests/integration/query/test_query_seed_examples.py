@@ -59,3 +59,12 @@ def test_time_series_example_has_a_row_per_day_in_time_order(store):
     assert body["results"][2] == {"date": "2026-03-27", "visitors": 1, "pageviews": 1}
     assert body["results"][0] == {"date": "2026-03-25", "visitors": 0, "pageviews": 0}
     assert body["meta"]["total_rows"] == 7
+
+
+def test_engine_timing_is_reported_for_server_timing_not_in_the_body(store):
+    from clickport.query.service import run_query
+
+    result = run_query({"metrics": ["visitors"]}, site=store.site, goals=[], engine=store.engine, now=NOW)
+    assert set(result.timings) == {"validate", "sql", "engine", "shape"}
+    assert all(isinstance(v, float) and v >= 0 for v in result.timings.values())
+    assert "timing" not in str(result.body)
