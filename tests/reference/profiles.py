@@ -13,7 +13,7 @@ _QUICK_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 settings.register_profile(
     "clickport-query-default", derandomize=True, max_examples=40, phases=_QUICK_PHASES, database=None, **_COMMON
 )
-settings.register_profile("clickport-query-long", max_examples=1500, **_COMMON)
+settings.register_profile("clickport-query-long", max_examples=500, **_COMMON)
 
 
 def query_settings(examples: int | None = None) -> settings:

@@ -126,26 +126,24 @@ class TotalsSteps:
         """Every group of every period with the totals the metrics need (``period`` first)."""
         keys = ["period", *self.group_columns()]
         columns: list[exp.Expression] = [col(k, "t") for k in keys] + [col(t, "t") for t in self.output_totals]
-        query = exp.select(*columns).from_(exp.alias_(exp.to_table("totals"), "t", table=True))
+        joins: list[tuple[str, str, list[str]]] = []
         if "conversion_base" in self.totals:
             if self.needs_base:
-                base_keys = ["period", *self.group_columns(with_goals=False)]
-                query = query.join(
-                    exp.alias_(exp.to_table("base_totals"), "b", table=True),
-                    on=and_all([same_column("t", "b", k) for k in base_keys]),
-                    join_type="left",
-                )
+                joins.append(("base_totals", "b", ["period", *self.group_columns(with_goals=False)]))
                 columns.append(exp.alias_(fn("coalesce", col("visitors", "b"), lit(0)), "conversion_base"))
             else:
                 columns.append(exp.alias_(col("visitors", "t"), "conversion_base"))
         if "revenue" in self.totals:
+            joins.append(("revenue_text", "r", keys))
+            columns.append(exp.alias_(col("revenue", "r"), "revenue"))
+        query = exp.select(*columns).from_(exp.alias_(exp.to_table("totals"), "t", table=True))
+        for table, alias, on in joins:
             query = query.join(
-                exp.alias_(exp.to_table("revenue_text"), "r", table=True),
-                on=and_all([same_column("t", "r", k) for k in keys]),
+                exp.alias_(exp.to_table(table), alias, table=True),
+                on=and_all([same_column("t", alias, k) for k in on]),
                 join_type="left",
             )
-            columns.append(exp.alias_(col("revenue", "r"), "revenue"))
-        return query.select(*columns[len(keys) + len(self.output_totals) :])
+        return query
 
     @property
     def value_columns(self) -> tuple[str, ...]:
