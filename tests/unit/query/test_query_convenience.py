@@ -78,6 +78,7 @@ def test_unknown_endpoint_is_not_found():
         ({**DATES, "limit": "ten"}, "limit must be an integer between 1 and 10000"),
         ({**DATES, "offset": "-1"}, "offset must be an integer between 0 and 1000000000"),
         ({**DATES, "timezone": "Mars/Olympus"}, "Unknown timezone 'Mars/Olympus'"),
+        ({**DATES, "site_id": "s_other"}, "the site comes from the API key"),
     ],
 )
 def test_bad_parameters_are_400(params, message):

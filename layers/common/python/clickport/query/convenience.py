@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from clickport.errors import BadRequest, NotFound
-from clickport.query.models import MAX_LIMIT, MAX_OFFSET
+from clickport.query.models import MAX_LIMIT, MAX_OFFSET, SITE_FROM_KEY
 from clickport.query.validation import check_timezone, parse_date
 
 PARAMETERS = ("start_date", "end_date", "timezone", "limit", "offset")
@@ -48,6 +48,8 @@ PRESETS: dict[str, Preset] = {
 
 
 def check_parameters(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
+    if "site_id" in params:
+        raise BadRequest(SITE_FROM_KEY)
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise BadRequest(f"Unknown query parameter '{unknown[0]}'. Valid parameters: {', '.join(allowed)}")
