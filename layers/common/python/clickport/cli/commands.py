@@ -69,7 +69,7 @@ def sites_create(args: argparse.Namespace) -> int:
         site = runtime.config.create_site(domain)
     except Conflict:
         raise CliError(f"the domain '{domain}' already belongs to a site") from None
-    emit(_json(args), {"site_id": site.site_id, "domain": site.domain}, site.site_id)
+    emit(_json(args), {"site_id": site.site_id}, site.site_id)
     return 0
 
 
