@@ -207,3 +207,16 @@ def test_track_preflight_allows_any_origin(gateway):
     status, headers, _ = gateway("OPTIONS", "/api/track", headers={"Origin": "https://example.com"})
     assert status == 204
     assert headers["Access-Control-Allow-Origin"] == "*" and "POST" in headers["Access-Control-Allow-Methods"]
+
+
+def test_drops_on_aws_are_emitted_as_an_events_dropped_metric(capsys):
+    import json as _json
+
+    from clickport.ingest.drops import emit_drop_metric
+
+    emit_drop_metric("rate_limited")
+    document = _json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Clickport" and directive["Metrics"][0]["Name"] == "EventsDropped"
+    assert directive["Dimensions"] == [["reason"]]
+    assert document["reason"] == "rate_limited" and document["EventsDropped"] == [1.0]

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 DROP_REASONS = ("bot", "rate_limited", "hostname", "unknown_session")
+METRICS_NAMESPACE = "Clickport"
 _FILE = "drops.json"
 
 
@@ -58,18 +59,8 @@ def read_drop_counts(data_dir: Path) -> dict[str, int]:
 
 
 def emit_drop_metric(reason: str) -> None:
-    """``EventsDropped{reason}`` as CloudWatch EMF, without Powertools' Metrics import cost on the hot path."""
-    import time
+    """``EventsDropped{reason}`` as a CloudWatch embedded-metric-format line (Powertools)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    document = {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [
-                {"Namespace": "Clickport", "Dimensions": [["reason"]], "Metrics": [{"Name": "EventsDropped",
-                                                                                      "Unit": "Count"}]}
-            ],
-        },
-        "reason": reason,
-        "EventsDropped": 1,
-    }
-    print(json.dumps(document), flush=True)
+    with single_metric(name="EventsDropped", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as metric:
+        metric.add_dimension(name="reason", value=reason)
