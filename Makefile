@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: dev test test-long setup browser openapi bench clean
+.PHONY: dev test test-long test-py313 setup browser openapi bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: setup browser
 test-long: setup
 	CLICKPORT_HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -m slow
 
+# The Lambda runtime's Python: unit, integration and contract tests on 3.13 (needs python3.13 on PATH).
+test-py313:
+	test -x .venv313/bin/python || python3.13 -m venv .venv313
+	.venv313/bin/python -m pip install --quiet -e '.[local,dev]'
+	.venv313/bin/python -m pytest -q tests/unit tests/integration tests/contract
+
 openapi: $(BIN)/.installed
 	$(BIN)/python -m clickport.http.openapi --write docs/openapi.json
 
@@ -42,4 +48,4 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) tracker/node_modules cdk.out
+	rm -rf $(VENV) .venv313 tracker/node_modules cdk.out
