@@ -71,3 +71,14 @@ class Gateway:
 @pytest.fixture
 def gateway(runtime):
     return Gateway()
+
+
+@pytest.fixture
+def server(runtime):
+    """The local server on a free port, in a thread, over this test's runtime; yields its base URL."""
+    from clickport.local.server import start_in_thread
+
+    instance, _ = start_in_thread("127.0.0.1", 0)
+    yield f"http://127.0.0.1:{instance.server_address[1]}"
+    instance.shutdown()
+    instance.server_close()

@@ -56,16 +56,6 @@ def test_binary_bodies_are_base64_encoded_and_responses_decode():
     assert (status, body) == (201, b"hi") and ("Set-Cookie", "x=1") in headers
 
 
-@pytest.fixture
-def server(runtime):
-    from clickport.local.server import start_in_thread
-
-    instance, _ = start_in_thread("127.0.0.1", 0)
-    yield f"http://127.0.0.1:{instance.server_address[1]}"
-    instance.shutdown()
-    instance.server_close()
-
-
 def _request(url, method="GET", body=None, headers=None):
     request = urllib.request.Request(url, method=method, data=body, headers=headers or {})
     try:

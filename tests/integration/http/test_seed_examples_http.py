@@ -13,9 +13,7 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @pytest.fixture
-def served(runtime, site, keys):
-    from clickport.local.server import start_in_thread
-
+def served(server, runtime, site, keys):
     day = (NOW - timedelta(days=2)).replace(hour=10, minute=0, second=0)
     lines = []
     for i, (path, country) in enumerate([("/", "DE"), ("/pricing", "DE"), ("/", "US"), ("/blog/privacy", "DE")]):
@@ -27,10 +25,7 @@ def served(runtime, site, keys):
                                  "revenue_amount": 49.99, "revenue_currency": "USD"}))
     import_events(lines, site=site, sink=runtime.sink, config=runtime.config)
     runtime.config.create_goal(site.site_id, "Purchase", "custom", {"event": "Purchase"})
-    server, _ = start_in_thread("127.0.0.1", 0)
-    yield f"http://127.0.0.1:{server.server_address[1]}", keys["read"]
-    server.shutdown()
-    server.server_close()
+    return server, keys["read"]
 
 
 def _call(url, key, path, body=None):

@@ -13,16 +13,6 @@ from tests.conftest import BROWSER_UA
 from tests.support.events import stored_rows
 
 
-@pytest.fixture
-def server(runtime):
-    from clickport.local.server import start_in_thread
-
-    instance, _ = start_in_thread("127.0.0.1", 0)
-    yield f"http://127.0.0.1:{instance.server_address[1]}"
-    instance.shutdown()
-    instance.server_close()
-
-
 def _post(url, body, key, forwarded=None):
     headers = {"x-api-key": key, "User-Agent": BROWSER_UA, "Content-Type": "application/json"}
     if forwarded:

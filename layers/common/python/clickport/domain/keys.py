@@ -6,11 +6,11 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 import time
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from clickport.domain.ttl_cache import TtlCache
 from clickport.errors import Forbidden, Unauthorized
 from clickport.ports import ApiKeyRecord, ConfigStore
 
@@ -60,10 +60,7 @@ class KeyAuthenticator:
 
     def __init__(self, store: ConfigStore, ttl_seconds: float = 30, clock: Callable[[], float] = time.monotonic):
         self._store = store
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[str, ApiKeyRecord | None] = TtlCache(ttl_seconds, clock)
 
     def authenticate(self, presented: str | None) -> ApiKeyRecord:
         """The key's record, or ``Unauthorized`` — the same answer for missing, unknown and revoked keys."""
@@ -77,17 +74,7 @@ class KeyAuthenticator:
         return record
 
     def _lookup(self, digest: str) -> ApiKeyRecord | None:
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(digest)
-            if cached and now - cached[0] < self._ttl:
-                return cached[1]
-        record = self._store.get_key(digest)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (now, record)
-        return record
+        return self._cache.get(digest, self._store.get_key)
 
 
 def require_permission(record: ApiKeyRecord, permission: str) -> None:
