@@ -7,7 +7,6 @@ import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 
 from tests.conftest import BROWSER_UA
 from tests.support.events import stored_rows
