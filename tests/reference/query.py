@@ -43,7 +43,9 @@ def shown_exact(metric: str, t: dict):
 
 
 def exact_value(metric: str, t: dict) -> Fraction:
-    """The unrounded value ordering compares."""
+    """The unrounded value ordering compares (total_revenue: its amounts summed over currencies)."""
+    if metric == "total_revenue":
+        return Fraction(sum(t["revenue"].values()), 1_000_000)
     ratios = {
         "views_per_visit": (t["pageviews"], t["sessions"]),
         "bounce_rate": (t["bounces"], t["bounce_base"]),
@@ -96,7 +98,7 @@ def normalized_request(body: dict) -> dict:
             order_by = dims[0]
             order_dir = order_dir or "asc"
         else:
-            order_by = next((m for m in metrics if m != "total_revenue"), None)
+            order_by = metrics[0]
     return {
         "metrics": metrics,
         "dimensions": dims,
@@ -139,9 +141,13 @@ def iso(instant: datetime, zone: ZoneInfo) -> str:
     return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def labels_between(dim: str, start: datetime, end: datetime, zone: ZoneInfo, now: datetime | None) -> list[str]:
+def labels_between(dim: str, start: datetime, end: datetime, zone: ZoneInfo, now: datetime | None,
+                   ends_now: bool = False) -> list[str]:
+    """Labels from start to the bucket of the last instant; a range running up to now ends with now's bucket."""
     last = end - timedelta(milliseconds=1)
     if now is not None and now < last:
+        last = now
+    if ends_now:
         last = now
     found = set()
     t = start
@@ -182,6 +188,10 @@ def order_key(request):
 def reference_query(events, body, *, site_id, first_event_date, goals, now) -> dict:
     request = normalized_request(body)
     zone = ZoneInfo(request["timezone"])
+    # "now" is the query time rounded up to the whole second.
+    if now.microsecond:
+        now = now.replace(microsecond=0) + timedelta(seconds=1)
+    ends_now = not body.get("date_range") and (body.get("period") or "today") not in ("yesterday", "last_month")
     events = [e for e in events if e["site_id"] == site_id]
     current, previous = ranges(body, zone, now, first_event_date)
     if not request["comparison"]:
@@ -214,7 +224,9 @@ def reference_query(events, body, *, site_id, first_event_date, goals, now) -> d
             rows.append((key, totals, before_groups.get(key, ZERO), None))
     else:
         unit = dims[time_index]
-        now_labels = sorted(set(labels_between(unit, *current, zone, now)) | {k[time_index] for k in now_groups})
+        now_labels = sorted(
+            set(labels_between(unit, *current, zone, now, ends_now)) | {k[time_index] for k in now_groups}
+        )
         before_labels = []
         if previous:
             before_labels = sorted(set(labels_between(unit, *previous, zone, None)) | {k[time_index] for k in before_groups})

@@ -16,7 +16,7 @@ WITH events_in_range AS (
     site_id = 'site-a'
     AND dt BETWEEN '2025-12-30' AND '2026-03-31'
     AND ts >= CAST('2025-12-31 00:00:00.000' AS TIMESTAMP)
-    AND ts < CAST('2026-03-30 10:30:15.123' AS TIMESTAMP)
+    AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
 ), ranked_events AS (
   SELECT
     *,

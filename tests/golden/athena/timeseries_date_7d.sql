@@ -11,7 +11,7 @@ WITH events_in_range AS (
     site_id = 'site-a'
     AND dt BETWEEN '2026-03-23' AND '2026-03-31'
     AND ts >= CAST('2026-03-24 00:00:00.000' AS TIMESTAMP)
-    AND ts < CAST('2026-03-30 10:30:15.123' AS TIMESTAMP)
+    AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
 ), ranked_events AS (
   SELECT
     *,

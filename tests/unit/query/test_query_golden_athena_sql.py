@@ -59,6 +59,8 @@ CASES = {
             {"dimension": "goal", "operator": "not_matches", "value": "^Pro"},
         ],
     },
+    "breakdown_by_revenue": {"metrics": ["total_revenue", "conversions"], "dimensions": ["page"], "period": "7d",
+                             "include_comparison": True},
     "weeks_and_months": {"metrics": ["visitors"], "dimensions": ["month"], "period": "12m", "timezone": "Asia/Kolkata"},
 }
 

@@ -56,8 +56,6 @@ CASES = [
     ({"include_comparison": "yes"}, "include_comparison must be true or false"),
     ({"metrics": ["visitors"], "order_by": "pageviews"},
      "order_by 'pageviews' is not a requested metric or dimension. Requested: visitors"),
-    ({"metrics": ["total_revenue"], "dimensions": ["page"], "order_by": "total_revenue"},
-     "order_by cannot be 'total_revenue': it holds one amount per currency"),
     ({"filters": [{"dimension": "country", "operator": "equals", "value": "DE"}]},
      "Unknown operator 'equals' in filters[0]. Valid operators: is, is_not, contains, not_contains, matches, not_matches"),
     ({"filters": [{"dimension": "date", "operator": "is", "value": "2026-03-01"}]},

@@ -1,5 +1,10 @@
 """Time buckets of a range (spec §3.2): the local labels from the range start up to the bucket holding now.
 
+A range that runs up to now (``TimeRange.ends_now``) ends with the bucket containing now,
+even when now is exactly a bucket's first instant (``today`` by hour at 12:00 ends with
+the 12:00 row); any other range ends with the bucket of its last instant, and never
+later than the bucket containing now.
+
 Labels are wall-clock labels in the zone, so the repeated hour of a 25-hour day is one
 bucket and the missing hour of a 23-hour day none. Labels sort in time order.
 """
@@ -24,10 +29,13 @@ def _label_of_date(day: date, unit: str) -> str:
 
 
 def bucket_labels(unit: str, time_range: TimeRange, zone: ZoneInfo, now: datetime | None = None) -> list[str]:
-    """Labels of every bucket touched by ``[start, end)``, never past the bucket holding ``now``."""
-    last = time_range.end - _ONE_MS
-    if now is not None:
-        last = min(last, now)
+    """Labels from the range start up to the bucket holding ``now`` (or the range's last instant if earlier)."""
+    if time_range.ends_now:
+        last = time_range.end
+    else:
+        last = time_range.end - _ONE_MS
+        if now is not None:
+            last = min(last, now)
     if last < time_range.start:
         return []
     labels: list[str] = []

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from clickport.errors import BadRequest, NotFound
 from clickport.query.models import MAX_LIMIT, MAX_OFFSET, SITE_FROM_KEY
-from clickport.query.validation import check_timezone, parse_date
+from clickport.query.validation import check_timezone, parse_dates
 
 PARAMETERS = ("start_date", "end_date", "timezone", "limit", "offset")
 UTM_PARAMETERS = ("source", "medium", "campaign", "content", "term")
@@ -56,15 +56,11 @@ def check_parameters(params: Mapping[str, str], allowed: tuple[str, ...]) -> Non
 
 
 def required_dates(params: Mapping[str, str]):
-    """The (start, end) local dates of ``start_date``/``end_date``; both are required, end after start."""
+    """The (start, end) local dates of ``start_date``/``end_date``: both required, as ``date_range`` checks them."""
     for name in ("start_date", "end_date"):
         if not params.get(name):
             raise BadRequest(f"{name} is required (YYYY-MM-DD)")
-    start = parse_date(params["start_date"], "start_date")
-    end = parse_date(params["end_date"], "end_date")
-    if end <= start:
-        raise BadRequest("end_date must be after start_date (the end date is exclusive)")
-    return start, end
+    return parse_dates(params["start_date"], params["end_date"], ("start_date", "end_date"))
 
 
 def _integer(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:

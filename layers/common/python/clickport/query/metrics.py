@@ -29,6 +29,8 @@ TOTALS: tuple[str, ...] = (
     "conversion_base",
 )
 REVENUE_TOTAL = "revenue"
+# The sort key of total_revenue in SQL: its micro-units summed over currencies.
+REVENUE_SORT_TOTAL = "revenue_micros"
 MICROS = 1_000_000
 REVENUE_DECIMALS = 2
 
@@ -53,19 +55,21 @@ class Metric:
             return (REVENUE_TOTAL,)
         return tuple(t for t in (self.numerator, self.denominator) if t is not None)
 
-    @property
-    def orderable(self) -> bool:
-        return self.kind != "revenue"
-
     def exact(self, totals: Mapping[str, Any]) -> Fraction:
-        """The exact, unrounded value (what ordering compares); 0 for an empty ratio."""
+        """The exact, unrounded value (what ordering compares); 0 for an empty ratio.
+
+        total_revenue orders by its micro-units summed over currencies (the amount itself
+        when there is one currency).
+        """
+        if self.kind == "revenue":
+            return Fraction(sum((totals.get(REVENUE_TOTAL) or {}).values()), MICROS)
         if self.kind == "count":
             return Fraction(int(totals.get(self.numerator) or 0))
         if self.kind == "ratio":
             p = self.numerator_factor * int(totals.get(self.numerator) or 0)
             q = self.denominator_factor * int(totals.get(self.denominator) or 0)
             return Fraction(p, q) if q else Fraction(0)
-        raise TypeError(f"{self.name} has no single value")
+        raise AssertionError(self.kind)
 
     def scaled(self, totals: Mapping[str, Any]) -> int:
         """The shown value × 10^decimals as an exact integer."""

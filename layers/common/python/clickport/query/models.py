@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from clickport.errors import BadRequest
 
@@ -50,6 +51,24 @@ class QueryRequest(_Strict):
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     include_comparison: bool | None = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_readable_error(cls, data: Any, handler: Any) -> Any:
+        """Any failure becomes one error whose message names the field (and the valid names, for lists).
+
+        NOTE: the HTTP layer validates bodies against this model before the handler runs, so
+        the message has to be made here for it to reach the caller.
+        """
+        if not isinstance(data, dict):
+            return handler(data)
+        if "site_id" in data:
+            raise PydanticCustomError(INVALID_QUERY, "{message}", {"message": f"Unknown field 'site_id': {SITE_FROM_KEY}"})
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            message = describe_error(exc.errors()[0])
+            raise PydanticCustomError(INVALID_QUERY, "{message}", {"message": message}) from None
+
 
 QUERY_FIELDS: tuple[str, ...] = tuple(QueryRequest.model_fields)
 _FIELDS_OF: dict[str, tuple[str, ...]] = {
@@ -58,6 +77,7 @@ _FIELDS_OF: dict[str, tuple[str, ...]] = {
     "date_range": tuple(DateRangeModel.model_fields),
 }
 SITE_FROM_KEY = "the site comes from the API key"
+INVALID_QUERY = "invalid_query"  # the one pydantic error type the model raises, its message already readable
 
 
 def parse_request(body: Any) -> QueryRequest:
@@ -101,6 +121,8 @@ _TYPE_WORDS = {
 def describe_error(error: dict[str, Any]) -> str:
     """One person-readable message for the first pydantic error."""
     kind = error["type"]
+    if kind == INVALID_QUERY:
+        return str((error.get("ctx") or {}).get("message") or error.get("msg"))
     loc = tuple(error.get("loc", ()))
     path = field_path(loc)
     ctx = error.get("ctx") or {}

@@ -21,6 +21,8 @@ class TimeRange:
 
     start: datetime
     end: datetime
+    # The range runs up to "now" (a period relative to now): its buckets go up to the one containing now.
+    ends_now: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def _elapsed_previous(prev_start: datetime, current: TimeRange) -> TimeRange:
 def _days(n: int) -> Callable[[datetime, ZoneInfo, date | None], ResolvedRange]:
     def resolve(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
         today = local_date(now, zone)
-        current = TimeRange(day_start(today - timedelta(days=n - 1), zone), now)
+        current = TimeRange(day_start(today - timedelta(days=n - 1), zone), now, ends_now=True)
         return ResolvedRange(current, _elapsed_previous(day_start(today - timedelta(days=2 * n - 1), zone), current))
 
     return resolve
@@ -77,7 +79,7 @@ def _days(n: int) -> Callable[[datetime, ZoneInfo, date | None], ResolvedRange]:
 def _last(duration: timedelta) -> Callable[[datetime, ZoneInfo, date | None], ResolvedRange]:
     def resolve(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
         start = now - duration
-        return ResolvedRange(TimeRange(start, now), TimeRange(start - duration, start))
+        return ResolvedRange(TimeRange(start, now, ends_now=True), TimeRange(start - duration, start))
 
     return resolve
 
@@ -93,7 +95,7 @@ def _months_to_date(span: int) -> Callable[[datetime, ZoneInfo, date | None], Re
 
     def resolve(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
         this_month = local_date(now, zone).replace(day=1)
-        current = TimeRange(day_start(add_months(this_month, 1 - span), zone), now)
+        current = TimeRange(day_start(add_months(this_month, 1 - span), zone), now, ends_now=True)
         return ResolvedRange(current, _elapsed_previous(day_start(add_months(this_month, 1 - 2 * span), zone), current))
 
     return resolve
@@ -101,7 +103,7 @@ def _months_to_date(span: int) -> Callable[[datetime, ZoneInfo, date | None], Re
 
 def _year(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
     today = local_date(now, zone)
-    current = TimeRange(day_start(date(today.year, 1, 1), zone), now)
+    current = TimeRange(day_start(date(today.year, 1, 1), zone), now, ends_now=True)
     return ResolvedRange(current, _elapsed_previous(day_start(date(today.year - 1, 1, 1), zone), current))
 
 
@@ -118,7 +120,7 @@ def _all(now: datetime, zone: ZoneInfo, first: date | None) -> ResolvedRange:
         # NOTE: first_event_date is a UTC date; start on the local day holding its first instant.
         start_day = local_date(datetime(first.year, first.month, first.day, tzinfo=UTC), zone)
     start = min(day_start(start_day, zone), now)
-    return ResolvedRange(TimeRange(start, now), None)
+    return ResolvedRange(TimeRange(start, now, ends_now=True), None)
 
 
 PERIODS: dict[str, Callable[[datetime, ZoneInfo, date | None], ResolvedRange]] = {

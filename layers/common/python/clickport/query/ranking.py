@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from clickport.query.expressions import SqlDialect, and_all, case_when, col, lit
-from clickport.query.metrics import METRICS, Metric
+from clickport.query.expressions import SqlDialect, and_all, case_when, col, fn, lit
+from clickport.query.metrics import METRICS, REVENUE_SORT_TOTAL, Metric
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
 
 CURRENT_ALIAS = "c"
 
 
 def sort_key(metric: Metric, alias: str, dialect: SqlDialect) -> exp.Expression:
-    """The metric's exact value: an integer, or a ratio of two integer totals as a double.
+    """The metric's exact value: an integer, a ratio of two integer totals as a double, or revenue's micro-units.
 
     NOTE: a double orders the ratios of integers exactly as long as the denominators stay
     below 2^26 (distinct ratios then differ by more than one double step); equal ratios give
@@ -26,6 +26,8 @@ def sort_key(metric: Metric, alias: str, dialect: SqlDialect) -> exp.Expression:
     """
     if metric.kind == "count":
         return col(metric.numerator, alias)
+    if metric.kind == "revenue":
+        return fn("coalesce", col(REVENUE_SORT_TOTAL, alias), lit(0))
     double = exp.DataType.build("DOUBLE")
     numerator, denominator = col(metric.numerator, alias), col(metric.denominator, alias)
     ratio = exp.Div(this=exp.cast(numerator, double), expression=exp.cast(denominator, double), typed=True)

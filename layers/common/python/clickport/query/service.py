@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 from clickport.ports import Goal, QueryEngine, Site
@@ -25,11 +25,16 @@ class QueryResult:
 
 
 def normalize_now(now: datetime) -> datetime:
-    """An aware UTC instant at millisecond precision (the precision of stored events)."""
+    """An aware UTC instant rounded up to the whole second.
+
+    Rounding up keeps every event already received inside ranges that end at now (events
+    carry milliseconds), and every instant of ``meta.date_range`` is a whole second.
+    """
     if now.tzinfo is None or now.utcoffset() is None:
         now = now.replace(tzinfo=timezone.utc)
     now = now.astimezone(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    whole = now.replace(microsecond=0)
+    return whole if whole == now else whole + timedelta(seconds=1)
 
 
 def plan_query(body: Any, *, site: Site, goals: Sequence[Goal], now: datetime) -> QueryPlan:

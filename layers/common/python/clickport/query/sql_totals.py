@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from clickport.query.expressions import and_all, case_when, col, flag, fn, lit
-from clickport.query.metrics import TOTALS
+from clickport.query.metrics import REVENUE_SORT_TOTAL, TOTALS
 
 
 def dimension_column(index: int) -> str:
@@ -109,11 +109,15 @@ class TotalsSteps:
             this=exp.DPipe(this=col("revenue_currency"), expression=lit(":")),
             expression=exp.cast(col("micros"), exp.DataType.build("VARCHAR")),
         )
-        return (
-            exp.select(*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue"))
-            .from_("revenue_sums")
-            .group_by(*[col(k) for k in keys])
-        )
+        columns = [*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue")]
+        if self.orders_by_revenue:
+            columns.append(exp.alias_(exp.Sum(this=col("micros")), REVENUE_SORT_TOTAL))
+        return exp.select(*columns).from_("revenue_sums").group_by(*[col(k) for k in keys])
+
+    @property
+    def orders_by_revenue(self) -> bool:
+        """total_revenue orders rows ranked in SQL: its micro-units summed over currencies are the sort key."""
+        return self.plan.ranked_in_sql and self.plan.order_by == "total_revenue"
 
     def base_totals(self) -> exp.Select:
         keys = ["period", *self.group_columns(with_goals=False)]
@@ -136,6 +140,8 @@ class TotalsSteps:
         if "revenue" in self.totals:
             joins.append(("revenue_text", "r", keys))
             columns.append(exp.alias_(col("revenue", "r"), "revenue"))
+            if self.orders_by_revenue:
+                columns.append(exp.alias_(col(REVENUE_SORT_TOTAL, "r"), REVENUE_SORT_TOTAL))
         query = exp.select(*columns).from_(exp.alias_(exp.to_table("totals"), "t", table=True))
         for table, alias, on in joins:
             query = query.join(
@@ -148,5 +154,5 @@ class TotalsSteps:
     @property
     def value_columns(self) -> tuple[str, ...]:
         extra = tuple(t for t in ("conversion_base", "revenue") if t in self.totals)
-        return self.output_totals + extra
+        return self.output_totals + extra + ((REVENUE_SORT_TOTAL,) if self.orders_by_revenue else ())
 

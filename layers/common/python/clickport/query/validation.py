@@ -18,6 +18,9 @@ from clickport.query.plan import FilterSpec, QueryPlan
 from clickport.query.zones import get_zone
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates far enough from the calendar's ends that comparison ranges and partition bounds stay representable.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(9998, 12, 31)
 DEFAULT_PERIOD = "today"
 DEFAULT_TIMEZONE = "UTC"
 
@@ -33,12 +36,16 @@ def _no_nul(text: str, field: str) -> str:
 
 
 def parse_date(text: str, field: str) -> date:
-    """A ``YYYY-MM-DD`` calendar date, or a 400 naming ``field``."""
+    """A ``YYYY-MM-DD`` calendar date from MIN_DATE to MAX_DATE, or a 400 naming ``field``."""
     if _DATE.match(text):
         try:
-            return date.fromisoformat(text)
+            parsed = date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            if not MIN_DATE <= parsed <= MAX_DATE:
+                raise BadRequest(f"{field} must be a date from {MIN_DATE} to {MAX_DATE}, got {_quote(text)}")
+            return parsed
     raise BadRequest(f"{field} must be a date YYYY-MM-DD, got {_quote(text)}")
 
 
@@ -51,14 +58,19 @@ def check_timezone(name: str, field: str = "timezone"):
         ) from None
 
 
-def resolve_date_range(start_text: str, end_text: str, zone, fields: tuple[str, str]) -> ResolvedRange:
+def parse_dates(start_text: str, end_text: str, fields: tuple[str, str]) -> tuple[date, date]:
+    """Local dates ``[start, end)``: each a valid date, the end after the start, at most MAX_RANGE_DAYS apart."""
     start = parse_date(start_text, fields[0])
     end = parse_date(end_text, fields[1])
     if end <= start:
         raise BadRequest(f"{fields[1]} must be after {fields[0]} (the end date is exclusive)")
     if (end - start).days > MAX_RANGE_DAYS:
         raise BadRequest(f"The date range may span at most {MAX_RANGE_DAYS} days")
-    return resolve_dates(start, end, zone)
+    return start, end
+
+
+def resolve_date_range(start_text: str, end_text: str, zone, fields: tuple[str, str]) -> ResolvedRange:
+    return resolve_dates(*parse_dates(start_text, end_text, fields), zone)
 
 
 def _metrics(names: Sequence[str] | None) -> tuple[Metric, ...]:
@@ -144,16 +156,13 @@ def _order(request: QueryRequest, metrics, dimensions) -> tuple[str | None, str]
     if request.order_by is None:
         if time_series:
             return dimensions[0].name, order_dir
-        first = next((m.name for m in metrics if m.orderable), None)
-        return first, order_dir
+        return metrics[0].name, order_dir
     requested = [m.name for m in metrics] + [d.name for d in dimensions]
     if request.order_by not in requested:
         raise BadRequest(
             f"order_by {_quote(request.order_by)} is not a requested metric or dimension. "
             f"Requested: {', '.join(requested)}"
         )
-    if request.order_by == "total_revenue":
-        raise BadRequest("order_by cannot be 'total_revenue': it holds one amount per currency")
     return request.order_by, order_dir
 
 
