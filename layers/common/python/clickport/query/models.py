@@ -66,7 +66,7 @@ class QueryRequest(_Strict):
         try:
             return handler(data)
         except ValidationError as exc:
-            message = describe_error(exc.errors()[0])
+            message = describe_error(pick_error(exc.errors()))
             raise PydanticCustomError(INVALID_QUERY, "{message}", {"message": message}) from None
 
 
@@ -91,7 +91,7 @@ def parse_request(body: Any) -> QueryRequest:
     try:
         return QueryRequest.model_validate(body)
     except ValidationError as exc:
-        raise BadRequest(describe_error(exc.errors()[0])) from None
+        raise BadRequest(describe_error(pick_error(exc.errors()))) from None
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -105,6 +105,20 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return text
 
 
+def pick_error(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error to report: the first, unless a later one about the same field says more than a type mismatch.
+
+    A filter value is a string or an array; for an array of 101 strings the string branch's
+    "not a string" comes first, but the array branch's "too many values" is the real reason.
+    """
+    first = errors[0]
+    base = field_path(tuple(first.get("loc", ())))
+    for error in errors:
+        if field_path(tuple(error.get("loc", ()))).startswith(base) and not error["type"].endswith("_type"):
+            return error
+    return first
+
+
 _TYPE_WORDS = {
     "int_type": "an integer",
     "int_parsing": "an integer",
@@ -114,6 +128,7 @@ _TYPE_WORDS = {
     "string_type": "a string",
     "list_type": "an array",
     "model_type": "an object",
+    "model_attributes_type": "an object",
     "dict_type": "an object",
 }
 
