@@ -13,28 +13,27 @@ from clickport.query.models import QueryRequest
 logger = Logger(service="clickport-query")
 app = create_resolver("query")
 
-Date = Annotated[Optional[str], Query(description="YYYY-MM-DD")]
+# NOTE: typed as text so that the query layer gives its own messages ("limit must be between 1 and 10000").
+Date = Annotated[Optional[str], Query(description="YYYY-MM-DD (required)")]
+Zone = Annotated[Optional[str], Query(description="IANA zone, default UTC")]
+Limit = Annotated[Optional[str], Query(description="1 to 10000")]
+Offset = Annotated[Optional[str], Query(description="0 or more")]
 
 
 @app.post("/api/query")
 def query(body: Annotated[Optional[QueryRequest], Body()] = None):
-    return query_response(app, app.current_event.json_body)
+    return query_response(app)
 
 
 @app.get("/api/utm/<param>")
-def utm_breakdown(
-    param: str, start_date: Date = None, end_date: Date = None, timezone: Annotated[Optional[str], Query()] = None,
-    limit: Annotated[Optional[int], Query()] = None, offset: Annotated[Optional[int], Query()] = None,
-):
+def utm_breakdown(param: str, start_date: Date = None, end_date: Date = None, timezone: Zone = None,
+                  limit: Limit = None, offset: Offset = None):
     return convenience_response(app, f"utm/{param}")
 
 
 @app.get("/api/<breakdown>")
-def breakdown(
-    breakdown: str, start_date: Date = None, end_date: Date = None,
-    timezone: Annotated[Optional[str], Query()] = None, limit: Annotated[Optional[int], Query()] = None,
-    offset: Annotated[Optional[int], Query()] = None,
-):
+def breakdown(breakdown: str, start_date: Date = None, end_date: Date = None, timezone: Zone = None,
+              limit: Limit = None, offset: Offset = None):
     return convenience_response(app, breakdown)
 
 

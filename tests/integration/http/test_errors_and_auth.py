@@ -131,3 +131,27 @@ def test_validation_failures_are_400_never_422(gateway, keys, body, fragment):
 def test_site_id_in_a_query_string_is_400(gateway, keys):
     status, _, body = gateway("GET", "/api/realtime?site_id=other", headers={"x-api-key": keys["read"]})
     assert status == 400 and "site comes from the API key" in body["message"]
+
+
+@pytest.mark.parametrize("raw", ["null", "[]", '"x"', "3"])
+def test_a_query_body_that_is_not_an_object_is_400(gateway, keys, raw):
+    status, _, body = gateway("POST", "/api/query", body=raw, headers={"x-api-key": keys["read"]})
+    assert (status, body["message"]) == (400, "The request body must be a JSON object")
+
+
+@pytest.mark.parametrize("raw", [None, "", "  "])
+def test_an_empty_query_body_means_an_empty_object(gateway, keys, raw):
+    status, _, body = gateway("POST", "/api/query", body=raw, headers={"x-api-key": keys["read"]})
+    assert status == 200 and body["results"] == {"visitors": 0}
+
+
+def test_breakdown_limit_errors_come_from_the_query_layer(gateway, keys):
+    status, _, body = gateway("GET", "/api/pages?start_date=2026-03-01&end_date=2026-03-02&limit=abc",
+                              headers={"x-api-key": keys["read"]})
+    assert status == 400 and "limit" in body["message"] and "10000" in body["message"]
+
+
+def test_a_repeated_query_parameter_is_400(gateway, keys):
+    status, _, body = gateway("GET", "/api/pages?start_date=2026-03-01&start_date=2026-03-02&end_date=2026-03-05",
+                              headers={"x-api-key": keys["read"]})
+    assert (status, body["message"]) == (400, "Query parameter 'start_date' is given more than once")

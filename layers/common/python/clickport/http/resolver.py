@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from typing import Any, Mapping
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -65,6 +66,10 @@ class ClickportResolver(APIGatewayHttpResolver):
             record = get_runtime().authenticator.authenticate(headers.get("x-api-key"))
             require_permission(record, route.permission)
             self.append_context(api_key=record)
+        names = [name for name, _ in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True)]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            return error_response(400, f"Query parameter '{repeated[0]}' is given more than once")
         unknown = sorted(set(event.get("queryStringParameters") or {}) - route.query_params)
         if unknown:
             if unknown[0] == "site_id":
@@ -106,9 +111,13 @@ def _envelope(status: int, message: str) -> Response:
 
 
 def _as_json_request(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Bodies are JSON whatever the Content-Type says (spec §5.1: the tracker's sendBeacon sends text/plain)."""
+    """Bodies are JSON whatever the Content-Type says (spec §5.1: the tracker's sendBeacon sends text/plain);
+    a blank body is no body."""
     headers = event.get("headers") or {}
-    if not event.get("body") or any(k.lower() == "content-type" and "json" in v for k, v in headers.items()):
+    body = event.get("body")
+    if body is not None and not event.get("isBase64Encoded") and not body.strip():
+        return {**event, "body": None}  # a blank body is an empty one
+    if not body or any(k.lower() == "content-type" and "json" in v for k, v in headers.items()):
         return event
     cleaned = {k: v for k, v in headers.items() if k.lower() != "content-type"}
     return {**event, "headers": {**cleaned, "content-type": "application/json"}}

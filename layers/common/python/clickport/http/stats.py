@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 
 from clickport.http.resolver import ClickportResolver, current_key
@@ -28,13 +26,18 @@ def _timed(result) -> Response:
     return Response(status_code=200, content_type="application/json", body=result.body, headers=headers)
 
 
-def query_response(app: ClickportResolver, body: Any) -> Response:
+def query_response(app: ClickportResolver) -> Response:
+    """An empty body means ``{}``; any other body must be a JSON object (``null`` included is a 400)."""
+    from clickport.errors import BadRequest
     from clickport.query.service import run_query
 
+    raw = app.current_event.decoded_body
+    body = app.current_event.json_body if raw and raw.strip() else {}
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
     runtime = get_runtime()
     site, goals = _site_and_goals(app)
-    return _timed(run_query(body if body is not None else {}, site=site, goals=goals, engine=runtime.engine,
-                            now=runtime.clock()))
+    return _timed(run_query(body, site=site, goals=goals, engine=runtime.engine, now=runtime.clock()))
 
 
 def convenience_response(app: ClickportResolver, name: str) -> Response:
