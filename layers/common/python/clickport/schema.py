@@ -64,6 +64,12 @@ PARTITION_COLUMNS: tuple[Column, ...] = (
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 
+# The columns every event of a session shares, fixed by the session's first event (spec §3.8.2).
+SESSION_ATTRIBUTES: tuple[str, ...] = (
+    "referrer_url", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
+    "country", "region", "city", "device", "screen", "browser", "browser_version", "os", "os_version",
+)
+
 _GLUE_TYPES = {
     "string": "string",
     "bigint": "bigint",

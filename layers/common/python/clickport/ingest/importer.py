@@ -15,8 +15,9 @@ from clickport.http.envelope import describe_validation_errors
 from clickport.ingest.identity import MemorySalts, utc_day, visitor_id
 from clickport.ingest.models import ImportLine
 from clickport.ingest.pipeline import SESSION_IDLE_MS, new_page_visit_id, new_session_id
-from clickport.ingest.rows import SESSION_ATTRIBUTES, event_row, session_attributes
+from clickport.ingest.rows import event_row, session_attributes
 from clickport.ports import ConfigStore, EventSink, Site
+from clickport.schema import SESSION_ATTRIBUTES
 
 BATCH_ROWS = 5000
 

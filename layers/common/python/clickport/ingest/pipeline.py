@@ -11,8 +11,9 @@ from typing import Any, Callable, Literal
 from clickport.ingest.drops import DropCounter
 from clickport.ingest.identity import SaltKeeper, rate_limit_key, utc_day, visitor_id
 from clickport.ingest.models import MAX_SAFE_INTEGER, EventRequest
-from clickport.ingest.rows import SESSION_ATTRIBUTES, event_row, session_attributes
+from clickport.ingest.rows import event_row, session_attributes
 from clickport.ports import ConfigStore, EventSink, LiveSession, LiveStore, Site
+from clickport.schema import SESSION_ATTRIBUTES
 
 RATE_LIMIT_PER_MINUTE = 60
 SESSION_IDLE_MS = 30 * 60 * 1000

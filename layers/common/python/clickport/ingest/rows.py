@@ -6,11 +6,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from clickport.ingest.models import EventRequest
-
-SESSION_ATTRIBUTES = (
-    "referrer_url", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
-    "country", "region", "city", "device", "screen", "browser", "browser_version", "os", "os_version",
-)
+from clickport.schema import SESSION_ATTRIBUTES
 
 
 def session_attributes(

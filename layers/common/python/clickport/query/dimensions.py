@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from clickport.schema import SESSION_ATTRIBUTES
+
 Level = Literal["session", "event", "time"]
 # How the SQL builder computes the shown value (one expression per kind, in expressions.py).
 Kind = Literal["session_column", "entry_page", "exit_page", "event_column", "event_name", "prop", "goal", "time"]
@@ -34,23 +36,7 @@ def _session(name: str, none_label: str = NONE_LABEL) -> Dimension:
     return Dimension(name, "session", "session_column", column=name, none_label=none_label)
 
 
-_SESSION_COLUMNS = (
-    "referrer_url",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_content",
-    "utm_term",
-    "country",
-    "region",
-    "city",
-    "device",
-    "screen",
-    "browser",
-    "browser_version",
-    "os",
-    "os_version",
-)
+_SESSION_COLUMNS = tuple(name for name in SESSION_ATTRIBUTES if name not in ("source", "channel"))
 
 DIMENSIONS: dict[str, Dimension] = {
     "source": _session("source", DIRECT_LABEL),
