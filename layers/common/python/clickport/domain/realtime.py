@@ -8,7 +8,7 @@ from clickport.ports import LiveSession, LiveStore
 
 ACTIVE_WINDOW_MS = 300_000
 MAX_VISITORS = 20
-NONE_SHOWN = "(none)"
+NONE_SHOWN = "(none)"  # pages of a session that has no pageview yet
 
 
 class RealtimeVisitor(BaseModel):
@@ -32,10 +32,12 @@ class RealtimeResponse(BaseModel):
 
 
 def shown(attribute: str, value: str | None) -> str:
-    """Missing values as /api/query shows them: ``Direct`` for source and channel, else ``(none)``."""
+    """Missing values as /api/query shows them (``Direct`` for source, ``(none)`` elsewhere)."""
+    from clickport.query.dimensions import DIMENSIONS
+
     if value not in (None, ""):
         return value  # type: ignore[return-value]
-    return "Direct" if attribute in ("source", "channel") else NONE_SHOWN
+    return DIMENSIONS[attribute].none_label
 
 
 def visitor_view(session: LiveSession) -> dict:
