@@ -61,6 +61,8 @@ def test_a_bug_answers_500_with_a_request_id_and_no_stack_trace(runtime, keys, c
     assert body["error"] == "Internal Server Error"
     assert "request id" in body["message"]
     assert "secret detail" not in json.dumps(body) and "Traceback" not in json.dumps(body)
+    request_id = body["message"].split("request id ")[1].rstrip(")")
+    assert any(request_id in record.getMessage() for record in caplog.records)  # the log line carries it
 
 
 def test_unknown_route_is_404_and_wrong_method_is_405(gateway):

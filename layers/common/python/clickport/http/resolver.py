@@ -38,7 +38,7 @@ class ClickportResolver(APIGatewayHttpResolver):
         except StoreUnavailable:
             return error_response(503, "A store is unavailable; retry shortly")
         except Exception:  # noqa: BLE001 - never a stack trace to a client
-            logger.exception("unhandled error before routing", extra={"request_id": request_id})
+            logger.exception("unhandled error before routing (request id %s)", request_id)
             return error_response(500, f"Internal error (request id {request_id})")
         if early is not None:
             return early
@@ -98,7 +98,7 @@ class ClickportResolver(APIGatewayHttpResolver):
         @self.exception_handler(Exception)
         def _bug(error: Exception) -> Response:
             request_id = self.current_event.request_context.request_id
-            logger.exception("unhandled error", extra={"request_id": request_id})
+            logger.exception("unhandled error (request id %s)", request_id)
             return _envelope(500, f"Internal error (request id {request_id})")
 
         @self.not_found
