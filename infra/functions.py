@@ -9,11 +9,12 @@ from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
-
 from clickport.adapters.dynamodb_config import SITES
+from clickport.ingest.drops import METRICS_NAMESPACE
 from clickport.routes import DEFAULT_FUNCTION, ROUTES
 from clickport.tables import LIVE_TABLE
+from constructs import Construct
+
 from infra.bundling import (
     LAMBDA_ARCHITECTURE,
     LAMBDA_PYTHON_VERSION,
@@ -29,7 +30,6 @@ from infra.storage import ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, EventStore, ackn
 from infra.tables import Tables
 
 HANDLER = "handler.lambda_handler"
-METRICS_NAMESPACE = "Clickport"
 
 # Read-only item access; no Scan: every read names its key or key prefix.
 DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
