@@ -80,8 +80,10 @@ class CountingLive:
         return self.sessions.get((site_id, session_id))
 
     def record_event(self, site_id, session_id, *, ts_ms, page, page_visit_id, pageview, scroll, expires_at):
-        self._w(3)  # the item, and the index entry moving to its new sort key (a delete and a put)
         s = self.sessions[(site_id, session_id)]
+        # The item, plus its index entry: updated in place within a minute, moved (a delete and a put) when
+        # the minute of the last activity changes.
+        self._w(2 if ts_ms // 60_000 == s.last_ms // 60_000 else 3)
         s.last_ms, s.seq = ts_ms, s.seq + 1
         if pageview:
             s.pageviews += 1
@@ -148,6 +150,23 @@ def user_agents(rng: random.Random, n: int) -> list[str]:
     return out
 
 
+def visit_schedule(rng: random.Random, events: int, agents: list[str], start: datetime) -> list[tuple]:
+    """Events as visits produce them: visits start over an hour; each has 1-8 events ~40 s apart on average;
+    80 % come from the browser tracker (one session per tab), 20 % from servers (sessions by visitor)."""
+    schedule: list[tuple] = []
+    visit = 0
+    while len(schedule) < events:
+        visit += 1
+        ip, agent = f"203.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}", rng.choice(agents)
+        tracked = rng.random() < 0.8
+        ts = start + timedelta(seconds=rng.uniform(0, 3600))
+        for _ in range(min(rng.randint(1, 8), events - len(schedule))):
+            schedule.append((ts, visit, ip, agent, tracked))
+            ts += timedelta(seconds=rng.expovariate(1 / 40))
+    schedule.sort(key=lambda item: item[0])
+    return schedule
+
+
 def run(events: int, seed: int) -> dict:
     rng = random.Random(seed)
     live, sink = CountingLive(), CountingSink()
@@ -158,22 +177,19 @@ def run(events: int, seed: int) -> dict:
                  "https://chatgpt.com/", "https://blog.example.org/post"]
     pages = ["/", "/pricing", "/blog/a", "/blog/b", "/docs", "/signup"]
     start = datetime.now(timezone.utc)
-    visitors = [(f"203.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}", rng.choice(agents)) for _ in range(events // 4)]
-    sessions_by_visitor: dict = {}
+    schedule = visit_schedule(rng, events, agents, start)
+    sessions_by_visit: dict = {}
     durations = []
     per_origin: dict = {"track": [0, 0], "event": [0, 0]}
-    for i in range(events):
-        ip, agent = rng.choice(visitors)
-        ts = start + timedelta(milliseconds=i * 7)
-        tracked = rng.random() < 0.8  # most traffic comes from the browser tracker
+    for ts, visit, ip, agent, tracked in schedule:
         path = rng.choice(pages)
         fields = {"url": f"https://example.com{path}?utm_source=x" if rng.random() < 0.1
                   else f"https://example.com{path}", "referrer": rng.choice(referrers),
                   "screen_width": rng.choice([390, 412, 1280, 1440, 1920])}
         if tracked:
             fields["domain"] = "example.com"
-            if (ip, agent) in sessions_by_visitor:
-                fields["session_id"] = sessions_by_visitor[(ip, agent)]
+            if visit in sessions_by_visit:
+                fields["session_id"] = sessions_by_visit[visit]
         body = TrackRequest(**fields) if tracked else EventRequest(**fields)
         arrival = Arrival(site, body, ts, ip, agent, {"country": "DE", "region": None, "city": None},
                           "track" if tracked else "event")
@@ -184,7 +200,7 @@ def run(events: int, seed: int) -> dict:
         per_origin[arrival.origin][0] += 1
         per_origin[arrival.origin][1] += live.calls + sink.calls - before
         if tracked and getattr(result, "session_id", None):
-            sessions_by_visitor[(ip, agent)] = result.session_id
+            sessions_by_visit[visit] = result.session_id
     durations.sort()
     n = len(durations)
     calls_per_event = (live.calls + sink.calls) / n

@@ -53,7 +53,7 @@ def test_sessions_are_written_under_their_realtime_shard(store, dynamodb_client,
                        expires_at=T0 // 1000 + 60)
     item = dynamodb_client.scan(TableName=live_table)["Items"][0]
     assert item["rt_pk"] == {"S": f"{SITE}#3"}  # 35 % 16
-    assert item["rt_sk"] == {"N": str(T0 + 5)}
+    assert item["rt_sk"] == {"N": str((T0 + 5) // 60_000)}  # the minute of the last activity
     assert item["expires_at"] == {"N": str(T0 // 1000 + 60)}
 
 
@@ -191,3 +191,29 @@ def _throttled_session():
     return LiveSession(site_id=SITE, session_id=1, visitor_id=1, started_ms=T0, last_ms=T0, entry_page="/",
                        current_page="/", page_visit_id="0" * 16, pageviews=1, seq=1, scroll=None, attributes={},
                        expires_at=T0 // 1000 + 60)
+
+
+def test_the_realtime_index_key_moves_once_a_minute_and_counting_stays_exact(store, new_session, dynamodb_client,
+                                                                             live_table):
+    def index_key(session_id):
+        items = dynamodb_client.scan(TableName=live_table)["Items"]
+        return next(int(i["rt_sk"]["N"]) for i in items if i.get("session_id") == {"N": str(session_id)})
+
+    minute = 1_750_000_020_000 // 60_000 * 60_000  # a whole minute
+    inside = new_session(session_id=16, last_ms=minute + 10_000)  # same bucket as `since`, but after it
+    before = new_session(session_id=32, last_ms=minute + 5_000)  # same bucket as `since`, before it
+    store.create_session(inside)
+    store.create_session(before)
+    since = minute + 7_000
+    count, sessions = store.active_sessions(SITE, since, since + 300_000, 20)
+    assert count == 1 and [s.session_id for s in sessions] == [16]
+    # Two events within one minute leave the index key where it was; the next minute moves it.
+    store.record_event(SITE, 16, ts_ms=minute + 20_000, page=None, page_visit_id=None, pageview=False, scroll=None,
+                       expires_at=2**40)
+    assert index_key(16) == minute // 60_000
+    assert store.active_sessions(SITE, minute + 15_000, minute + 30_000, 20)[0] == 1
+    store.record_event(SITE, 16, ts_ms=minute + 61_000, page=None, page_visit_id=None, pageview=False, scroll=None,
+                       expires_at=2**40)
+    assert index_key(16) == minute // 60_000 + 1
+    assert store.active_sessions(SITE, minute + 60_500, minute + 70_000, 20)[0] == 1
+    assert store.active_sessions(SITE, minute + 61_001, minute + 70_000, 20)[0] == 0

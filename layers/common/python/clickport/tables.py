@@ -86,13 +86,15 @@ CONFIG_TABLE = TableSchema(
 
 # Sessions, rate-limit counters, daily salts: everything expires; never backed up.
 # The realtime index is sharded per site (``rt_pk`` = "<site>#<shard>") so a busy site
-# spreads its session writes over REALTIME_SHARDS partitions.
+# spreads its session writes over REALTIME_SHARDS partitions; its sort key ``rt_sk`` is the minute of
+# the last activity, so the index entry moves once a minute, and ``last_ms`` is projected for the
+# exact 300-second filter.
 REALTIME_INDEX = Index(
     name="realtime",
     partition_key=Key("rt_pk", "S"),
     sort_key=Key("rt_sk", "N"),
     projection="INCLUDE",
-    non_key_attributes=("session_id", "expires_at"),
+    non_key_attributes=("session_id", "last_ms", "expires_at"),
 )
 LIVE_TABLE = TableSchema(
     logical_name="LiveTable",

@@ -3,7 +3,8 @@
 Item layout (``docs/stores.md``): one item per session, visitor pointer and counter (no hot keys);
 salts share the partition ``SALT``. Every item carries ``expires_at`` (the table's TTL attribute);
 reads ignore expired items because TTL deletes late. Sessions are also in the sparse ``realtime``
-index under ``rt_pk = "<site>#<session_id % shards>"``, sorted by ``rt_sk`` = last activity (ms).
+index under ``rt_pk = "<site>#<session_id % shards>"``, sorted by ``rt_sk`` = the minute of the last
+activity: the index key moves once a minute per session, not on every event (``docs/stores.md``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def session_key(site_id: str, session_id: int) -> Item:
 
 def visitor_key(site_id: str, visitor_id: int) -> Item:
     return {"pk": s(f"VISITOR#{site_id}#{visitor_id}"), "sk": s("VISITOR")}
+
+
+REALTIME_BUCKET_MS = 60_000
+
+
+def realtime_bucket(last_ms: int) -> int:
+    """The realtime index sort key: the minute of the last activity."""
+    return last_ms // REALTIME_BUCKET_MS
 
 
 def realtime_partition(site_id: str, session_id: int, shards: int) -> str:
@@ -178,7 +187,7 @@ class DynamoDbLiveStore:
             "attributes": s(json.dumps(session.attributes, sort_keys=True)),
             "expires_at": n(session.expires_at),
             "rt_pk": s(realtime_partition(session.site_id, session.session_id, self._shards)),
-            "rt_sk": n(session.last_ms),
+            "rt_sk": n(realtime_bucket(session.last_ms)),
         }
         if session.scroll is not None:
             item["scroll"] = n(session.scroll)
@@ -209,8 +218,8 @@ class DynamoDbLiveStore:
         names = {"#pk": "pk", "#seq": "seq", "#pvs": "pageviews", "#last": "last_ms", "#rtsk": "rt_sk",
                  "#e": "expires_at"}
         values: Item = {":one": n(1), ":pv": n(1 if pageview else 0), ":ts": n(ts_ms), ":exp": n(expires_at),
-                        ":ts_s": seconds_of_ms(ts_ms)}
-        sets = ["#last = :ts", "#rtsk = :ts", "#e = :exp"]
+                        ":ts_s": seconds_of_ms(ts_ms), ":bucket": n(realtime_bucket(ts_ms))}
+        sets = ["#last = :ts", "#rtsk = :bucket", "#e = :exp"]
         for attribute, value in (("current_page", page), ("page_visit_id", page_visit_id)):
             if value is not None:
                 names[f"#{attribute}"] = attribute
@@ -299,8 +308,8 @@ class DynamoDbLiveStore:
 
     @translate_errors
     def active_sessions(self, site_id: str, since_ms: int, now_ms: int, limit: int) -> tuple[int, list[LiveSession]]:
-        """One paginated index query per shard (keys only: counted and ranked), then one batch read of
-        the ``limit`` newest sessions."""
+        """One paginated index query per shard (from the minute of ``since_ms``, filtered on the exact last
+        activity: counted and ranked), then one batch read of the ``limit`` newest sessions."""
         index = tables.REALTIME_INDEX
         count = 0
         newest: list[tuple[int, int, dict[str, Any]]] = []  # min-heap of (last_ms, session_id, key)
@@ -308,16 +317,18 @@ class DynamoDbLiveStore:
         for shard in range(self._shards):
             for item in self._query(
                 IndexName=index.name,
-                KeyConditionExpression="#rt_pk = :rt_pk AND #rt_sk >= :since",
-                FilterExpression="#e > :now_s",
-                ProjectionExpression="#pk, #sk, #sid, #rt_sk",
+                KeyConditionExpression="#rt_pk = :rt_pk AND #rt_sk >= :bucket",
+                FilterExpression="#e > :now_s AND #last >= :since",
+                ProjectionExpression="#pk, #sk, #sid, #last",
                 ExpressionAttributeNames={"#rt_pk": index.partition_key.name, "#rt_sk": index.sort_key.name,
-                                          "#e": "expires_at", "#pk": "pk", "#sk": "sk", "#sid": "session_id"},
+                                          "#e": "expires_at", "#pk": "pk", "#sk": "sk", "#sid": "session_id",
+                                          "#last": "last_ms"},
                 ExpressionAttributeValues={":rt_pk": s(f"{site_id}#{shard}"), ":since": n(since_ms),
+                                           ":bucket": n(realtime_bucket(since_ms)),
                                            ":now_s": seconds_of_ms(now_ms)},
             ):
                 count += 1
-                entry = (get_int(item, "rt_sk"), get_int(item, "session_id"), {"pk": item["pk"], "sk": item["sk"]})
+                entry = (get_int(item, "last_ms"), get_int(item, "session_id"), {"pk": item["pk"], "sk": item["sk"]})
                 if len(newest) < limit:
                     heapq.heappush(newest, entry)
                 elif limit and entry[:2] > newest[0][:2]:
