@@ -157,3 +157,24 @@ def test_a_repeated_query_parameter_is_400(gateway, keys):
     status, _, body = gateway("GET", "/api/pages?start_date=2026-03-01&start_date=2026-03-02&end_date=2026-03-05",
                               headers={"x-api-key": keys["read"]})
     assert (status, body["message"]) == (400, "Query parameter 'start_date' is given more than once")
+
+
+@pytest.mark.parametrize("path, key", [("/api/event", "tracker"), ("/api/query", "read"), ("/api/track", None)])
+def test_a_body_that_is_not_utf8_is_400(gateway, keys, path, key):
+    headers = {"User-Agent": BROWSER_UA, "Content-Type": "application/json"}
+    if key:
+        headers["x-api-key"] = keys[key]
+    status, _, body = gateway("POST", path, body=b"\xf6\xff{", headers=headers)
+    assert (status, body["error"]) == (400, "Bad Request")
+
+
+def test_any_method_gets_a_json_answer_from_the_local_server(server):
+    import http.client
+
+    host, port = server.removeprefix("http://").split(":")
+    for method in ("TRACE", "CONNECT", "PATCH", "QUERY", "GET"):
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request(method, "/api/query")
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())["error"]) == (405, "Method Not Allowed")
+        connection.close()

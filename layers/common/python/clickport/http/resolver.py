@@ -70,6 +70,8 @@ class ClickportResolver(APIGatewayHttpResolver):
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             return error_response(400, f"Query parameter '{repeated[0]}' is given more than once")
+        if _body_text(event) is None:
+            return error_response(400, "The request body must be a JSON object (UTF-8)")
         unknown = sorted(set(event.get("queryStringParameters") or {}) - route.query_params)
         if unknown:
             if unknown[0] == "site_id":
@@ -110,14 +112,27 @@ def _envelope(status: int, message: str) -> Response:
     return Response(status_code=status, content_type=JSON_HEADERS["Content-Type"], body=error_body(status, message))
 
 
+def _body_text(event: Mapping[str, Any]) -> str | None:
+    """The body as text ("" when absent); None when it is not UTF-8."""
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return body
+    try:
+        return base64.b64decode(body).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def _as_json_request(event: Mapping[str, Any]) -> Mapping[str, Any]:
     """Bodies are JSON whatever the Content-Type says (spec §5.1: the tracker's sendBeacon sends text/plain);
     a blank body is no body."""
     headers = event.get("headers") or {}
-    body = event.get("body")
-    if body is not None and not event.get("isBase64Encoded") and not body.strip():
-        return {**event, "body": None}  # a blank body is an empty one
-    if not body or any(k.lower() == "content-type" and "json" in v for k, v in headers.items()):
+    body = _body_text(event)
+    if not body or not body.strip():
+        return {**event, "body": None, "isBase64Encoded": False}  # a blank body is an empty one
+    if event.get("isBase64Encoded"):
+        event = {**event, "body": body, "isBase64Encoded": False}
+    if any(k.lower() == "content-type" and "json" in v for k, v in headers.items()):
         return event
     cleaned = {k: v for k, v in headers.items() if k.lower() != "content-type"}
     return {**event, "headers": {**cleaned, "content-type": "application/json"}}

@@ -24,10 +24,11 @@ class LocalGateway(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     static_routes: dict[str, Callable[[], tuple[int, str, bytes]]] = {}
 
-    def do_GET(self):
-        self._dispatch()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
+    def __getattr__(self, name: str):
+        # Every method reaches the gateway logic, as at API Gateway (unknown ones answer 404/405 there).
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def _dispatch(self) -> None:
         started = time.perf_counter()
