@@ -36,7 +36,8 @@ def track(body: Annotated[TrackRequest, Body()]) -> EventAccepted | EventDropped
     return service().track_browser(body, app.current_event.raw_event)
 
 
-@app.route("/api/track", method="OPTIONS", security=[])
+@app.route("/api/track", method="OPTIONS", security=[],
+           responses={204: {"description": "CORS preflight: any origin may POST /api/track"}})
 def track_preflight():
     return Response(status_code=204, headers=TRACK_CORS_HEADERS)
 
