@@ -10,8 +10,9 @@ from clickport.settings import Settings
 ORIGIN_SECRET_HEADER = "x-clickport-origin-secret"
 
 
-def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
-    return {k.lower(): v for k, v in (headers or {}).items()}
+def request_headers(event: Mapping) -> dict[str, str]:
+    """An API Gateway event's headers with lower-case names (HTTP header names are case-insensitive)."""
+    return {k.lower(): v for k, v in (event.get("headers") or {}).items()}
 
 
 def behind_trusted_cloudfront(headers: Mapping[str, str], settings: Settings) -> bool:
@@ -30,7 +31,7 @@ def client_ip_and_places(
         places_from_cloudfront,
     )
 
-    headers = _lower(event.get("headers"))
+    headers = request_headers(event)
     source_ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp", "")
     ip = source_ip
     places: dict[str, str | None] = {"country": None, "region": None, "city": None}

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from clickport.domain.keys import require_permission
 from clickport.errors import ApiError, StoreUnavailable
+from clickport.http.client import request_headers
 from clickport.http.envelope import JSON_HEADERS, describe_validation_errors, error_body, error_response
 from clickport.ports import ApiKeyRecord
 from clickport.routes import DEFAULT_ROUTE_KEY, MAX_BODY_BYTES, ROUTES_BY_KEY, FunctionName, allowed_methods
@@ -62,8 +63,7 @@ class ClickportResolver(APIGatewayHttpResolver):
         if _body_size(event) > MAX_BODY_BYTES:
             return error_response(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB")
         if route.permission is not None:
-            headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-            record = get_runtime().authenticator.authenticate(headers.get("x-api-key"))
+            record = get_runtime().authenticator.authenticate(request_headers(event).get("x-api-key"))
             require_permission(record, route.permission)
             self.append_context(api_key=record)
         names = [name for name, _ in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True)]
@@ -153,8 +153,3 @@ def current_key(app: APIGatewayHttpResolver) -> ApiKeyRecord:
     """The authenticated key of the request being handled (the site always comes from it)."""
     return app.context["api_key"]
 
-
-def not_implemented(what: str) -> None:
-    from clickport.errors import NotImplementedYet
-
-    raise NotImplementedYet(f"{what} is not built yet")

@@ -30,10 +30,6 @@ class DropCounter:
             if self._data_dir is not None:
                 self._flush_locked()
 
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
     def _flush_locked(self) -> None:
         import fcntl
 

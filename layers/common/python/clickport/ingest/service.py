@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Mapping
 
 from clickport.errors import BadRequest
-from clickport.http.client import client_ip_and_places
+from clickport.http.client import client_ip_and_places, request_headers
 from clickport.ingest.drops import DropCounter, emit_drop_metric
 from clickport.ingest.models import EventRequest, TrackRequest
 from clickport.ingest.pipeline import Accepted, Arrival, Drop, EventPipeline
@@ -19,8 +19,7 @@ MAX_USER_AGENT = 1000
 
 
 def _user_agent(event: Mapping) -> str:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    agent = (headers.get("user-agent") or "").strip()
+    agent = (request_headers(event).get("user-agent") or "").strip()
     if not agent:
         raise BadRequest("The User-Agent header is required")
     if len(agent) > MAX_USER_AGENT:
