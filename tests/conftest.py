@@ -73,12 +73,29 @@ def gateway(runtime):
     return Gateway()
 
 
+class ServerURL(str):
+    """The base URL of a running local server; ``flush()`` publishes its acknowledged events as Parquet."""
+
+    instance = None
+
+    def flush(self) -> None:
+        self.instance.flush()
+
+
+# Small pools: enough to run requests in parallel, quick to start.
+TEST_FUNCTIONS = {"event": (4, 10.0), "query": (2, 30.0), "realtime": (1, 10.0), "goals": (1, 30.0)}
+
+
 @pytest.fixture
 def server(runtime):
-    """The local server on a free port, in a thread, over this test's runtime; yields its base URL."""
+    """The local server (worker processes and all) on a free port, over this test's data directory."""
     from clickport.local.server import start_in_thread
+    from clickport.local.workers import FunctionConfig
 
-    instance, _ = start_in_thread("127.0.0.1", 0)
-    yield f"http://127.0.0.1:{instance.server_address[1]}"
+    functions = {name: FunctionConfig(workers, timeout) for name, (workers, timeout) in TEST_FUNCTIONS.items()}
+    instance, _ = start_in_thread("127.0.0.1", 0, functions=functions)
+    url = ServerURL(f"http://127.0.0.1:{instance.server_address[1]}")
+    url.instance = instance
+    yield url
     instance.shutdown()
     instance.server_close()

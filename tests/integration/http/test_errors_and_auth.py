@@ -21,6 +21,9 @@ EXPECTED_PHRASES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
     413: "Payload Too Large", 500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
     504: "Gateway Timeout",
+    # The local server's transport errors (API Gateway answers these itself on AWS).
+    408: "Request Timeout", 411: "Length Required", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+    505: "HTTP Version Not Supported",
 }
 
 

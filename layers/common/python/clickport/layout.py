@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+
+# NOTE: the data directory holds salts and event data: only its owner may read it, whatever the umask.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+JOURNAL_PREFIX = "journal-"
 
 
 def events_root(data_dir: Path) -> Path:
@@ -20,3 +27,61 @@ def config_db(data_dir: Path) -> Path:
 
 def live_db(data_dir: Path) -> Path:
     return Path(data_dir) / "live.sqlite3"
+
+
+def journal_dir(data_dir: Path) -> Path:
+    """The local server's event journal (group commit): ``journal/<segment>.wal``."""
+    return Path(data_dir) / "journal"
+
+
+def journal_file_name(segment: str) -> str:
+    """The Parquet file a journal segment is published as, in each partition it touches."""
+    return f"{JOURNAL_PREFIX}{segment}.parquet"
+
+
+def journal_pending(data_dir: Path, file_name: str) -> bool:
+    """True while the journal segment a Parquet file came from still exists (compaction must wait)."""
+    if not file_name.startswith(JOURNAL_PREFIX):
+        return False
+    segment = file_name[len(JOURNAL_PREFIX):].removesuffix(".parquet")
+    return (journal_dir(data_dir) / f"{segment}.wal").exists()
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the owner only; returns it."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR_MODE:
+        os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def secure_data_dir(data_dir: Path) -> Path:
+    """Make the data directory private: new files 0600 and directories 0700 in this process (umask), and
+    existing ones tightened (a directory made by an older version or under a lax umask)."""
+    os.umask(0o077)
+    root = private_dir(data_dir)
+    for current, dirs, files in os.walk(root):
+        for name in dirs:
+            _tighten(Path(current) / name, PRIVATE_DIR_MODE)
+        for name in files:
+            _tighten(Path(current) / name, PRIVATE_FILE_MODE)
+    return root
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, mode)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

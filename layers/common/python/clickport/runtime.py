@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timezone
 from functools import cached_property
+from pathlib import Path
 from typing import Callable
 
 from clickport.domain.keys import KeyAuthenticator
@@ -19,9 +20,18 @@ def utc_now() -> datetime:
 class Runtime:
     """The process's adapters. Each is created on first use, so a function only builds what it needs."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now, *, sink: EventSink | None = None):
         self.settings = settings
         self.clock = clock
+        if sink is not None:
+            self.__dict__["sink"] = sink  # e.g. the local server's workers write through its journal
+
+    @cached_property
+    def data_dir(self) -> Path:
+        """The local data directory, made private (0700/0600) on first use."""
+        from clickport.layout import secure_data_dir
+
+        return secure_data_dir(self.settings.data_dir)
 
     def _boto_client(self, service: str):
         import boto3
@@ -37,7 +47,7 @@ class Runtime:
         from clickport.adapters.sqlite_config import SqliteConfigStore
         from clickport.layout import config_db
 
-        return SqliteConfigStore(config_db(self.settings.data_dir))
+        return SqliteConfigStore(config_db(self.data_dir))
 
     @cached_property
     def live(self) -> LiveStore:
@@ -48,7 +58,7 @@ class Runtime:
         from clickport.adapters.sqlite_live import SqliteLiveStore
         from clickport.layout import live_db
 
-        return SqliteLiveStore(live_db(self.settings.data_dir))
+        return SqliteLiveStore(live_db(self.data_dir))
 
     @cached_property
     def sink(self) -> EventSink:
@@ -58,7 +68,7 @@ class Runtime:
             return FirehoseEventSink(self.settings.firehose_stream, client=self._boto_client("firehose"))
         from clickport.adapters.parquet_sink import ParquetEventSink
 
-        return ParquetEventSink(self.settings.data_dir)
+        return ParquetEventSink(self.data_dir)
 
     @cached_property
     def engine(self) -> QueryEngine:
@@ -68,7 +78,7 @@ class Runtime:
             return AthenaQueryEngine(self.settings, client=self._boto_client("athena"))
         from clickport.adapters.duckdb_engine import DuckDbQueryEngine
 
-        return DuckDbQueryEngine(self.settings.data_dir)
+        return DuckDbQueryEngine(self.data_dir)
 
     @cached_property
     def authenticator(self) -> KeyAuthenticator:

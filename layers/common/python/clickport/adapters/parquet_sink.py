@@ -51,7 +51,7 @@ def _flock(path: Path, mode: int) -> Iterator[None]:
     # NOTE: flock locks belong to the open file description, so each call here is an
     # independent lock holder even between threads of one process.
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, mode)
         yield
@@ -68,7 +68,7 @@ def read_lock(data_dir: Path) -> Iterator[None]:
     data_dir = Path(data_dir)
     if (data_dir / _JOURNAL).exists():
         _recover_if_abandoned(data_dir)
-    fd = os.open(_ensure_dir(data_dir) / _READ_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(_ensure_dir(data_dir) / _READ_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         with _flock(data_dir / _GATE_LOCK, fcntl.LOCK_SH):
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -85,19 +85,13 @@ def _swap_lock(data_dir: Path) -> Iterator[None]:
 
 
 def _ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return layout.private_dir(path)
 
 
 # --- durable file steps ----------------------------------------------------------------
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+_fsync_dir = layout.fsync_dir
 
 
 def _temp_name() -> str:
@@ -106,7 +100,7 @@ def _temp_name() -> str:
 
 def _write_json_atomically(path: Path, value: Any) -> None:
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
+    with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         json.dump(value, handle)
         handle.flush()
         os.fsync(handle.fileno())
@@ -164,18 +158,22 @@ class ParquetEventSink:
             except OSError as exc:
                 raise StoreUnavailable("the local event store could not be written") from exc
 
-    def _write_file(self, partition: Path, rows: list[dict[str, Any]]) -> Path:
+    def _write_file(self, partition: Path, rows: list[dict[str, Any]], name: str | None = None) -> Path:
         import pyarrow as pa
 
         table = pa.Table.from_pylist(rows, schema=self._schema)
-        return self._publish(_ensure_dir(partition), table)
+        return self._publish(_ensure_dir(partition), table, name)
+
+    def write_named(self, partition: Path, rows: list[dict[str, Any]], name: str) -> Path:
+        """Publish normalized rows as ``partition/name`` (the event journal names files after its segments)."""
+        return self._write_file(partition, rows, name)
 
     def _write_temp(self, partition: Path, table: Any) -> Path:
         import pyarrow.parquet as pq
 
         temp = partition / _temp_name()
         try:
-            with open(temp, "wb") as handle:
+            with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
                 pq.write_table(table, handle, compression=self.compression.upper())
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -184,9 +182,9 @@ class ParquetEventSink:
             raise
         return temp
 
-    def _publish(self, partition: Path, table: Any) -> Path:
+    def _publish(self, partition: Path, table: Any, name: str | None = None) -> Path:
         temp = self._write_temp(partition, table)
-        final = partition / f"{uuid.uuid4().hex}.parquet"
+        final = partition / (name or f"{uuid.uuid4().hex}.parquet")
         os.replace(temp, final)
         _fsync_dir(partition)
         return final
@@ -221,7 +219,8 @@ class ParquetEventSink:
     def _compact_partition(self, partition: Path, min_files: int) -> bool:
         _remove_stale_temps(partition)
         originals = sorted(
-            p for p in partition.glob("*.parquet") if p.is_file() and p.stat().st_size < SMALL_FILE_BYTES
+            p for p in partition.glob("*.parquet")
+            if p.is_file() and p.stat().st_size < SMALL_FILE_BYTES and not layout.journal_pending(self.data_dir, p.name)
         )
         if len(originals) < min_files:
             return False
@@ -321,7 +320,7 @@ def _recover_journal(data_dir: Path) -> None:
 
 def _recover_if_abandoned(data_dir: Path) -> None:
     """Recover a journal left by a crashed compaction; a live compaction (lock held) finishes its own."""
-    fd = os.open(data_dir / _COMPACT_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(data_dir / _COMPACT_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from clickport.domain.keys import issue_key
@@ -55,9 +56,11 @@ def run_server(args: argparse.Namespace) -> int:
     settings = settings.model_copy(update=overrides)
     runtime = Runtime(settings)
     set_runtime(runtime)
+    runtime.data_dir  # noqa: B018 - private (0700/0600) before anything is written
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     site_id, key = ensure_demo_site(runtime) if args.demo else (None, None)
-    server = make_server(settings.host, settings.port)
+    server = make_server(settings.host, settings.port, settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     url = f"http://{settings.host}:{server.server_address[1]}"
     stop_compaction = _start_compaction(settings)
 
@@ -75,9 +78,14 @@ def run_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # the same graceful stop as Ctrl-C: requests in flight finish, the journal is published
+
+
 def _start_compaction(settings: Settings):
     try:
         from clickport.adapters.parquet_sink import start_background_compaction
     except ImportError:
         return None
-    return start_background_compaction(settings.data_dir)
+    # NOTE: the journal publishes about two files a second per busy partition; this keeps them few.
+    return start_background_compaction(settings.data_dir, interval_s=10.0, compact_after=16)

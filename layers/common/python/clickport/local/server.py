@@ -1,73 +1,88 @@
-"""``clickport serve``: hosts the four functions on 127.0.0.1 as API Gateway would, plus docs and the tracker."""
+"""``clickport serve``: the four functions on 127.0.0.1 as API Gateway would run them, plus docs and the tracker.
+
+- Functions run in worker processes, one request at a time each (``local.workers``), so no request
+  can see another's state; events become durable through the journal's group commit
+  (``adapters.event_journal``) before a worker may acknowledge them.
+- Transport: HTTP/1.1 parsed by h11 (strict framing, chunked bodies, header limits). Every answer,
+  transport errors included, is the JSON envelope. One thread per open connection, at most
+  ``max_connections``: beyond that a new connection is answered 503 with ``Retry-After``. Reads
+  time out (408 mid-request; an idle keep-alive connection is just closed).
+- Nothing here logs a client address: the access log has the method, the path, the status and the time.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Callable
 
-from clickport.http.envelope import error_response
+import h11
+
+from clickport.adapters.event_journal import EventJournal
+from clickport.errors import REASON_PHRASES
+from clickport.http.envelope import error_body, error_response
 from clickport.local.apigw import build_event, response_parts
-from clickport.local.functions import LocalLambdaContext, handler_for, repository_root
+from clickport.local.functions import repository_root
+from clickport.local.workers import (
+    FunctionConfig,
+    FunctionCrashed,
+    FunctionPool,
+    FunctionTimedOut,
+    Saturated,
+    default_functions,
+)
+from clickport.settings import Settings
 
 access_log = logging.getLogger("clickport.access")
-# API Gateway's own payload limit; larger bodies never reach a function.
-GATEWAY_MAX_BODY = 10 * 1024 * 1024
+logger = logging.getLogger("clickport.local")
+
+# Functions that read the events: the journal is published first, so a client reads its own writes.
+READS_EVENTS = frozenset({"query", "goals"})
 
 
-class LocalGateway(BaseHTTPRequestHandler):
-    server_version = "clickport"
-    sys_version = ""
-    protocol_version = "HTTP/1.1"
-    static_routes: dict[str, Callable[[], tuple[int, str, bytes]]] = {}
+@dataclass(frozen=True)
+class TransportLimits:
+    max_connections: int = 256
+    read_timeout: float = 10.0  # one read while a request is arriving
+    request_timeout: float = 30.0  # a whole request (headers and body)
+    keepalive_timeout: float = 15.0  # idle between requests
+    max_target_bytes: int = 8 * 1024  # 414 beyond
+    max_header_bytes: int = 16 * 1024  # 431 beyond (request line and headers)
+    max_body_bytes: int = 10 * 1024 * 1024  # API Gateway's payload limit: larger bodies never reach a function
+    worker_wait: float = 5.0  # how long a request waits for a free worker before 503
+    retry_after_seconds: int = 1
 
-    def __getattr__(self, name: str):
-        # Every method reaches the gateway logic, as at API Gateway (unknown ones answer 404/405 there).
-        if name.startswith("do_"):
-            return self._dispatch
-        raise AttributeError(name)
 
-    def _dispatch(self) -> None:
-        started = time.perf_counter()
-        path = self.path.split("?", 1)[0]
-        if self.command == "GET" and path in self.static_routes:
-            status, content_type, data = self.static_routes[path]()
-            self._send(status, [("Content-Type", content_type)], data, started)
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > GATEWAY_MAX_BODY:
-            status, headers, data = response_parts(error_response(413, "The request body is too large"))
-            self.close_connection = True
-            self._send(status, headers, data, started)
-            return
-        body = self.rfile.read(length) if length else b""
-        function, event = build_event(self.command, self.path, self.headers.items(), body, self.client_address[0])
-        context = LocalLambdaContext(function_name=f"clickport-{function}")
-        try:
-            result = handler_for(function)(event, context)
-        except Exception:  # noqa: BLE001 - as API Gateway does when a function fails
-            logging.getLogger("clickport.local").exception("function %s failed", function)
-            result = error_response(500, f"Internal error (request id {event['requestContext']['requestId']})")
-        status, headers, data = response_parts(result)
-        self._send(status, headers, data, started)
+class _Refuse(Exception):
+    """Answer with this error envelope and close the connection."""
 
-    def _send(self, status: int, headers: list[tuple[str, str]], data: bytes, started: float) -> None:
-        self.send_response_only(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        # NOTE: the access log leaves out the client address, the User-Agent and the query string.
-        access_log.info("%s %s %d %.1fms", self.command, self.path.split("?", 1)[0], status,
-                        (time.perf_counter() - started) * 1000)
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - silence the default (it logs the IP)
-        return
+
+@dataclass
+class _Request:
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def envelope_bytes(status: int, message: str, headers: dict[str, str] | None = None) -> bytes:
+    """A complete HTTP/1.1 error answer that closes the connection (for errors outside h11's state machine)."""
+    body = json.dumps(error_body(status, message), separators=(",", ":")).encode()
+    lines = [f"HTTP/1.1 {status} {REASON_PHRASES[status]}", "Content-Type: application/json",
+             f"Content-Length: {len(body)}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
@@ -76,7 +91,7 @@ def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
     def tracker() -> tuple[int, str, bytes]:
         script = repository_root() / "tracker" / "dist" / "cp.min.js"
         if not script.exists():
-            return 404, "application/json", b'{"error":"Not Found","message":"tracker not built"}'
+            return 404, "application/json", json.dumps(error_body(404, "tracker not built")).encode()
         return 200, "application/javascript; charset=utf-8", script.read_bytes()
 
     return {
@@ -89,32 +104,273 @@ def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
     }
 
 
-class LocalServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
+class LocalServer:
+    """The local gateway: accepts connections, runs each request on its function's workers."""
+
+    def __init__(self, settings: Settings, host: str, port: int, *,
+                 functions: dict[str, FunctionConfig] | None = None,
+                 limits: TransportLimits | None = None, flush_interval: float = 0.5) -> None:
+        self.settings = settings
+        self.limits = limits or TransportLimits()
+        self.socket = socket.create_server((host, port), backlog=1024)
+        self.server_address = self.socket.getsockname()
+        self.journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
+        self.pools = {name: FunctionPool(name, config, settings, self.journal.write)
+                      for name, config in (functions or default_functions()).items()}
+        self.static_routes = static_routes()
+        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        self._in_flight = 0
+        self._started = False
+
+    # lifecycle
+
+    def start(self) -> "LocalServer":
+        """Publish what a previous run left in the journal, then start the workers (they warm up meanwhile)."""
+        if not self._started:
+            self.journal.start()
+            for pool in self.pools.values():
+                pool.start()
+            self._started = True
+        return self
+
+    def serve_forever(self, poll_interval: float = 0.2) -> None:
+        self.start()
+        self.socket.settimeout(poll_interval)
+        try:
+            while not self._stop.is_set():
+                try:
+                    sock, address = self.socket.accept()
+                except socket.timeout:
+                    continue
+                except OSError:
+                    if self._stop.is_set():
+                        break
+                    raise
+                self._admit(sock, address[0])
+        finally:
+            self._stopped.set()
+
+    def shutdown(self, grace_seconds: float = 10.0) -> None:
+        """Stop accepting, let requests in flight finish, close idle connections."""
+        self._stop.set()
+        self._stopped.wait(5.0)
+        deadline = time.monotonic() + grace_seconds
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with self._open_lock:
+            for sock in list(self._open):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def server_close(self) -> None:
+        """Close the listening socket, stop the workers, publish the journal."""
+        self._stop.set()
+        self.socket.close()
+        for pool in self.pools.values():
+            pool.close()
+        if self._started:
+            self.journal.close()
+
+    def flush(self) -> None:
+        """Publish every acknowledged event as Parquet now."""
+        self.journal.flush()
+
+    # connections
+
+    def _admit(self, sock: socket.socket, peer: str) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse_connection(sock)
+            return
+        with self._open_lock:
+            self._open.add(sock)
+        threading.Thread(target=self._serve_connection, args=(sock, peer), daemon=True, name="connection").start()
+
+    def _refuse_connection(self, sock: socket.socket) -> None:
+        retry = {"Retry-After": str(self.limits.retry_after_seconds)}
+        try:
+            sock.settimeout(0.5)
+            sock.sendall(envelope_bytes(503, "The server is busy; retry shortly", retry))
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+    def _serve_connection(self, sock: socket.socket, peer: str) -> None:
+        """``peer`` is the client address: it only ever reaches the function as the event's sourceIp."""
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
+        try:
+            while not self._stop.is_set():
+                request = self._read_request(sock, conn)
+                if request is None:
+                    return
+                if not self._respond(sock, conn, request, peer):
+                    return
+                conn.start_next_cycle()
+        except _Refuse as refusal:
+            self._send_raw(sock, envelope_bytes(refusal.status, refusal.message, refusal.headers))
+        except h11.RemoteProtocolError as exc:
+            status, message = self._protocol_error(conn, exc)
+            self._send_raw(sock, envelope_bytes(status, message))
+        except (OSError, h11.LocalProtocolError):
+            pass  # the client went away; nothing to answer, nothing to log
+        finally:
+            with self._open_lock:
+                self._open.discard(sock)
+            try:
+                sock.close()
+            finally:
+                self._slots.release()
+
+    def _send_raw(self, sock: socket.socket, data: bytes) -> None:
+        try:
+            sock.settimeout(self.limits.read_timeout)
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def _protocol_error(self, conn: h11.Connection, exc: h11.RemoteProtocolError) -> tuple[int, str]:
+        status = exc.error_status_hint if exc.error_status_hint in REASON_PHRASES else 400
+        if status == 431:
+            buffered, _ = conn.trailing_data
+            first_line_ends = buffered.find(b"\r\n")
+            if first_line_ends < 0 or first_line_ends > self.limits.max_target_bytes:
+                return 414, f"The request line is longer than {self.limits.max_target_bytes} bytes"
+            return 431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB"
+        return 400, "The request is not valid HTTP/1.1"
+
+    def _read_request(self, sock: socket.socket, conn: h11.Connection) -> _Request | None:
+        request: _Request | None = None
+        body = bytearray()
+        started = time.monotonic()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                idle = request is None and not conn.trailing_data[0]
+                if idle:
+                    started = time.monotonic()
+                    sock.settimeout(self.limits.keepalive_timeout)
+                else:
+                    left = self.limits.request_timeout - (time.monotonic() - started)
+                    if left <= 0:
+                        raise _Refuse(408, "The request did not arrive in time")
+                    sock.settimeout(min(self.limits.read_timeout, left))
+                try:
+                    data = sock.recv(65536)
+                except socket.timeout:
+                    if idle:
+                        return None
+                    raise _Refuse(408, "The request did not arrive in time") from None
+                conn.receive_data(data)
+            elif isinstance(event, h11.Request):
+                request = self._start_request(event)
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self.limits.max_body_bytes:
+                    raise _Refuse(413, "The request body is too large")
+            elif isinstance(event, h11.EndOfMessage):
+                assert request is not None
+                request.body = bytes(body)
+                return request
+            elif isinstance(event, h11.ConnectionClosed):
+                if request is not None:
+                    raise _Refuse(400, "The request body ended early")
+                return None
+            else:
+                return None
+
+    def _start_request(self, event: h11.Request) -> _Request:
+        if event.http_version not in (b"1.0", b"1.1"):
+            raise _Refuse(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
+        if len(event.target) > self.limits.max_target_bytes:
+            raise _Refuse(414, f"The request target is longer than {self.limits.max_target_bytes} bytes")
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
+        for name, value in headers:
+            if name.lower() == "content-length" and int(value) > self.limits.max_body_bytes:
+                raise _Refuse(413, "The request body is too large")
+        return _Request(event.method.decode("ascii"), event.target.decode("latin-1"), headers, b"")
+
+    def _respond(self, sock: socket.socket, conn: h11.Connection, request: _Request, peer: str) -> bool:
+        started = time.perf_counter()
+        with self._open_lock:
+            self._in_flight += 1
+        try:
+            status, headers, data = self._answer(request, peer)
+        finally:
+            with self._open_lock:
+                self._in_flight -= 1
+        out = [(name.encode("latin-1"), str(value).encode("latin-1")) for name, value in headers
+               if name.lower() not in ("content-length", "transfer-encoding", "connection")]
+        out.append((b"Content-Length", str(len(data)).encode()))
+        if self._stop.is_set():
+            out.append((b"Connection", b"close"))
+        sock.settimeout(self.limits.read_timeout)
+        sock.sendall(conn.send(h11.Response(status_code=status, headers=out,
+                                            reason=REASON_PHRASES.get(status, "").encode())))
+        if request.method != "HEAD" and data:
+            sock.sendall(conn.send(h11.Data(data=data)))
+        sock.sendall(conn.send(h11.EndOfMessage()))
+        access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
+                        (time.perf_counter() - started) * 1000)
+        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+
+    def _answer(self, request: _Request, peer: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        path = request.target.split("?", 1)[0]
+        if request.method in ("GET", "HEAD") and path in self.static_routes:
+            status, content_type, data = self.static_routes[path]()
+            return status, [("Content-Type", content_type)], data
+        function, event = build_event(request.method, request.target, request.headers, request.body, peer)
+        return response_parts(self._invoke(function, event))
+
+    def _invoke(self, function: str, event: dict) -> dict:
+        request_id = event["requestContext"]["requestId"]
+        try:
+            if function in READS_EVENTS:
+                self.journal.flush()
+            return self.pools[function].invoke(event, self.limits.worker_wait)
+        except Saturated:
+            return error_response(503, "The server is busy; retry shortly",
+                                  {"Retry-After": str(self.limits.retry_after_seconds)})
+        except FunctionTimedOut:
+            logger.error("function %s timed out (request id %s)", function, request_id)
+            return error_response(504, f"The {function} function did not answer in time (request id {request_id})")
+        except FunctionCrashed:
+            logger.error("function %s crashed (request id %s)", function, request_id)
+            return error_response(500, f"Internal error (request id {request_id})")
+        except OSError as exc:
+            logger.error("publishing events before a %s request failed: %s", function, exc.strerror or exc)
+            return error_response(503, "A store is unavailable; retry shortly")
 
 
-def make_server(host: str, port: int) -> ThreadingHTTPServer:
-    LocalGateway.static_routes = static_routes()
-    server = LocalServer((host, port), LocalGateway)
-    server.daemon_threads = True
-    return server
+def make_server(host: str, port: int, settings: Settings | None = None, **options) -> LocalServer:
+    from clickport.runtime import get_runtime
+
+    return LocalServer(settings or get_runtime().settings, host, port, **options)
 
 
-def serve_forever(server: ThreadingHTTPServer, on_ready: Callable[[], None] | None = None) -> None:
+def serve_forever(server: LocalServer, on_ready: Callable[[], None] | None = None) -> None:
+    server.start()
     if on_ready:
         on_ready()
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
-        print("\nstopped", file=sys.stderr)
+        print("\nstopping…", file=sys.stderr)
+        server.shutdown()
     finally:
         server.server_close()
 
 
-def start_in_thread(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, threading.Thread]:
+def start_in_thread(host: str = "127.0.0.1", port: int = 0, **options) -> tuple[LocalServer, threading.Thread]:
     """For tests: a server on a free port, running in a daemon thread."""
-    server = make_server(host, port)
+    server = make_server(host, port, **options).start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return server, thread
