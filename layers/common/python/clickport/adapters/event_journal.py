@@ -28,7 +28,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from clickport import layout
 from clickport.adapters.parquet_sink import ParquetEventSink, check_site_id, normalized_row
@@ -73,8 +73,7 @@ def read_segment(path: Path, valid_bytes: int | None = None) -> list[tuple[str, 
 class _Pending:
     record: bytes
     pairs: list[tuple[str, dict[str, Any]]]
-    done: threading.Event = field(default_factory=threading.Event)
-    error: Exception | None = None
+    on_done: Callable[[Exception | None], None]
 
 
 @dataclass
@@ -100,6 +99,7 @@ class EventJournal:
         self._segment: _Segment | None = None
         self._unpublished: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = []
         self._stopping = False
+        self._stopped = threading.Event()  # wakes the flusher at close
         self._threads: list[threading.Thread] = []
 
     # lifecycle
@@ -118,6 +118,7 @@ class EventJournal:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self._stopped.set()
         for thread in self._threads:
             thread.join()
         self._threads.clear()
@@ -131,15 +132,28 @@ class EventJournal:
         normalized = [normalized_row(row) for row in rows]
         if not normalized:
             return
-        pending = _Pending(encode_record(site_id, normalized), [(site_id, row) for row in normalized])
+        done = threading.Event()
+        outcome: list[Exception | None] = []
+
+        def settle(error: Exception | None) -> None:
+            outcome.append(error)
+            done.set()
+
+        self.submit(encode_record(site_id, normalized), [(site_id, row) for row in normalized], settle)
+        done.wait()
+        if outcome[0] is not None:
+            raise outcome[0]
+
+    def submit(self, record: bytes, pairs: list[tuple[str, dict[str, Any]]],
+               on_done: Callable[[Exception | None], None]) -> None:
+        """Queue an encoded record (``encode_record``); ``on_done(error)`` runs on the commit thread once it
+        is durable (error None) or refused (nothing stored)."""
         with self._cond:
             if self._stopping:
-                raise StoreUnavailable("the local event store is shutting down")
-            self._queue.append(pending)
+                on_done(StoreUnavailable("the local event store is shutting down"))
+                return
+            self._queue.append(_Pending(record, pairs, on_done))
             self._cond.notify()
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
 
     def _commit_loop(self) -> None:
         while True:
@@ -151,8 +165,7 @@ class EventJournal:
                 return
             error = self._append(batch)
             for pending in batch:
-                pending.error = error
-                pending.done.set()
+                pending.on_done(error)
 
     def _append(self, batch: list[_Pending]) -> Exception | None:
         data = b"".join(p.record for p in batch)
@@ -204,11 +217,7 @@ class EventJournal:
     # publishing
 
     def _flush_loop(self) -> None:
-        while True:
-            with self._cond:
-                if self._stopping:
-                    return
-                self._cond.wait(self.flush_interval)
+        while not self._stopped.wait(self.flush_interval):
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the rows stay durable in the journal; retried next time

@@ -3,21 +3,25 @@
 - Functions run in worker processes, one request at a time each (``local.workers``), so no request
   can see another's state; events become durable through the journal's group commit
   (``adapters.event_journal``) before a worker may acknowledge them.
-- Transport: HTTP/1.1 parsed by h11 (strict framing, chunked bodies, header limits). Every answer,
-  transport errors included, is the JSON envelope. One thread per open connection, at most
-  ``max_connections``: beyond that a new connection is answered 503 with ``Retry-After``. Reads
-  time out (408 mid-request; an idle keep-alive connection is just closed).
+- Transport: HTTP/1.1 parsed by h11 (strict framing, chunked bodies, header limits) on an asyncio
+  loop, so an idle or stalled connection holds no thread. Every answer, transport errors included,
+  is the JSON envelope. Bounded everywhere: at most ``max_connections`` open connections and
+  ``max_pending`` requests in the dispatch pool (503 with ``Retry-After`` beyond); reads time out
+  (408 mid-request; an idle keep-alive connection is just closed).
 - Nothing here logs a client address: the access log has the method, the path, the status and the time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import signal
 import socket
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -47,7 +51,8 @@ READS_EVENTS = frozenset({"query", "goals"})
 
 @dataclass(frozen=True)
 class TransportLimits:
-    max_connections: int = 256
+    max_connections: int = 4096  # open connections (idle keep-alive ones cost no thread)
+    max_pending: int = 512  # requests waiting for or running on a worker; 503 beyond
     read_timeout: float = 10.0  # one read while a request is arriving
     request_timeout: float = 30.0  # a whole request (headers and body)
     keepalive_timeout: float = 15.0  # idle between requests
@@ -105,7 +110,7 @@ def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
 
 
 class LocalServer:
-    """The local gateway: accepts connections, runs each request on its function's workers."""
+    """The local gateway: an asyncio loop reads requests; a bounded thread pool hands them to the workers."""
 
     def __init__(self, settings: Settings, host: str, port: int, *,
                  functions: dict[str, FunctionConfig] | None = None,
@@ -115,15 +120,17 @@ class LocalServer:
         self.socket = socket.create_server((host, port), backlog=1024)
         self.server_address = self.socket.getsockname()
         self.journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
-        self.pools = {name: FunctionPool(name, config, settings, self.journal.write)
-                      for name, config in (functions or default_functions()).items()}
+        configs = functions or default_functions()
+        self.pools = {name: FunctionPool(name, config, settings, self.journal) for name, config in configs.items()}
+        # Blocking work off the loop: static files and publishing the journal before a query.
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blocking")
         self.static_routes = static_routes()
-        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
-        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopping = threading.Event()
         self._stopped = threading.Event()
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        self._in_flight = 0
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._pending = 0
         self._started = False
 
     # lifecycle
@@ -139,43 +146,55 @@ class LocalServer:
 
     def serve_forever(self, poll_interval: float = 0.2) -> None:
         self.start()
-        self.socket.settimeout(poll_interval)
         try:
-            while not self._stop.is_set():
-                try:
-                    sock, address = self.socket.accept()
-                except socket.timeout:
-                    continue
-                except OSError:
-                    if self._stop.is_set():
-                        break
-                    raise
-                self._admit(sock, address[0])
+            asyncio.run(self._main())
         finally:
             self._stopped.set()
 
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(signum, self._stop.set)
+        try:
+            for pool in self.pools.values():
+                await pool.attach()
+            if self._stopping.is_set():
+                return
+            server = await asyncio.start_server(self._connection, sock=self.socket, backlog=1024)
+            await self._stop.wait()
+            server.close()
+            deadline = time.monotonic() + self._grace
+            while self._pending and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            for writer in list(self._connections):
+                writer.close()
+        finally:
+            self._stopping.set()
+            for pool in self.pools.values():
+                pool.close()
+
+    _grace = 10.0
+
     def shutdown(self, grace_seconds: float = 10.0) -> None:
-        """Stop accepting, let requests in flight finish, close idle connections."""
-        self._stop.set()
-        self._stopped.wait(5.0)
-        deadline = time.monotonic() + grace_seconds
-        while self._in_flight and time.monotonic() < deadline:
-            time.sleep(0.02)
-        with self._open_lock:
-            for sock in list(self._open):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        """Stop accepting, let requests in flight finish (up to ``grace_seconds``), close the connections."""
+        self._grace = grace_seconds
+        self._stopping.set()
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._stopped.wait(grace_seconds + 5.0)
 
     def server_close(self) -> None:
         """Close the listening socket, stop the workers, publish the journal."""
-        self._stop.set()
+        self._stopping.set()
         self.socket.close()
+        self._executor.shutdown(wait=True)
         for pool in self.pools.values():
-            pool.close()
+            pool.close()  # no-op when the loop already closed them
         if self._started:
             self.journal.close()
+            self._started = False
 
     def flush(self) -> None:
         """Publish every acknowledged event as Parquet now."""
@@ -183,62 +202,46 @@ class LocalServer:
 
     # connections
 
-    def _admit(self, sock: socket.socket, peer: str) -> None:
-        if not self._slots.acquire(blocking=False):
-            self._refuse_connection(sock)
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # NOTE: the peer address only ever reaches a function as the event's sourceIp; it is never logged.
+        peer = (writer.get_extra_info("peername") or ("",))[0]
+        if len(self._connections) >= self.limits.max_connections:
+            await self._close_with(writer, envelope_bytes(
+                503, "The server is busy; retry shortly", {"Retry-After": str(self.limits.retry_after_seconds)}))
             return
-        with self._open_lock:
-            self._open.add(sock)
-        threading.Thread(target=self._serve_connection, args=(sock, peer), daemon=True, name="connection").start()
-
-    def _refuse_connection(self, sock: socket.socket) -> None:
-        retry = {"Retry-After": str(self.limits.retry_after_seconds)}
-        try:
-            sock.settimeout(0.5)
-            sock.sendall(envelope_bytes(503, "The server is busy; retry shortly", retry))
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        finally:
-            sock.close()
-
-    def _serve_connection(self, sock: socket.socket, peer: str) -> None:
-        """``peer`` is the client address: it only ever reaches the function as the event's sourceIp."""
+        self._connections.add(writer)
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
         try:
-            while not self._stop.is_set():
-                request = self._read_request(sock, conn)
+            while not self._stopping.is_set():
+                request = await self._read_request(reader, conn)
                 if request is None:
-                    return
-                if not self._respond(sock, conn, request, peer):
-                    return
+                    break
+                if not await self._respond(writer, conn, request, peer):
+                    break
                 conn.start_next_cycle()
         except _Refuse as refusal:
-            self._send_raw(sock, envelope_bytes(refusal.status, refusal.message, refusal.headers))
+            await self._close_with(writer, envelope_bytes(refusal.status, refusal.message, refusal.headers))
         except h11.RemoteProtocolError as exc:
-            status, message = self._protocol_error(conn, exc)
-            self._send_raw(sock, envelope_bytes(status, message))
-        except (OSError, h11.LocalProtocolError):
-            pass  # the client went away; nothing to answer, nothing to log
+            await self._close_with(writer, envelope_bytes(*self._protocol_error(conn, exc)))
+        except (OSError, asyncio.TimeoutError, h11.LocalProtocolError):
+            pass  # the client went away or stopped reading; nothing to answer, nothing to log
         finally:
-            with self._open_lock:
-                self._open.discard(sock)
-            try:
-                sock.close()
-            finally:
-                self._slots.release()
+            self._connections.discard(writer)
+            writer.close()
 
-    def _send_raw(self, sock: socket.socket, data: bytes) -> None:
+    async def _close_with(self, writer: asyncio.StreamWriter, data: bytes) -> None:
         try:
-            sock.settimeout(self.limits.read_timeout)
-            sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
+            writer.write(data)
+            await asyncio.wait_for(writer.drain(), self.limits.read_timeout)
+            if writer.can_write_eof():
+                writer.write_eof()
+        except (OSError, asyncio.TimeoutError):
             pass
+        finally:
+            writer.close()
 
     def _protocol_error(self, conn: h11.Connection, exc: h11.RemoteProtocolError) -> tuple[int, str]:
-        status = exc.error_status_hint if exc.error_status_hint in REASON_PHRASES else 400
-        if status == 431:
+        if exc.error_status_hint == 431:
             buffered, _ = conn.trailing_data
             first_line_ends = buffered.find(b"\r\n")
             if first_line_ends < 0 or first_line_ends > self.limits.max_target_bytes:
@@ -246,7 +249,7 @@ class LocalServer:
             return 431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB"
         return 400, "The request is not valid HTTP/1.1"
 
-    def _read_request(self, sock: socket.socket, conn: h11.Connection) -> _Request | None:
+    async def _read_request(self, reader: asyncio.StreamReader, conn: h11.Connection) -> _Request | None:
         request: _Request | None = None
         body = bytearray()
         started = time.monotonic()
@@ -256,15 +259,14 @@ class LocalServer:
                 idle = request is None and not conn.trailing_data[0]
                 if idle:
                     started = time.monotonic()
-                    sock.settimeout(self.limits.keepalive_timeout)
+                    timeout = self.limits.keepalive_timeout
                 else:
-                    left = self.limits.request_timeout - (time.monotonic() - started)
-                    if left <= 0:
+                    timeout = min(self.limits.read_timeout, self.limits.request_timeout - (time.monotonic() - started))
+                    if timeout <= 0:
                         raise _Refuse(408, "The request did not arrive in time")
-                    sock.settimeout(min(self.limits.read_timeout, left))
                 try:
-                    data = sock.recv(65536)
-                except socket.timeout:
+                    data = await asyncio.wait_for(reader.read(65536), timeout)
+                except asyncio.TimeoutError:
                     if idle:
                         return None
                     raise _Refuse(408, "The request did not arrive in time") from None
@@ -297,44 +299,46 @@ class LocalServer:
                 raise _Refuse(413, "The request body is too large")
         return _Request(event.method.decode("ascii"), event.target.decode("latin-1"), headers, b"")
 
-    def _respond(self, sock: socket.socket, conn: h11.Connection, request: _Request, peer: str) -> bool:
+    async def _respond(self, writer: asyncio.StreamWriter, conn: h11.Connection, request: _Request, peer: str) -> bool:
         started = time.perf_counter()
-        with self._open_lock:
-            self._in_flight += 1
-        try:
-            status, headers, data = self._answer(request, peer)
-        finally:
-            with self._open_lock:
-                self._in_flight -= 1
+        if self._pending >= self.limits.max_pending:
+            status, headers, data = response_parts(error_response(
+                503, "The server is busy; retry shortly", {"Retry-After": str(self.limits.retry_after_seconds)}))
+        else:
+            self._pending += 1
+            try:
+                status, headers, data = await self._answer(request, peer)
+            finally:
+                self._pending -= 1
         out = [(name.encode("latin-1"), str(value).encode("latin-1")) for name, value in headers
                if name.lower() not in ("content-length", "transfer-encoding", "connection")]
         out.append((b"Content-Length", str(len(data)).encode()))
-        if self._stop.is_set():
+        if self._stopping.is_set():
             out.append((b"Connection", b"close"))
-        sock.settimeout(self.limits.read_timeout)
-        sock.sendall(conn.send(h11.Response(status_code=status, headers=out,
+        writer.write(conn.send(h11.Response(status_code=status, headers=out,
                                             reason=REASON_PHRASES.get(status, "").encode())))
         if request.method != "HEAD" and data:
-            sock.sendall(conn.send(h11.Data(data=data)))
-        sock.sendall(conn.send(h11.EndOfMessage()))
+            writer.write(conn.send(h11.Data(data=data)))
+        writer.write(conn.send(h11.EndOfMessage()))
+        await asyncio.wait_for(writer.drain(), self.limits.read_timeout)
         access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
                         (time.perf_counter() - started) * 1000)
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
-    def _answer(self, request: _Request, peer: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    async def _answer(self, request: _Request, peer: str) -> tuple[int, list[tuple[str, str]], bytes]:
         path = request.target.split("?", 1)[0]
         if request.method in ("GET", "HEAD") and path in self.static_routes:
-            status, content_type, data = self.static_routes[path]()
+            status, content_type, data = await self._loop.run_in_executor(self._executor, self.static_routes[path])
             return status, [("Content-Type", content_type)], data
         function, event = build_event(request.method, request.target, request.headers, request.body, peer)
-        return response_parts(self._invoke(function, event))
+        return response_parts(await self._invoke(function, event))
 
-    def _invoke(self, function: str, event: dict) -> dict:
+    async def _invoke(self, function: str, event: dict) -> dict:
         request_id = event["requestContext"]["requestId"]
         try:
             if function in READS_EVENTS:
-                self.journal.flush()
-            return self.pools[function].invoke(event, self.limits.worker_wait)
+                await self._loop.run_in_executor(self._executor, self.journal.flush)
+            return await self.pools[function].invoke(event, self.limits.worker_wait)
         except Saturated:
             return error_response(503, "The server is busy; retry shortly",
                                   {"Retry-After": str(self.limits.retry_after_seconds)})

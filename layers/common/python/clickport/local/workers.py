@@ -8,30 +8,32 @@ another request in flight: no two requests ever share a process at the same time
 A worker writes events through the server's journal: its sink sends the rows over the worker's
 channel and returns only when the server says they are durable (group commit across workers).
 
-Channel messages (pickled, over a socket pair):
+Channel messages (pickled with a length prefix, over a socket pair; asyncio streams on the server's side):
 - server → worker: an API Gateway event, then ``("ok", None)`` / ``("unavailable", message)`` answers;
-- worker → server: ``("ready", None)`` once, ``("write", (site_id, rows))``, ``("result", response)``.
+- worker → server: ``("ready", None)`` once, ``("write", (journal record, rows))``, ``("result", response)``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
-import queue
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from clickport.errors import StoreUnavailable
 from clickport.settings import Settings
+
+if TYPE_CHECKING:
+    from clickport.adapters.event_journal import EventJournal
 
 logger = logging.getLogger("clickport.local")
 
@@ -69,7 +71,33 @@ def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
     }
 
 
+_FRAME = struct.Struct("<I")
+
+
+def send_frame(sock: socket.socket, message: Any) -> None:
+    """One pickled message with a length prefix (blocking socket: the worker's side)."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_FRAME.pack(len(data)) + data)
+
+
+def recv_frame(sock: socket.socket) -> Any:
+    header = _recv_exactly(sock, _FRAME.size)
+    return pickle.loads(_recv_exactly(sock, _FRAME.unpack(header)[0]))
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            raise EOFError("the channel closed")
+        chunks += chunk
+    return bytes(chunks)
+
+
 class _Worker:
+    """One worker process and the server's end of its channel (asyncio streams once attached)."""
+
     def __init__(self, function: str, settings: Settings) -> None:
         parent, child = socket.socketpair()
         env = {
@@ -83,16 +111,29 @@ class _Worker:
             start_new_session=True,
         )
         child.close()
-        self.conn = Connection(parent.detach())
+        self.socket = parent
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    def alive(self) -> bool:
-        return self.process.poll() is None
+    async def attach(self) -> None:
+        self.reader, self.writer = await asyncio.open_unix_connection(sock=self.socket)
+
+    def send(self, message: Any) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self.writer.write(_FRAME.pack(len(data)) + data)
+
+    async def receive(self) -> Any:
+        header = await self.reader.readexactly(_FRAME.size)
+        return pickle.loads(await self.reader.readexactly(_FRAME.unpack(header)[0]))
 
     def kill(self) -> None:
-        if self.alive():
+        if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        self.conn.close()
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.socket.close()
 
 
 def _package_root() -> str:
@@ -102,100 +143,108 @@ def _package_root() -> str:
 
 
 class FunctionPool:
-    """The worker processes of one function; ``invoke`` runs one event on an idle worker."""
+    """The worker processes of one function; ``invoke`` runs one event on an idle worker (asyncio)."""
 
-    def __init__(self, function: str, config: FunctionConfig, settings: Settings,
-                 write: Callable[[str, list[dict[str, Any]]], None]) -> None:
+    def __init__(self, function: str, config: FunctionConfig, settings: Settings, journal: "EventJournal") -> None:
         self.function = function
         self.config = config
         self.settings = settings
-        self._write = write
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self.journal = journal
+        self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
         self._closed = False
 
     def start(self) -> None:
+        """Start the processes (they import their handler meanwhile); ``attach`` adopts them in the loop."""
         for _ in range(self.config.workers):
-            self._spawn()
+            self._all.add(_Worker(self.function, self.settings))
 
-    def _spawn(self) -> None:
-        """Start a worker; it joins the idle queue once its handler is imported (a cold start)."""
-        with self._lock:
-            if self._closed:
-                return
-            worker = _Worker(self.function, self.settings)
-            self._all.add(worker)
-        threading.Thread(target=self._await_ready, args=(worker,), daemon=True,
-                         name=f"{self.function}-worker-start").start()
+    async def attach(self) -> None:
+        self._idle = asyncio.Queue()
+        for worker in list(self._all):
+            asyncio.get_running_loop().create_task(self._await_ready(worker))
 
-    def _await_ready(self, worker: _Worker) -> None:
+    async def _await_ready(self, worker: _Worker) -> None:
         try:
-            if worker.conn.poll(WORKER_START_SECONDS) and worker.conn.recv()[0] == "ready":
-                self._idle.put(worker)
+            await worker.attach()
+            kind, _ = await asyncio.wait_for(worker.receive(), WORKER_START_SECONDS)
+            if kind == "ready":
+                self._idle.put_nowait(worker)
                 return
-        except (EOFError, OSError):
+        except (EOFError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
             pass
+        if self._closed:
+            return
         logger.error("a %s worker did not start", self.function)
         self._retire(worker)
-        time.sleep(1.0)
+        await asyncio.sleep(1.0)
         self._spawn()
 
+    def _spawn(self) -> None:
+        if self._closed:
+            return
+        worker = _Worker(self.function, self.settings)
+        self._all.add(worker)
+        asyncio.get_running_loop().create_task(self._await_ready(worker))
+
     def _retire(self, worker: _Worker) -> None:
-        with self._lock:
-            self._all.discard(worker)
+        self._all.discard(worker)
         worker.kill()
 
-    def invoke(self, event: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+    async def invoke(self, event: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
         try:
-            worker = self._idle.get(timeout=wait_seconds)
-        except queue.Empty:
+            worker = await asyncio.wait_for(self._idle.get(), wait_seconds)
+        except asyncio.TimeoutError:
             raise Saturated(self.function) from None
         healthy = False
         try:
-            result = self._run(worker, event)
+            result = await asyncio.wait_for(self._run(worker, event), self.config.timeout_seconds)
             healthy = True
             return result
+        except asyncio.TimeoutError:
+            raise FunctionTimedOut(self.function) from None
+        except (EOFError, OSError, asyncio.IncompleteReadError) as exc:
+            raise FunctionCrashed(self.function) from exc
         finally:
             if healthy:
-                self._idle.put(worker)
+                self._idle.put_nowait(worker)
             else:
                 self._retire(worker)
                 self._spawn()
 
-    def _run(self, worker: _Worker, event: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + self.config.timeout_seconds
-        try:
-            worker.conn.send(event)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not worker.conn.poll(remaining):
-                    raise FunctionTimedOut(self.function)
-                kind, payload = worker.conn.recv()
-                if kind == "result":
-                    return payload
-                if kind == "write":
-                    worker.conn.send(self._durable_write(*payload))
-        except (EOFError, OSError) as exc:
-            raise FunctionCrashed(self.function) from exc
+    async def _run(self, worker: _Worker, event: dict[str, Any]) -> dict[str, Any]:
+        worker.send(event)
+        while True:
+            kind, payload = await worker.receive()
+            if kind == "result":
+                return payload
+            if kind == "write":
+                worker.send(await self._durable_write(*payload))
 
-    def _durable_write(self, site_id: str, rows: list[dict[str, Any]]) -> tuple[str, str | None]:
-        try:
-            self._write(site_id, rows)
-        except StoreUnavailable as exc:
-            return "unavailable", str(exc)
-        except ValueError as exc:
-            return "invalid", str(exc)
-        return "ok", None
+    async def _durable_write(self, record: bytes, pairs: list) -> tuple[str, str | None]:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def settle(error: Exception | None) -> None:
+            loop.call_soon_threadsafe(_settle, done, error)
+
+        self.journal.submit(record, pairs, settle)
+        error = await done
+        if error is None:
+            return "ok", None
+        return "unavailable", str(error)
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            workers = list(self._all)
-            self._all.clear()
+        """Stop the workers: each sees its channel end and exits (killed after 5 s)."""
+        self._closed = True
+        workers = list(self._all)
+        self._all.clear()
         for worker in workers:
             try:
-                worker.conn.close()  # the worker sees the end of its channel and exits
+                if worker.writer is not None:
+                    worker.writer.close()  # the worker sees the end of its channel and exits
+                else:
+                    worker.socket.close()
             except OSError:
                 pass
         for worker in workers:
@@ -205,23 +254,31 @@ class FunctionPool:
                 worker.kill()
 
 
+def _settle(future: asyncio.Future, error: Exception | None) -> None:
+    if not future.done():
+        future.set_result(error)
+
+
 # --- the worker process ------------------------------------------------------------------
 
 
 class JournalClientSink:
     """A worker's EventSink: the server's journal makes the rows durable before ``write`` returns."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, channel: socket.socket) -> None:
+        self._channel = channel
 
     def write(self, site_id: str, rows) -> None:
+        from clickport.adapters.event_journal import encode_record
         from clickport.adapters.parquet_sink import check_site_id, normalized_row
 
         check_site_id(site_id)
-        self._conn.send(("write", (site_id, [normalized_row(row) for row in rows])))
-        kind, message = self._conn.recv()
-        if kind == "invalid":
-            raise ValueError(message)
+        normalized = [normalized_row(row) for row in rows]
+        if not normalized:
+            return
+        record = encode_record(site_id, normalized)  # ValueError here: nothing was sent, nothing stored
+        send_frame(self._channel, ("write", (record, [(site_id, row) for row in normalized])))
+        kind, message = recv_frame(self._channel)
         if kind != "ok":
             raise StoreUnavailable(message or "the local event store could not be written")
 
@@ -233,14 +290,14 @@ def _worker_main(function: str, fd: int) -> int:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the server stops us
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    conn = Connection(fd)
+    channel = socket.socket(fileno=fd)
     settings = Settings.model_validate_json(os.environ["CLICKPORT_WORKER_SETTINGS"])
-    set_runtime(Runtime(settings, sink=JournalClientSink(conn)))
+    set_runtime(Runtime(settings, sink=JournalClientSink(channel)))
     handler = handler_for(function)
-    conn.send(("ready", None))
+    send_frame(channel, ("ready", None))
     while True:
         try:
-            event = conn.recv()
+            event = recv_frame(channel)
         except (EOFError, OSError):
             return 0
         context = LocalLambdaContext(function_name=f"clickport-{function}")
@@ -250,7 +307,7 @@ def _worker_main(function: str, fd: int) -> int:
             request_id = event.get("requestContext", {}).get("requestId", "-")
             logger.exception("function %s failed (request id %s)", function, request_id)
             result = error_response(500, f"Internal error (request id {request_id})")
-        conn.send(("result", result))
+        send_frame(channel, ("result", result))
 
 
 def main(argv: list[str] | None = None) -> int:
