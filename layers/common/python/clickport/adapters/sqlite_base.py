@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterator
 
@@ -61,10 +61,12 @@ class SqliteDatabase:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # also when COMMIT itself failed (e.g. the disk is full)
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file and truncate the log to zero bytes."""
@@ -76,11 +78,21 @@ class SqliteDatabase:
             self._conn.close()
 
 
+# A store that cannot take writes right now (503, retry), not a bug (500).
+_UNAVAILABLE_CODES = frozenset(
+    getattr(sqlite3, name) for name in ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_READONLY",
+                                        "SQLITE_IOERR", "SQLITE_CANTOPEN") if hasattr(sqlite3, name)
+)
+
+
 @contextmanager
 def _unavailable_on_lock(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _UNAVAILABLE_CODES:
+            raise StoreUnavailable(f"SQLite store {path.name} is unavailable ({exc})") from exc
         if "locked" in str(exc) or "busy" in str(exc):
             raise StoreUnavailable(f"SQLite store {path.name} is busy") from exc
         raise

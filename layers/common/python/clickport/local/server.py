@@ -293,6 +293,8 @@ class LocalServer:
             raise _Refuse(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
         if len(event.target) > self.limits.max_target_bytes:
             raise _Refuse(414, f"The request target is longer than {self.limits.max_target_bytes} bytes")
+        if sum(len(name) + len(value) + 4 for name, value in event.headers) > self.limits.max_header_bytes:
+            raise _Refuse(431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB")
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
         for name, value in headers:
             if name.lower() == "content-length" and int(value) > self.limits.max_body_bytes:
