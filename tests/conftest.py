@@ -82,8 +82,8 @@ class ServerURL(str):
         self.instance.flush()
 
 
-# Small pools: enough to run requests in parallel, quick to start.
-TEST_FUNCTIONS = {"event": (4, 10.0), "query": (2, 30.0), "realtime": (1, 10.0), "goals": (1, 30.0)}
+# Small pools: enough to run requests in parallel, quick to start (workers, timeout, started warm).
+TEST_FUNCTIONS = {"event": (4, 10.0, 1), "query": (2, 30.0, 1), "realtime": (1, 10.0, 0), "goals": (1, 30.0, 0)}
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def server(runtime):
     from clickport.local.server import start_in_thread
     from clickport.local.workers import FunctionConfig
 
-    functions = {name: FunctionConfig(workers, timeout) for name, (workers, timeout) in TEST_FUNCTIONS.items()}
+    functions = {name: FunctionConfig(*config) for name, config in TEST_FUNCTIONS.items()}
     instance, _ = start_in_thread("127.0.0.1", 0, functions=functions)
     url = ServerURL(f"http://127.0.0.1:{instance.server_address[1]}")
     url.instance = instance

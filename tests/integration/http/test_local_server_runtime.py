@@ -33,7 +33,7 @@ def start_server(runtime):
     started = []
 
     def start(limits=None, functions=None):
-        pools = {name: FunctionConfig(workers, timeout) for name, (workers, timeout) in TEST_FUNCTIONS.items()}
+        pools = {name: FunctionConfig(*config) for name, config in TEST_FUNCTIONS.items()}
         pools.update(functions or {})
         instance, _ = start_in_thread("127.0.0.1", 0, functions=pools, limits=limits)
         started.append(instance)
@@ -249,7 +249,7 @@ def test_a_really_full_filesystem_answers_503_and_a_retry_stores_once(tmp_path, 
         local = Runtime(settings)
         site = local.config.create_site("example.com")
         key, _ = issue_key(local.config, site.site_id, ["read", "tracker"])
-        functions = {name: FunctionConfig(workers, timeout) for name, (workers, timeout) in TEST_FUNCTIONS.items()}
+        functions = {name: FunctionConfig(*config) for name, config in TEST_FUNCTIONS.items()}
         server = LocalServer(settings, "127.0.0.1", 0, functions=functions).start()
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -300,7 +300,7 @@ def test_the_data_directory_is_private_whatever_the_umask(tmp_path):
         set_runtime(runtime)
         site = runtime.config.create_site("example.com")
         key, _ = issue_key(runtime.config, site.site_id, ["read", "tracker"])
-        functions = {name: FunctionConfig(workers, timeout) for name, (workers, timeout) in TEST_FUNCTIONS.items()}
+        functions = {name: FunctionConfig(*config) for name, config in TEST_FUNCTIONS.items()}
         server = LocalServer(runtime.settings, "127.0.0.1", 0, functions=functions).start()
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
@@ -374,12 +374,14 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_event(tmp_path):
     with ThreadPoolExecutor(max_workers=16) as pool:
         for n in range(16):
             pool.submit(client, n)
-        time.sleep(3.0)
-        os.kill(server.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while len(acknowledged) < 300 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(server.pid, signal.SIGKILL)  # mid-burst: the clients are still sending
         server.wait()
         time.sleep(0.5)
         stop.set()
-    assert len(acknowledged) > 100
+    assert len(acknowledged) >= 300
     restarted = _serve(data, port)  # publishes what the journal holds
     restarted.send_signal(signal.SIGTERM)
     assert restarted.wait(timeout=60) == 0

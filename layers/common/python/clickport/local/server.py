@@ -265,8 +265,9 @@ class LocalServer:
                     if timeout <= 0:
                         raise _Refuse(408, "The request did not arrive in time")
                 try:
-                    data = await asyncio.wait_for(reader.read(65536), timeout)
-                except asyncio.TimeoutError:
+                    async with asyncio.timeout(timeout):
+                        data = await reader.read(65536)
+                except TimeoutError:
                     if idle:
                         return None
                     raise _Refuse(408, "The request did not arrive in time") from None
@@ -317,14 +318,15 @@ class LocalServer:
         out.append((b"Content-Length", str(len(data)).encode()))
         if self._stopping.is_set():
             out.append((b"Connection", b"close"))
+        access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
+                        (time.perf_counter() - started) * 1000)
         writer.write(conn.send(h11.Response(status_code=status, headers=out,
                                             reason=REASON_PHRASES.get(status, "").encode())))
         if request.method != "HEAD" and data:
             writer.write(conn.send(h11.Data(data=data)))
         writer.write(conn.send(h11.EndOfMessage()))
-        await asyncio.wait_for(writer.drain(), self.limits.read_timeout)
-        access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
-                        (time.perf_counter() - started) * 1000)
+        async with asyncio.timeout(self.limits.read_timeout):
+            await writer.drain()
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
     async def _answer(self, request: _Request, peer: str) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -54,20 +54,22 @@ class FunctionCrashed(Exception):
 
 @dataclass(frozen=True)
 class FunctionConfig:
-    """A function's concurrency (worker processes) and timeout, as a Lambda function's settings."""
+    """A function's concurrency (at most ``workers`` processes, ``warm`` of them started with the server) and
+    timeout, as a Lambda function's settings. More workers start on demand, as Lambda scales out."""
 
     workers: int
     timeout_seconds: float
+    warm: int = 1
 
 
 def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
     """Workers per function for this machine: events get most (they wait on the journal, not the CPU)."""
     cores = cores or os.cpu_count() or 2
     return {
-        "event": FunctionConfig(workers=max(4, 2 * cores + 2), timeout_seconds=10.0),
-        "query": FunctionConfig(workers=max(2, cores), timeout_seconds=30.0),
-        "realtime": FunctionConfig(workers=1, timeout_seconds=10.0),
-        "goals": FunctionConfig(workers=1, timeout_seconds=30.0),
+        "event": FunctionConfig(workers=max(4, 2 * cores + 2), timeout_seconds=10.0, warm=2),
+        "query": FunctionConfig(workers=max(2, cores), timeout_seconds=30.0, warm=1),
+        "realtime": FunctionConfig(workers=1, timeout_seconds=10.0, warm=1),
+        "goals": FunctionConfig(workers=1, timeout_seconds=30.0, warm=0),
     }
 
 
@@ -152,16 +154,18 @@ class FunctionPool:
         self.journal = journal
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
+        self._starting: set[_Worker] = set()  # spawned, not ready yet
         self._closed = False
 
     def start(self) -> None:
-        """Start the processes (they import their handler meanwhile); ``attach`` adopts them in the loop."""
-        for _ in range(self.config.workers):
+        """Start the warm processes (they import their handler meanwhile); ``attach`` adopts them in the loop."""
+        for _ in range(min(self.config.warm, self.config.workers)):
             self._all.add(_Worker(self.function, self.settings))
 
     async def attach(self) -> None:
         self._idle = asyncio.Queue()
         for worker in list(self._all):
+            self._starting.add(worker)
             asyncio.get_running_loop().create_task(self._await_ready(worker))
 
     async def _await_ready(self, worker: _Worker) -> None:
@@ -173,6 +177,8 @@ class FunctionPool:
                 return
         except (EOFError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
             pass
+        finally:
+            self._starting.discard(worker)
         if self._closed:
             return
         logger.error("a %s worker did not start", self.function)
@@ -185,6 +191,7 @@ class FunctionPool:
             return
         worker = _Worker(self.function, self.settings)
         self._all.add(worker)
+        self._starting.add(worker)
         asyncio.get_running_loop().create_task(self._await_ready(worker))
 
     def _retire(self, worker: _Worker) -> None:
@@ -193,15 +200,22 @@ class FunctionPool:
 
     async def invoke(self, event: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
         try:
-            worker = await asyncio.wait_for(self._idle.get(), wait_seconds)
-        except asyncio.TimeoutError:
-            raise Saturated(self.function) from None
+            worker = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            if len(self._all) < self.config.workers and not self._starting:
+                self._spawn()  # scale out (a cold start); meanwhile any worker that frees up serves this
+            try:
+                async with asyncio.timeout(wait_seconds):
+                    worker = await self._idle.get()
+            except TimeoutError:
+                raise Saturated(self.function) from None
         healthy = False
         try:
-            result = await asyncio.wait_for(self._run(worker, event), self.config.timeout_seconds)
+            async with asyncio.timeout(self.config.timeout_seconds):
+                result = await self._run(worker, event)
             healthy = True
             return result
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise FunctionTimedOut(self.function) from None
         except (EOFError, OSError, asyncio.IncompleteReadError) as exc:
             raise FunctionCrashed(self.function) from exc
