@@ -29,23 +29,13 @@ WITH events_in_range AS (
       OR ts >= CAST('2026-03-17 00:00:00.000' AS TIMESTAMP)
       AND ts < CAST('2026-03-23 10:30:16.000' AS TIMESTAMP)
     )
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
-), session_events AS (
-  SELECT
-    *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable
-  FROM ranked_events
 ), counted AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
+    ev.visitor_id,
     COALESCE(NULLIF(ev.path, ''), '(none)') AS d0,
+    ev.type,
     CASE
       WHEN (
         COALESCE((
@@ -102,31 +92,28 @@ WITH events_in_range AS (
       THEN 1
       ELSE 0
     END AS converts,
-    ev.revenue_micros AS revenue_micros,
+    ev.revenue_micros,
     COALESCE(ev.revenue_currency, 'USD') AS revenue_currency
-  FROM session_events AS ev
+  FROM events_in_range AS ev
   WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), per_session AS (
+    ev.type IN ('pageview', 'custom', 'click', 'form')
+), visitor_groups AS (
   SELECT
-    period,
-    d0,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    SUM(converts) AS conversions,
-    MAX(converts) AS converted
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.visitor_id,
+    COUNT_IF(ev.converts = 1) AS conversions
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.visitor_id
+), groups AS (
   SELECT
     period,
     d0,
     COALESCE(SUM(conversions), 0) AS conversions
-  FROM per_session
+  FROM visitor_groups
   GROUP BY
     period,
     d0
@@ -160,7 +147,7 @@ WITH events_in_range AS (
     t.conversions,
     r.revenue AS revenue,
     r.revenue_micros AS revenue_micros
-  FROM totals AS t
+  FROM groups AS t
   LEFT JOIN revenue_text AS r
     ON t.period = r.period AND t.d0 = r.d0
 ), paired_groups AS (

@@ -16,62 +16,51 @@ WITH events_in_range AS (
     AND dt BETWEEN '2026-02-27' AND '2026-03-31'
     AND ts >= CAST('2026-02-28 23:00:00.000' AS TIMESTAMP)
     AND ts < CAST('2026-03-30 22:00:00.000' AS TIMESTAMP)
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
+    AND COALESCE(NULLIF(country, ''), '(none)') IN ('DE')
 ), session_events AS (
   SELECT
     *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable,
-    MAX(CASE WHEN first_rank = 1 THEN country END) OVER (PARTITION BY period, session_id) AS session_country,
     CASE
       WHEN NOT page_visit_id IS NULL
       THEN MAX(CASE WHEN type = 'engagement' THEN scroll END) OVER (PARTITION BY period, page_visit_id)
     END AS updates_scroll
-  FROM ranked_events
+  FROM events_in_range
 ), counted AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
+    ev.visitor_id,
     COALESCE(NULLIF(ev.path, ''), '(none)') AS d0,
-    CASE WHEN ev.type = 'pageview' THEN 1 ELSE 0 END AS is_pageview,
+    ev.type,
     CASE
       WHEN ev.type = 'pageview'
       THEN COALESCE(GREATEST(ev.scroll, ev.updates_scroll), ev.scroll, ev.updates_scroll)
     END AS visit_scroll
   FROM session_events AS ev
   WHERE
-    ev.session_countable > 0
-    AND ev.type IN ('pageview', 'custom', 'click', 'form')
-    AND COALESCE(NULLIF(ev.session_country, ''), '(none)') IN ('DE')
-), per_session AS (
+    ev.type IN ('pageview', 'custom', 'click', 'form')
+), visitor_groups AS (
   SELECT
-    period,
-    d0,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    SUM(is_pageview) AS pageviews,
-    SUM(visit_scroll) AS scroll_sum,
-    COUNT(visit_scroll) AS scroll_count
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.visitor_id,
+    COUNT_IF(ev.type = 'pageview') AS pageviews,
+    SUM(ev.visit_scroll) AS scroll_sum,
+    COUNT(ev.visit_scroll) AS scroll_count
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.visitor_id
+), groups AS (
   SELECT
     period,
     d0,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
+    COALESCE(COUNT(*), 0) AS visitors,
     COALESCE(SUM(pageviews), 0) AS pageviews,
     COALESCE(SUM(scroll_sum), 0) AS scroll_sum,
     COALESCE(SUM(scroll_count), 0) AS scroll_count
-  FROM per_session
+  FROM visitor_groups
   GROUP BY
     period,
     d0
@@ -83,7 +72,7 @@ WITH events_in_range AS (
     t.pageviews,
     t.scroll_sum,
     t.scroll_count
-  FROM totals AS t
+  FROM groups AS t
 ), ranked_groups AS (
   SELECT
     *,

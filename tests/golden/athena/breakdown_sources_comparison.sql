@@ -25,66 +25,45 @@ WITH events_in_range AS (
       OR ts >= CAST('2026-02-01 00:00:00.000' AS TIMESTAMP)
       AND ts < CAST('2026-03-01 00:00:00.000' AS TIMESTAMP)
     )
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id, type ORDER BY ts, seq) AS entry_rank,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id, type ORDER BY ts DESC, seq DESC) AS exit_rank
-  FROM events_in_range
 ), session_events AS (
   SELECT
     *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable,
-    MAX(CASE WHEN first_rank = 1 THEN source END) OVER (PARTITION BY period, session_id) AS session_source,
-    MAX(CASE WHEN type = 'pageview' AND entry_rank = 1 THEN path END) OVER (PARTITION BY period, session_id) AS session_entry_page,
-    DATE_DIFF(
-      'millisecond',
-      MIN(ts) OVER (PARTITION BY period, session_id),
-      MAX(ts) OVER (PARTITION BY period, session_id)
-    ) AS session_duration_ms,
-    SUM(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_pageviews
-  FROM ranked_events
-), counted AS (
+    MIN_BY(
+      CASE WHEN type = 'pageview' THEN path END,
+      ROW(CASE WHEN type = 'pageview' THEN 0 ELSE 1 END, ts, seq)
+    ) OVER (PARTITION BY period, session_id) AS entry_page,
+    MAX_BY(
+      CASE WHEN type = 'pageview' THEN path END,
+      ROW(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END, ts, seq)
+    ) OVER (PARTITION BY period, session_id) AS exit_page
+  FROM events_in_range
+), sessions AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    COALESCE(NULLIF(ev.session_source, ''), 'Direct') AS d0,
-    COALESCE(NULLIF(ev.session_entry_page, ''), '(none)') AS d1,
-    ev.session_duration_ms AS duration_ms,
-    ev.session_pageviews AS pageviews_in_range
+    MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
+    MIN_BY(COALESCE(NULLIF(ev.source, ''), 'Direct'), ev.ts) AS d0,
+    MIN_BY(COALESCE(NULLIF(ev.entry_page, ''), '(none)'), ev.ts) AS d1,
+    COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted,
+    COUNT_IF(ev.type = 'pageview') AS pageviews_in_range,
+    DATE_DIFF('millisecond', MIN(ev.ts), MAX(ev.ts)) AS duration_ms
   FROM session_events AS ev
-  WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), per_session AS (
-  SELECT
-    period,
-    d0,
-    d1,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    MAX(duration_ms) AS duration_ms,
-    MAX(pageviews_in_range) AS pageviews_in_range
-  FROM counted
   GROUP BY
-    period,
-    d0,
-    d1,
-    session_id
-), totals AS (
+    ev.period,
+    ev.session_id
+), groups AS (
   SELECT
     period,
     d0,
     d1,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
+    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors,
     COALESCE(COUNT(*), 0) AS sessions,
-    COALESCE(SUM(CASE WHEN pageviews_in_range >= 1 THEN 1 ELSE 0 END), 0) AS bounce_base,
-    COALESCE(SUM(CASE WHEN pageviews_in_range = 1 THEN 1 ELSE 0 END), 0) AS bounces,
+    COALESCE(COUNT_IF(pageviews_in_range >= 1), 0) AS bounce_base,
+    COALESCE(COUNT_IF(pageviews_in_range = 1), 0) AS bounces,
     COALESCE(SUM(duration_ms), 0) AS duration_ms
-  FROM per_session
+  FROM sessions
+  WHERE
+    counted > 0
   GROUP BY
     period,
     d0,
@@ -99,7 +78,7 @@ WITH events_in_range AS (
     t.bounce_base,
     t.bounces,
     t.duration_ms
-  FROM totals AS t
+  FROM groups AS t
 ), paired_groups AS (
   SELECT
     d0,

@@ -17,25 +17,23 @@ WITH events_in_range AS (
     AND dt BETWEEN '2025-12-30' AND '2026-03-31'
     AND ts >= CAST('2025-12-31 00:00:00.000' AS TIMESTAMP)
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id, type ORDER BY ts, seq) AS entry_rank,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id, type ORDER BY ts DESC, seq DESC) AS exit_rank
-  FROM events_in_range
 ), session_events AS (
   SELECT
     *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable,
-    MAX(CASE WHEN type = 'pageview' AND exit_rank = 1 THEN path END) OVER (PARTITION BY period, session_id) AS session_exit_page
-  FROM ranked_events
+    MIN_BY(
+      CASE WHEN type = 'pageview' THEN path END,
+      ROW(CASE WHEN type = 'pageview' THEN 0 ELSE 1 END, ts, seq)
+    ) OVER (PARTITION BY period, session_id) AS entry_page,
+    MAX_BY(
+      CASE WHEN type = 'pageview' THEN path END,
+      ROW(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END, ts, seq)
+    ) OVER (PARTITION BY period, session_id) AS exit_page
+  FROM events_in_range
 ), counted AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
+    ev.visitor_id,
     COALESCE(
       NULLIF(
         CASE
@@ -59,12 +57,19 @@ WITH events_in_range AS (
       ),
       '(none)'
     ) AS d1,
-    DATE_FORMAT(DATE_TRUNC('week', AT_TIMEZONE(ev.ts, 'UTC')), '%Y-%m-%d') AS d2,
-    CASE WHEN ev.type = 'click' THEN 1 ELSE 0 END AS is_click
+    (
+      (
+        (
+          DATE_DIFF('millisecond', CAST('1970-01-01 00:00:00.000' AS TIMESTAMP), ev.ts) + (
+            6311952000000
+          )
+        ) / 86400000
+      ) / 7
+    ) AS d2,
+    ev.type
   FROM session_events AS ev
   WHERE
-    ev.session_countable > 0
-    AND ev.type IN ('pageview', 'custom', 'click', 'form')
+    ev.type IN ('pageview', 'custom', 'click', 'form')
     AND NOT (
       (
         STRPOS(LOWER(COALESCE(NULLIF(ev.path, ''), '(none)')), LOWER('/admin')) > 0
@@ -72,9 +77,6 @@ WITH events_in_range AS (
       )
     )
     AND REGEXP_LIKE(COALESCE(NULLIF(ev.hostname, ''), '(none)'), '^(www\.)?example\.com$')
-    AND NOT (
-      COALESCE(NULLIF(ev.session_exit_page, ''), '(none)') IN ('/checkout')
-    )
     AND NOT (
       COALESCE(
         (
@@ -88,32 +90,37 @@ WITH events_in_range AS (
         FALSE
       )
     )
-), per_session AS (
+    AND NOT (
+      COALESCE(NULLIF(ev.exit_page, ''), '(none)') IN ('/checkout')
+    )
+), session_groups AS (
   SELECT
-    period,
-    d0,
-    d1,
-    d2,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    MAX(is_click) AS clicked
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.d1,
+    ev.d2,
+    ev.session_id,
+    MAX(ev.visitor_id) AS visitor_id,
+    COUNT(*) AS counted,
+    COUNT_IF(ev.type = 'click') AS clicks
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    d1,
-    d2,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.d1,
+    ev.d2,
+    ev.session_id
+), groups AS (
   SELECT
     period,
     d0,
     d1,
     d2,
-    COALESCE(SUM(events), 0) AS events,
-    COALESCE(SUM(clicked), 0) AS clickers
-  FROM per_session
+    COALESCE(SUM(counted), 0) AS events,
+    COALESCE(COUNT_IF(clicks >= 1), 0) AS clickers
+  FROM session_groups
+  WHERE
+    counted > 0
   GROUP BY
     period,
     d0,
@@ -127,7 +134,7 @@ WITH events_in_range AS (
     t.d2,
     t.events,
     t.clickers
-  FROM totals AS t
+  FROM groups AS t
 )
 SELECT
   period,

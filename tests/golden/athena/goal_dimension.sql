@@ -19,18 +19,6 @@ WITH events_in_range AS (
     AND dt BETWEEN '2026-03-23' AND '2026-03-31'
     AND ts >= CAST('2026-03-24 00:00:00.000' AS TIMESTAMP)
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
-), session_events AS (
-  SELECT
-    *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable,
-    MAX(CASE WHEN first_rank = 1 THEN country END) OVER (PARTITION BY period, session_id) AS session_country
-  FROM ranked_events
 ), goal_list AS (
   SELECT
     goal_id,
@@ -45,13 +33,14 @@ WITH events_in_range AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
+    ev.visitor_id,
     g.goal_name AS d0,
-    COALESCE(NULLIF(ev.session_country, ''), '(none)') AS d1,
+    COALESCE(NULLIF(ev.country, ''), '(none)') AS d1,
+    ev.type,
     1 AS converts,
-    ev.revenue_micros AS revenue_micros,
+    ev.revenue_micros,
     COALESCE(ev.revenue_currency, 'USD') AS revenue_currency
-  FROM session_events AS ev
+  FROM events_in_range AS ev
   JOIN goal_list AS g
     ON (
       g.goal_id = 1
@@ -111,32 +100,30 @@ WITH events_in_range AS (
       )
     )
   WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), per_session AS (
+    ev.type IN ('pageview', 'custom', 'click', 'form')
+), visitor_groups AS (
   SELECT
-    period,
-    d0,
-    d1,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    SUM(converts) AS conversions,
-    MAX(converts) AS converted
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.d1,
+    ev.visitor_id,
+    COUNT_IF(ev.converts = 1) AS conversions,
+    COUNT_IF(ev.converts = 1) AS converting_visitors
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    d1,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.d1,
+    ev.visitor_id
+), groups AS (
   SELECT
     period,
     d0,
     d1,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
+    COALESCE(COUNT(*), 0) AS visitors,
     COALESCE(SUM(conversions), 0) AS conversions,
-    COALESCE(COUNT(DISTINCT CASE WHEN converted = 1 THEN visitor_id END), 0) AS converting_visitors
-  FROM per_session
+    COALESCE(COUNT_IF(converting_visitors > 0), 0) AS converting_visitors
+  FROM visitor_groups
   GROUP BY
     period,
     d0,
@@ -167,21 +154,40 @@ WITH events_in_range AS (
     period,
     d0,
     d1
-), base_counted AS (
+), base_events_in_range AS (
+  SELECT
+    0 AS period,
+    ts,
+    seq,
+    type,
+    session_id,
+    visitor_id,
+    country
+  FROM "clickport"."events"
+  WHERE
+    site_id = 'site-a'
+    AND dt BETWEEN '2026-03-23' AND '2026-03-31'
+    AND ts >= CAST('2026-03-24 00:00:00.000' AS TIMESTAMP)
+    AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
+), base_sessions AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    COALESCE(NULLIF(ev.session_country, ''), '(none)') AS d1
-  FROM session_events AS ev
-  WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), base_totals AS (
+    MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
+    MIN_BY(COALESCE(NULLIF(ev.country, ''), '(none)'), ev.ts) AS d1,
+    COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted
+  FROM base_events_in_range AS ev
+  GROUP BY
+    ev.period,
+    ev.session_id
+), base_groups AS (
   SELECT
     period,
     d1,
-    COUNT(DISTINCT visitor_id) AS visitors
-  FROM base_counted
+    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors
+  FROM base_sessions
+  WHERE
+    counted > 0
   GROUP BY
     period,
     d1
@@ -195,8 +201,8 @@ WITH events_in_range AS (
     t.converting_visitors,
     COALESCE(b.visitors, 0) AS conversion_base,
     r.revenue AS revenue
-  FROM totals AS t
-  LEFT JOIN base_totals AS b
+  FROM groups AS t
+  LEFT JOIN base_groups AS b
     ON t.period = b.period AND t.d1 = b.d1
   LEFT JOIN revenue_text AS r
     ON t.period = r.period AND t.d0 = r.d0 AND t.d1 = r.d1

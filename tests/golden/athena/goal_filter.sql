@@ -17,26 +17,50 @@ WITH events_in_range AS (
     AND dt BETWEEN '2026-03-28' AND '2026-03-31'
     AND ts >= CAST('2026-03-29 00:00:00.000' AS TIMESTAMP)
     AND ts < CAST('2026-03-30 00:00:00.000' AS TIMESTAMP)
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
-), session_events AS (
-  SELECT
-    *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable,
-    MAX(CASE WHEN first_rank = 1 THEN channel END) OVER (PARTITION BY period, session_id) AS session_channel
-  FROM ranked_events
-), counted AS (
+), sessions AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    COALESCE(NULLIF(ev.session_channel, ''), 'Direct') AS d0,
-    CASE
-      WHEN (
+    MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
+    MIN_BY(COALESCE(NULLIF(ev.channel, ''), 'Direct'), ev.ts) AS d0,
+    COUNT_IF(
+      ev.type IN ('pageview', 'custom', 'click', 'form')
+      AND (
+        COALESCE((
+          ev.type = 'custom' AND ev.name = 'Purchase'
+        ), FALSE)
+        OR COALESCE(
+          (
+            ev.type = 'custom'
+            AND ev.name = 'Signup'
+            AND CASE
+              WHEN CONTAINS(ev.meta_keys, 'plan')
+              THEN ELEMENT_AT(ev.meta_values, ARRAY_POSITION(ev.meta_keys, 'plan'))
+            END = 'pro'
+          ),
+          FALSE
+        )
+      )
+    ) AS counted,
+    COUNT_IF(
+      ev.type IN ('pageview', 'custom', 'click', 'form')
+      AND (
+        COALESCE((
+          ev.type = 'custom' AND ev.name = 'Purchase'
+        ), FALSE)
+        OR COALESCE(
+          (
+            ev.type = 'custom'
+            AND ev.name = 'Signup'
+            AND CASE
+              WHEN CONTAINS(ev.meta_keys, 'plan')
+              THEN ELEMENT_AT(ev.meta_values, ARRAY_POSITION(ev.meta_keys, 'plan'))
+            END = 'pro'
+          ),
+          FALSE
+        )
+      )
+      AND (
         COALESCE((
           ev.type = 'pageview' AND ev.path LIKE '/thank-you%' ESCAPE '\'
         ), FALSE)
@@ -88,68 +112,57 @@ WITH events_in_range AS (
           FALSE
         )
       )
-      THEN 1
-      ELSE 0
-    END AS converts
-  FROM session_events AS ev
-  WHERE
-    ev.session_countable > 0
-    AND ev.type IN ('pageview', 'custom', 'click', 'form')
-    AND (
-      COALESCE((
-        ev.type = 'custom' AND ev.name = 'Purchase'
-      ), FALSE)
-      OR COALESCE(
-        (
-          ev.type = 'custom'
-          AND ev.name = 'Signup'
-          AND CASE
-            WHEN CONTAINS(ev.meta_keys, 'plan')
-            THEN ELEMENT_AT(ev.meta_values, ARRAY_POSITION(ev.meta_keys, 'plan'))
-          END = 'pro'
-        ),
-        FALSE
-      )
-    )
-), per_session AS (
-  SELECT
-    period,
-    d0,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    SUM(converts) AS conversions,
-    MAX(converts) AS converted
-  FROM counted
+    ) AS conversions
+  FROM events_in_range AS ev
   GROUP BY
-    period,
-    d0,
-    session_id
-), totals AS (
+    ev.period,
+    ev.session_id
+), groups AS (
   SELECT
     period,
     d0,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
-    COALESCE(COUNT(DISTINCT CASE WHEN converted = 1 THEN visitor_id END), 0) AS converting_visitors
-  FROM per_session
+    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors,
+    COALESCE(COUNT(DISTINCT CASE WHEN conversions >= 1 THEN visitor_id END), 0) AS converting_visitors
+  FROM sessions
+  WHERE
+    counted > 0
   GROUP BY
     period,
     d0
-), base_counted AS (
+), base_events_in_range AS (
+  SELECT
+    0 AS period,
+    ts,
+    seq,
+    type,
+    session_id,
+    visitor_id,
+    channel
+  FROM "clickport"."events"
+  WHERE
+    site_id = 'site-a'
+    AND dt BETWEEN '2026-03-28' AND '2026-03-31'
+    AND ts >= CAST('2026-03-29 00:00:00.000' AS TIMESTAMP)
+    AND ts < CAST('2026-03-30 00:00:00.000' AS TIMESTAMP)
+), base_sessions AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    COALESCE(NULLIF(ev.session_channel, ''), 'Direct') AS d0
-  FROM session_events AS ev
-  WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), base_totals AS (
+    MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
+    MIN_BY(COALESCE(NULLIF(ev.channel, ''), 'Direct'), ev.ts) AS d0,
+    COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted
+  FROM base_events_in_range AS ev
+  GROUP BY
+    ev.period,
+    ev.session_id
+), base_groups AS (
   SELECT
     period,
     d0,
-    COUNT(DISTINCT visitor_id) AS visitors
-  FROM base_counted
+    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors
+  FROM base_sessions
+  WHERE
+    counted > 0
   GROUP BY
     period,
     d0
@@ -160,8 +173,8 @@ WITH events_in_range AS (
     t.visitors,
     t.converting_visitors,
     COALESCE(b.visitors, 0) AS conversion_base
-  FROM totals AS t
-  LEFT JOIN base_totals AS b
+  FROM groups AS t
+  LEFT JOIN base_groups AS b
     ON t.period = b.period AND t.d0 = b.d0
 ), ranked_groups AS (
   SELECT

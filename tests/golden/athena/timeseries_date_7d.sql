@@ -12,47 +12,40 @@ WITH events_in_range AS (
     AND dt BETWEEN '2026-03-23' AND '2026-03-31'
     AND ts >= CAST('2026-03-24 00:00:00.000' AS TIMESTAMP)
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
-), session_events AS (
-  SELECT
-    *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable
-  FROM ranked_events
 ), counted AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    DATE_FORMAT(AT_TIMEZONE(ev.ts, 'UTC'), '%Y-%m-%d') AS d0,
-    CASE WHEN ev.type = 'pageview' THEN 1 ELSE 0 END AS is_pageview
-  FROM session_events AS ev
+    ev.visitor_id,
+    (
+      (
+        DATE_DIFF('millisecond', CAST('1970-01-01 00:00:00.000' AS TIMESTAMP), ev.ts) + (
+          6311952000000
+        )
+      ) / 86400000
+    ) AS d0,
+    ev.type
+  FROM events_in_range AS ev
   WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), per_session AS (
+    ev.type IN ('pageview', 'custom', 'click', 'form')
+), visitor_groups AS (
   SELECT
-    period,
-    d0,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    SUM(is_pageview) AS pageviews
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.visitor_id,
+    COUNT_IF(ev.type = 'pageview') AS pageviews
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.visitor_id
+), groups AS (
   SELECT
     period,
     d0,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
+    COALESCE(COUNT(*), 0) AS visitors,
     COALESCE(SUM(pageviews), 0) AS pageviews
-  FROM per_session
+  FROM visitor_groups
   GROUP BY
     period,
     d0
@@ -62,7 +55,7 @@ WITH events_in_range AS (
     t.d0,
     t.visitors,
     t.pageviews
-  FROM totals AS t
+  FROM groups AS t
 )
 SELECT
   period,

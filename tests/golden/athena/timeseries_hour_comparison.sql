@@ -23,58 +23,72 @@ WITH events_in_range AS (
       OR ts >= CAST('2026-03-29 04:00:00.000' AS TIMESTAMP)
       AND ts < CAST('2026-03-29 10:30:16.000' AS TIMESTAMP)
     )
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
 ), session_events AS (
   SELECT
     *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable,
     DATE_DIFF(
       'millisecond',
       MIN(ts) OVER (PARTITION BY period, session_id),
       MAX(ts) OVER (PARTITION BY period, session_id)
     ) AS session_duration_ms,
     SUM(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_pageviews
-  FROM ranked_events
+  FROM events_in_range
 ), counted AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    DATE_FORMAT(AT_TIMEZONE(ev.ts, 'America/New_York'), '%Y-%m-%d %H:00') AS d0,
-    ev.session_duration_ms AS duration_ms,
-    ev.session_pageviews AS pageviews_in_range
+    ev.visitor_id,
+    (
+      (
+        DATE_DIFF('millisecond', CAST('1970-01-01 00:00:00.000' AS TIMESTAMP), ev.ts) + (
+          6311937600000
+        )
+      ) / 3600000
+    ) AS d0,
+    ev.type,
+    ev.session_pageviews,
+    ev.session_duration_ms
   FROM session_events AS ev
   WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), per_session AS (
+    ev.type IN ('pageview', 'custom', 'click', 'form')
+), session_groups AS (
   SELECT
-    period,
-    d0,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events,
-    MAX(duration_ms) AS duration_ms,
-    MAX(pageviews_in_range) AS pageviews_in_range
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.session_id,
+    MAX(ev.visitor_id) AS visitor_id,
+    COUNT(*) AS counted,
+    MAX(ev.session_pageviews) AS pageviews_in_range,
+    MAX(ev.session_duration_ms) AS duration_ms
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.session_id
+), visitor_groups AS (
+  SELECT
+    ev.period,
+    ev.d0,
+    ev.visitor_id,
+    COUNT(*) AS sessions,
+    COUNT_IF(pageviews_in_range >= 1) AS bounce_base,
+    COUNT_IF(pageviews_in_range = 1) AS bounces,
+    SUM(duration_ms) AS duration_ms
+  FROM session_groups AS ev
+  GROUP BY
+    ev.period,
+    ev.d0,
+    ev.visitor_id
+), groups AS (
   SELECT
     period,
     d0,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
-    COALESCE(COUNT(*), 0) AS sessions,
-    COALESCE(SUM(CASE WHEN pageviews_in_range >= 1 THEN 1 ELSE 0 END), 0) AS bounce_base,
-    COALESCE(SUM(CASE WHEN pageviews_in_range = 1 THEN 1 ELSE 0 END), 0) AS bounces,
+    COALESCE(COUNT(*), 0) AS visitors,
+    COALESCE(SUM(sessions), 0) AS sessions,
+    COALESCE(SUM(bounce_base), 0) AS bounce_base,
+    COALESCE(SUM(bounces), 0) AS bounces,
     COALESCE(SUM(duration_ms), 0) AS duration_ms
-  FROM per_session
+  FROM visitor_groups
   GROUP BY
     period,
     d0
@@ -87,7 +101,7 @@ WITH events_in_range AS (
     t.bounce_base,
     t.bounces,
     t.duration_ms
-  FROM totals AS t
+  FROM groups AS t
 )
 SELECT
   period,

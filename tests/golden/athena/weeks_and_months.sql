@@ -12,44 +12,56 @@ WITH events_in_range AS (
     AND dt BETWEEN '2025-03-30' AND '2026-03-31'
     AND ts >= CAST('2025-03-31 18:30:00.000' AS TIMESTAMP)
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
-), ranked_events AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY period, session_id ORDER BY ts, seq) AS first_rank
-  FROM events_in_range
-), session_events AS (
-  SELECT
-    *,
-    MAX(CASE WHEN first_rank = 1 THEN visitor_id END) OVER (PARTITION BY period, session_id) AS session_visitor_id,
-    SUM(CASE WHEN type IN ('pageview', 'custom', 'click', 'form') THEN 1 ELSE 0 END) OVER (PARTITION BY period, session_id) AS session_countable
-  FROM ranked_events
 ), counted AS (
   SELECT
     ev.period,
     ev.session_id,
-    ev.session_visitor_id AS visitor_id,
-    DATE_FORMAT(AT_TIMEZONE(ev.ts, 'Asia/Kolkata'), '%Y-%m') AS d0
-  FROM session_events AS ev
+    ev.visitor_id,
+    CASE
+      WHEN ev.ts < CAST('2025-04-30 18:30:00.000' AS TIMESTAMP)
+      THEN 24303
+      WHEN ev.ts < CAST('2025-05-31 18:30:00.000' AS TIMESTAMP)
+      THEN 24304
+      WHEN ev.ts < CAST('2025-06-30 18:30:00.000' AS TIMESTAMP)
+      THEN 24305
+      WHEN ev.ts < CAST('2025-07-31 18:30:00.000' AS TIMESTAMP)
+      THEN 24306
+      WHEN ev.ts < CAST('2025-08-31 18:30:00.000' AS TIMESTAMP)
+      THEN 24307
+      WHEN ev.ts < CAST('2025-09-30 18:30:00.000' AS TIMESTAMP)
+      THEN 24308
+      WHEN ev.ts < CAST('2025-10-31 18:30:00.000' AS TIMESTAMP)
+      THEN 24309
+      WHEN ev.ts < CAST('2025-11-30 18:30:00.000' AS TIMESTAMP)
+      THEN 24310
+      WHEN ev.ts < CAST('2025-12-31 18:30:00.000' AS TIMESTAMP)
+      THEN 24311
+      WHEN ev.ts < CAST('2026-01-31 18:30:00.000' AS TIMESTAMP)
+      THEN 24312
+      WHEN ev.ts < CAST('2026-02-28 18:30:00.000' AS TIMESTAMP)
+      THEN 24313
+      ELSE 24314
+    END AS d0,
+    ev.type
+  FROM events_in_range AS ev
   WHERE
-    ev.session_countable > 0 AND ev.type IN ('pageview', 'custom', 'click', 'form')
-), per_session AS (
+    ev.type IN ('pageview', 'custom', 'click', 'form')
+), visitor_groups AS (
   SELECT
-    period,
-    d0,
-    session_id,
-    MAX(visitor_id) AS visitor_id,
-    COUNT(*) AS events
-  FROM counted
+    ev.period,
+    ev.d0,
+    ev.visitor_id
+  FROM counted AS ev
   GROUP BY
-    period,
-    d0,
-    session_id
-), totals AS (
+    ev.period,
+    ev.d0,
+    ev.visitor_id
+), groups AS (
   SELECT
     period,
     d0,
-    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors
-  FROM per_session
+    COALESCE(COUNT(*), 0) AS visitors
+  FROM visitor_groups
   GROUP BY
     period,
     d0
@@ -58,7 +70,7 @@ WITH events_in_range AS (
     t.period,
     t.d0,
     t.visitors
-  FROM totals AS t
+  FROM groups AS t
 )
 SELECT
   period,

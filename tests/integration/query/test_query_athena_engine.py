@@ -166,7 +166,7 @@ class RecordingEngine:
     def __init__(self) -> None:
         self.calls: list[tuple[str, bool]] = []
 
-    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
+    def execute(self, sql: str, *, cacheable: bool = False, scope=None) -> list[tuple]:
         self.calls.append((sql, cacheable))
         return []
 

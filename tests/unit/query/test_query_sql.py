@@ -83,12 +83,16 @@ def test_goal_path_patterns_escape_like_wildcards():
 
 
 def test_athena_and_duckdb_differ_only_where_meaning_differs(site, goals):
-    body = {"dimensions": ["hour"], "metrics": ["avg_duration", "bounce_rate"], "timezone": "America/New_York"}
+    body = {"dimensions": ["hour"], "metrics": ["avg_duration", "bounce_rate"], "timezone": "America/New_York",
+            "date_range": {"start": "2026-03-07", "end": "2026-03-09"}}
     plan = plan_query(body, site=site, goals=goals, now=NOW)
     athena = build_query(plan, "athena", "clickport.events").sql("athena")
     duckdb = build_query(plan, "duckdb").sql("duckdb")
-    assert "AT_TIMEZONE(ev.ts, 'America/New_York')" in athena
-    assert "TIMEZONE('America/New_York', CAST(ev.ts AS TIMESTAMPTZ))" in duckdb
+    # Buckets are integer keys from epoch milliseconds plus the zone's offsets (computed in Python).
+    assert "DATE_DIFF('millisecond', CAST('1970-01-01 00:00:00.000' AS TIMESTAMP), ev.ts)" in athena
+    assert "EPOCH_MS(ev.ts)" in duckdb
+    assert " // 3600000" in duckdb and " / 3600000" in athena
+    assert "CAST('2026-03-08 07:00:00.000' AS TIMESTAMP)" in athena  # New York's DST change in range
     assert '"clickport"."events"' in athena
 
 

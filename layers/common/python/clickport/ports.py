@@ -147,6 +147,18 @@ class EventSink(Protocol):
         """Store rows (dicts keyed by ``schema.COLUMN_NAMES``); raises ``StoreUnavailable`` on failure."""
 
 
+@dataclass(frozen=True)
+class ScanScope:
+    """The partitions a statement reads: one site, UTC dates ``first_day`` to ``last_day`` inclusive.
+
+    The statement's own WHERE names the same bounds; an engine may use the scope to list only
+    these partitions (Athena prunes them itself)."""
+
+    site_id: str
+    first_day: date
+    last_day: date
+
+
 class QueryEngine(Protocol):
     """Runs a rendered SQL statement (Athena / DuckDB)."""
 
@@ -155,6 +167,7 @@ class QueryEngine(Protocol):
     # the query path reads it with getattr(engine, "table", "events").
     table: str
 
-    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
+    def execute(self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None) -> list[tuple]:
         """Rows of the statement's result. ``cacheable``: the data read can no longer change, so
-        the engine may reuse an earlier result of the same statement."""
+        the engine may reuse an earlier result of the same statement. ``scope``: the partitions
+        it reads (None: any)."""

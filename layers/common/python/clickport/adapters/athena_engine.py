@@ -85,7 +85,8 @@ class AthenaQueryEngine:
             self._client = boto3.client("athena", region_name=self.settings.region, config=config)
         return self._client
 
-    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
+    def execute(self, sql: str, *, cacheable: bool = False, scope: Any = None) -> list[tuple]:
+        """``scope`` is not needed: the statement's partition predicates prune through projection."""
         deadline = self._clock() + self.settings.athena_timeout_seconds
         query_id = self._call("start_query_execution", **self._start_arguments(sql, cacheable))["QueryExecutionId"]
         self._wait(query_id, deadline)

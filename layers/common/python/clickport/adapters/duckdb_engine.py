@@ -1,15 +1,19 @@
 """Local QueryEngine: DuckDB over the Parquet event files under the data directory.
 
-Each query lists the files anew (inside the event store's read lock), so files other
-processes wrote are seen at once; with no files yet, the same columns read as empty.
+Each query lists the files of the partitions it reads anew (inside the event store's read
+lock), so files other processes wrote are seen at once; with no files yet, the same columns
+read as empty.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 from clickport import layout
 from clickport.adapters.parquet_sink import read_lock
+from clickport.ports import ScanScope
 from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
 
 _DUCKDB_TYPES = {
@@ -45,38 +49,76 @@ def parquet_events_sql(source: str | list[str]) -> str:
 
 
 class DuckDbQueryEngine:
-    """QueryEngine reading ``events/site_id=<site>/dt=<date>/*.parquet`` under ``data_dir``."""
+    """QueryEngine reading ``events/site_id=<site>/dt=<date>/*.parquet`` under ``data_dir``.
+
+    One in-memory DuckDB database per engine (per process), created at the first query and
+    kept: its object cache keeps Parquet metadata between queries (files are immutable and
+    replaced under new names, so a cached footer never goes stale). Each query runs on its own
+    cursor over only the partitions its scope names, listed inside the store's read lock.
+    """
 
     dialect = "duckdb"
     table = TABLE
 
-    def __init__(self, data_dir: Path, *, threads: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, threads: int | None = None, memory_limit: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.threads = threads
+        self.memory_limit = memory_limit
+        self._database = None
+        self._guard = threading.Lock()
 
-    def _source(self) -> str | list[str] | None:
-        """What DuckDB reads: the glob of every event file (an explicit list when the path itself
-        holds glob characters), or None when there is no file yet."""
+    def _cursor(self):
+        import duckdb
+
+        with self._guard:
+            if self._database is None:
+                database = duckdb.connect(":memory:")
+                database.execute("SET enable_object_cache = true")
+                database.execute("SET preserve_insertion_order = false")
+                if self.threads:
+                    database.execute(f"SET threads = {int(self.threads)}")
+                if self.memory_limit:
+                    database.execute(f"SET memory_limit = {_quote(self.memory_limit)}")
+                self._database = database
+            cursor = self._database.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
+
+    def _source(self, scope: ScanScope | None) -> str | list[str] | None:
+        """What DuckDB reads: the files of the scope's partitions, else the glob of every event file
+        (an explicit list when the path itself holds glob characters); None when there is none."""
         root = layout.events_root(self.data_dir)
+        if scope is not None:
+            return _scope_files(root, scope) or None
         files = root.glob(FILE_PATTERN)
         if any(ch in str(root) for ch in "*?[]{}"):
             listed = sorted(str(p) for p in files if p.is_file())
             return listed or None
         return f"{root}/{FILE_PATTERN}" if next(files, None) is not None else None
 
-    def execute(self, sql: str, *, cacheable: bool = False) -> list[tuple]:
-        import duckdb
-
-        with read_lock(self.data_dir):
-            # NOTE: DuckDB expands the glob inside the read lock, as the store's reader contract asks.
-            source = self._source()
-            connection = duckdb.connect(":memory:")
-            try:
-                connection.execute("SET TimeZone = 'UTC'")
-                if self.threads:
-                    connection.execute(f"SET threads = {int(self.threads)}")
+    def execute(self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None) -> list[tuple]:
+        cursor = self._cursor()
+        try:
+            with read_lock(self.data_dir):
+                # NOTE: the files are listed inside the read lock, as the store's reader contract asks.
+                source = self._source(scope)
                 events = parquet_events_sql(source) if source is not None else empty_events_sql()
-                connection.execute(f"CREATE TEMP VIEW {TABLE} AS {events}")
-                return connection.execute(sql).fetchall()
-            finally:
-                connection.close()
+                cursor.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS {events}")
+                return cursor.execute(sql).fetchall()
+        finally:
+            cursor.close()
+
+
+def _scope_files(root: Path, scope: ScanScope) -> list[str]:
+    """The Parquet files of ``site_id=<site>/dt=<day>/`` for the scope's days, in path order."""
+    site = root / f"site_id={scope.site_id}"
+    first, last = f"dt={scope.first_day.isoformat()}", f"dt={scope.last_day.isoformat()}"
+    files: list[str] = []
+    try:
+        partitions = sorted(e.name for e in os.scandir(site) if e.is_dir() and first <= e.name <= last)
+    except FileNotFoundError:
+        return files
+    for name in partitions:
+        with os.scandir(site / name) as entries:
+            files += sorted(str(site / name / e.name) for e in entries if e.name.endswith(".parquet") and e.is_file())
+    return files

@@ -1,8 +1,9 @@
 """SQL pieces whose meaning (not only spelling) differs between Athena and DuckDB, built as sqlglot ASTs.
 
-Only these few constructs depend on the target: time-zone conversion, timestamp
-literals, property lookup, string aggregation and the duration in milliseconds. Everything else
-in the query is the same AST for both dialects.
+Only these few constructs depend on the target: timestamp literals, epoch milliseconds,
+integer division, the value at the first/last row by a key, property lookup, string
+aggregation and the duration in milliseconds. Everything else in the query is the same AST
+for both dialects.
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ def case_when(condition: exp.Expression, then: exp.Expression, default: exp.Expr
     return case
 
 
+def row(*parts: exp.Expression) -> exp.Expression:
+    """A row value, ordered field by field (a composite sort key in both engines)."""
+    return fn("row", *parts)
+
+
+def count_if(condition: exp.Expression) -> exp.Expression:
+    return exp.CountIf(this=condition)
+
+
 def flag(condition: exp.Expression) -> exp.Case:
     """1 when ``condition`` holds, else 0 (an integer both engines sum exactly)."""
     return case_when(condition, lit(1), lit(0))
@@ -76,20 +86,28 @@ class SqlDialect:
             return exp.cast(lit(text + "+00:00"), exp.DataType.build("TIMESTAMPTZ"))
         return exp.cast(lit(text), exp.DataType.build("TIMESTAMP"))
 
-    def local_time(self, ts: exp.Expression, zone: str) -> exp.Expression:
-        """Wall-clock time of the UTC instant ``ts`` in ``zone``."""
+    def epoch_ms(self, ts: exp.Expression) -> exp.Expression:
+        """Milliseconds since 1970-01-01 UTC of the stored ``ts``, as an exact integer."""
         if self.name == "duckdb":
-            # NOTE: DuckDB's AT TIME ZONE on a plain TIMESTAMP means "as local"; convert an explicit TIMESTAMPTZ.
-            return fn("timezone", lit(zone), exp.cast(ts, exp.DataType.build("TIMESTAMPTZ")))
-        # Athena: ts is a UTC timestamp; AT TIME ZONE converts from UTC.
-        return exp.AtTimeZone(this=ts, zone=lit(zone))
+            return fn("epoch_ms", ts)
+        epoch = exp.cast(lit("1970-01-01 00:00:00.000"), exp.DataType.build("TIMESTAMP"))
+        return fn("date_diff", lit("millisecond"), epoch, ts)
 
-    def time_label(self, ts: exp.Expression, zone: str, unit: str, label_format: str) -> exp.Expression:
-        """The local bucket label (``hour``, ``date``, ``week`` (its Monday) or ``month``)."""
-        local = self.local_time(ts, zone)
-        if unit == "week":
-            local = fn("date_trunc", lit("week"), local)
-        return fn("strftime" if self.name == "duckdb" else "date_format", local, lit(label_format))
+    def int_div(self, dividend: exp.Expression, divisor: int) -> exp.Expression:
+        """Integer division of a non-negative BIGINT (truncation and floor agree there)."""
+        if not isinstance(dividend, (exp.Column, exp.Paren)):
+            dividend = exp.Paren(this=dividend)
+        if self.name == "duckdb":
+            return exp.Paren(this=exp.IntDiv(this=dividend, expression=lit(divisor)))
+        return exp.Paren(this=exp.Div(this=dividend, expression=lit(divisor), typed=True))
+
+    def first_by(self, value: exp.Expression, key: exp.Expression) -> exp.Expression:
+        """``value`` at the row with the least ``key`` (a NULL value there is the answer, not skipped)."""
+        return fn("arg_min_null" if self.name == "duckdb" else "min_by", value, key)
+
+    def last_by(self, value: exp.Expression, key: exp.Expression) -> exp.Expression:
+        """``value`` at the row with the greatest ``key`` (a NULL value there is the answer)."""
+        return fn("arg_max_null" if self.name == "duckdb" else "max_by", value, key)
 
     def prop_value(self, keys: exp.Expression, values: exp.Expression, key: str) -> exp.Expression:
         """The value stored for property ``key`` (first occurrence), NULL when absent."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
-from clickport.ports import QueryEngine
-from clickport.query.metrics import REVENUE_TOTAL
+from clickport.ports import QueryEngine, ScanScope
 from clickport.query.periods import day_start, local_date
 from clickport.query.plan import QueryPlan
 from clickport.query.sql import build_query
@@ -41,28 +41,18 @@ class EngineResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def parse_revenue(text: str | None) -> dict[str, int]:
-    """``"EUR:99500000,USD:49990000"`` → micro-units per currency."""
-    out: dict[str, int] = {}
-    for part in (text or "").split(","):
-        if part:
-            currency, _, micros = part.rpartition(":")
-            out[currency] = out.get(currency, 0) + int(micros)
-    return out
-
-
-def _totals(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
-    totals: dict[str, Any] = {}
-    for name, value in zip(names, values):
-        totals[name] = parse_revenue(value) if name == REVENUE_TOTAL else int(value or 0)
-    return totals
-
-
 def is_cacheable(plan: QueryPlan) -> bool:
     """Engine-side result reuse only for ranges that end before today (local): their data no longer changes."""
     zone = get_zone(plan.timezone)
     today_start = day_start(local_date(plan.now, zone), zone)
     return max(r.end for r in plan.ranges) <= today_start
+
+
+def scan_scope(plan: QueryPlan) -> ScanScope:
+    """The partitions the plan's SQL reads (its WHERE names the same site and dates)."""
+    start = min(r.start for r in plan.ranges).date() - timedelta(days=1)
+    end = max(r.end for r in plan.ranges).date() + timedelta(days=1)
+    return ScanScope(plan.site_id, start, end)
 
 
 def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
@@ -71,29 +61,14 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     built = build_query(plan, engine.dialect, table)
     sql = built.sql(engine.dialect)
     planned = time.perf_counter()
-    rows = engine.execute(sql, cacheable=is_cacheable(plan))
+    rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan))
     executed = time.perf_counter()
     result = EngineResult(timings={"sql": (planned - started) * 1000, "engine": (executed - planned) * 1000})
-    dimensions = len(plan.dimensions)
-    if built.ranked:
-        values = built.columns[dimensions : -2]
-        current_names = tuple(c for c in values if not c.startswith("prev_"))
-        previous_names = tuple(c[len("prev_") :] for c in values if c.startswith("prev_"))
-        for row in rows:
-            result.total_rows = int(row[-1])
-            own = row[dimensions : dimensions + len(current_names)]
-            prev = row[dimensions + len(current_names) : -2]
-            has_previous = bool(previous_names) and any(v is not None for v in prev)
-            result.ranked.append(
-                RankedRow(
-                    values=tuple(row[:dimensions]),
-                    totals=_totals(current_names, own),
-                    previous=_totals(previous_names, prev) if has_previous else None,
-                    rank=int(row[-2]),
-                )
-            )
-    else:
-        names = built.columns[1 + dimensions :]
-        for row in rows:
-            result.groups.append(Group(int(row[0]), tuple(row[1 : 1 + dimensions]), _totals(names, row[1 + dimensions :])))
+    for raw in rows:
+        row = built.layout.decode(raw)
+        if built.ranked:
+            result.total_rows = row.total_rows
+            result.ranked.append(RankedRow(row.values, row.totals, row.previous, row.rank))
+        else:
+            result.groups.append(Group(row.period, row.values, row.totals))
     return result

@@ -1,110 +1,172 @@
 """The SQL of a QueryPlan (spec §3.8), built as one sqlglot AST and rendered for "athena" or "duckdb".
 
-The statement is one linear chain of CTEs, each one step of §3.8, each read once (Athena
-inlines CTEs, so a CTE read twice would scan the data twice):
+Plans are shaped for columnar engines: one scan, then ``GROUP BY`` steps (no window over
+every event unless a metric needs it).
 
-``events_in_range`` (E, tagged with its period) → ``ranked_events`` (order within each
-session by (ts, seq)) → ``session_events`` (every event with its session's values from
-window functions: attributes of the first event, entry/exit page, duration, pageviews
-in E, countable events; and its page visit's greatest engagement scroll) → ``counted``
-(the counted events C of kept sessions, with their group values) → ``per_session`` (one
-row per group and session) → ``totals`` (exact integer totals per group). Only revenue
-per currency and conversion_rate's goal-free denominator branch off ``session_events``.
+``events_in_range`` — E, tagged with its period (a comparison is read in the same pass), the
+site, partition dates and exact UTC instants first in its WHERE, followed by the filters on
+session attributes: every event carries its session's attributes (§3.8.2), so such a filter
+keeps or drops whole sessions right at the scan.
 
-Names come only from the registries and values only as literals. The WHERE of the
-first step always starts with site, partition dates and exact UTC instants.
+``session_events`` (only when needed) — window columns over each session: entry and exit page
+(first and last pageview by ``(ts, seq)``), and with event-level dimensions the session's
+pageviews in E and duration; the greatest engagement scroll of each page visit.
+
+Then, by the dimensions:
+
+- session-level dimensions only (or none): ``sessions`` — one ``GROUP BY period, session_id``
+  with the first event's attributes (``arg_min``/``min_by``) and every session value — then
+  ``groups`` counts and sums them per group (distinct visitors with ``COUNT(DISTINCT)``).
+- event-level or time dimensions: ``counted`` (the counted events C with their group values),
+  ``session_groups`` (one row per period, group and session, only when a total is defined per
+  session), ``visitor_groups`` (one row per period, group and visitor: two-phase distinct counts)
+  and ``groups``.
+
+Revenue per currency and conversion_rate's goal-free denominator (``base_*``, the same plan
+without goal filters and goal dimension) are joined in ``grouped``. Names come only from the
+registries and values only as literals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlglot import exp
 
+from clickport.query.columns import Layout, OutputColumn, total_decoder
 from clickport.query.dimensions import Dimension
-from clickport.query.expressions import SqlDialect, and_all, case_when, col, flag, fn, lit, or_all
+from clickport.query.expressions import SqlDialect, and_all, case_when, col, fn, lit, or_all, row
 from clickport.query.goal_match import goal_predicate
+from clickport.query.metrics import METRICS, REVENUE_SORT_TOTAL, REVENUE_TOTAL, TOTALS
 from clickport.query.plan import CURRENT, PREVIOUS, FilterSpec, QueryPlan
 from clickport.query.ranking import ranked_select
-from clickport.query.sql_totals import TotalsSteps, dimension_column
+from clickport.query.sql_dimensions import ENTRY_EXIT, GOAL, ValueContext, kind_of
+from clickport.query.sql_totals import (
+    EVENT,
+    SESSION_COLUMNS,
+    TOTAL_RULES,
+    WINDOWED_SESSION_COLUMNS,
+    Predicates,
+    direct_total,
+    group_total,
+    needs_session_step,
+    session_reads,
+    visitor_partial,
+    zero_if_null,
+)
 from clickport.schema import COLUMN_NAMES
 
 COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
 DEFAULT_CURRENCY = "USD"
 ALWAYS_READ = ("ts", "seq", "type", "session_id", "visitor_id")
 GOAL_COLUMNS = ("type", "name", "path", "meta_keys", "meta_values")
-EVENT, GOAL = "ev", "g"
+BASE_PREFIX = "base_"
 
 
 @dataclass(frozen=True)
 class BuiltQuery:
     expression: exp.Expression
-    columns: tuple[str, ...]  # the statement's output columns, in order
+    layout: Layout  # what each output column is
     ranked: bool  # ordered, counted and paged in SQL (see ranking.py)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.layout.names
 
     def sql(self, dialect: str) -> str:
         return render(self.expression, dialect)
 
 
-def shown(value: exp.Expression, none_label: str) -> exp.Expression:
-    """The value as shown: a missing (NULL or empty) value becomes its label."""
-    return fn("coalesce", exp.Nullif(this=value, expression=lit("")), lit(none_label))
+def dimension_column(index: int) -> str:
+    return f"d{index}"
 
 
-class QueryBuilder(TotalsSteps):
-    """Builds the statement of one plan for one dialect."""
+class QueryBuilder:
+    """Builds the statement of one plan for one dialect.
 
-    def __init__(self, plan: QueryPlan, dialect: str, table: str = "events") -> None:
+    ``prefix`` names the CTEs of a nested plan (conversion_rate's base) and ``names`` its
+    dimension columns, so they join the main plan's groups.
+    """
+
+    def __init__(
+        self, plan: QueryPlan, dialect: str, table: str = "events", *, prefix: str = "", names: list[str] | None = None
+    ) -> None:
         self.plan = plan
         self.dialect = SqlDialect(dialect)
         self.table = table
-        self.totals = plan.needs_totals
+        self.prefix = prefix
+        self.names = names or [dimension_column(i) for i in range(len(plan.dimensions))]
         self.goals_by_id = {g.id: g for g in plan.goals}
         self.goal_index = plan.goal_dimension_index
+        self.requested = plan.needs_totals
+        self.by_event = any(d.level != "session" for d in plan.dimensions)
+        reads = plan.ranges
+        self.context = ValueContext(
+            self.dialect, plan.timezone, min(r.start for r in reads), max(r.end for r in reads)
+        )
 
-    # --- which columns and steps the plan needs
+    # --- what the plan needs
 
-    @property
-    def needs_goals(self) -> bool:
-        return bool(self.totals & {"conversions", "converting_visitors", "revenue"}) or any(
-            d.kind == "goal" for d in self.plan.dimensions
-        ) or self.plan.has_goal_filter
+    def cte(self, name: str) -> str:
+        return self.prefix + name
 
     @property
     def needs_base(self) -> bool:
         """conversion_rate's denominator comes from the query without goal filters and goal dimension."""
-        return "conversion_base" in self.totals and (self.plan.has_goal_filter or self.goal_index is not None)
+        return "conversion_base" in self.requested and (self.plan.has_goal_filter or self.goal_index is not None)
 
-    def _dimension_reads(self, dimension: Dimension) -> set[str]:
-        if dimension.kind in ("session_column", "event_column"):
-            return {dimension.column}
-        if dimension.kind in ("entry_page", "exit_page"):
-            return {"path"}
-        if dimension.kind == "event_name":
-            return {"type", "name"}
-        if dimension.kind == "prop":
-            return {"meta_keys", "meta_values"}
-        return set()
+    @property
+    def totals(self) -> tuple[str, ...]:
+        """The integer totals of the ``groups`` step, in a fixed order."""
+        needed = set(self.requested) - {REVENUE_TOTAL, "conversion_base"}
+        if "conversion_base" in self.requested and not self.needs_base:
+            needed.add("visitors")
+        return tuple(t for t in TOTALS if t in needed)
+
+    @property
+    def needs_goals(self) -> bool:
+        return bool(self.requested & {"conversions", "converting_visitors", REVENUE_TOTAL}) or (
+            self.goal_index is not None or self.plan.has_goal_filter
+        )
+
+    @property
+    def needs_scroll(self) -> bool:
+        return "scroll_sum" in self.requested
+
+    @property
+    def uses_entry_exit(self) -> bool:
+        return any(d.kind in ENTRY_EXIT for d in self._all_dimensions())
+
+    @property
+    def needs_session_windows(self) -> bool:
+        """Event-level grouping with a total that needs the whole session (pageviews in E, duration)."""
+        return self.by_event and any(c in WINDOWED_SESSION_COLUMNS for c in session_reads(self.totals))
+
+    def _all_dimensions(self) -> list[Dimension]:
+        return list(self.plan.dimensions) + [f.dimension for f in self.plan.filters]
 
     def _read_columns(self) -> tuple[str, ...]:
         needed = set(ALWAYS_READ)
-        for dimension in list(self.plan.dimensions) + [f.dimension for f in self.plan.filters]:
-            needed |= self._dimension_reads(dimension)
+        for dimension in self._all_dimensions():
+            needed |= set(kind_of(dimension).reads(dimension))
         if self.needs_goals:
             needed |= set(GOAL_COLUMNS)
-        if "scroll_sum" in self.totals:
+        if self.needs_scroll:
             needed |= {"scroll", "page_visit_id"}
-        if "revenue" in self.totals:
+        if REVENUE_TOTAL in self.requested:
             needed |= {"revenue_micros", "revenue_currency"}
         return tuple(name for name in COLUMN_NAMES if name in needed)
 
-    def _session_dimensions(self) -> list[Dimension]:
-        found: list[Dimension] = []
-        for dimension in list(self.plan.dimensions) + [f.dimension for f in self.plan.filters]:
-            if dimension.level == "session" and dimension not in found:
-                found.append(dimension)
-        return found
+    def _stamped_filters(self) -> list[FilterSpec]:
+        return [f for f in self.plan.filters if kind_of(f.dimension).stamped]
+
+    def _late_session_filters(self) -> list[FilterSpec]:
+        """Session-level filters on values computed per session in E (entry and exit page)."""
+        return [f for f in self.plan.filters if f.dimension.level == "session" and not kind_of(f.dimension).stamped]
+
+    def _event_filters(self) -> list[FilterSpec]:
+        return [f for f in self.plan.filters if f.dimension.level != "session"]
 
     # --- E: events in range, tagged with their period
 
@@ -119,74 +181,92 @@ class QueryBuilder(TotalsSteps):
 
     def events_in_range(self) -> exp.Select:
         ranges = self.plan.ranges
-        first_day = min(r.start for r in ranges).date() - timedelta(days=1)
-        last_day = max(r.end for r in ranges).date() + timedelta(days=1)
+        first_day = self.context.start.date() - timedelta(days=1)
+        last_day = self.context.end.date() + timedelta(days=1)
         period = lit(CURRENT) if len(ranges) == 1 else case_when(self._in_range(CURRENT), lit(CURRENT), lit(PREVIOUS))
         conditions = [
             exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
             exp.Between(this=col("dt"), low=lit(first_day.isoformat()), high=lit(last_day.isoformat())),
-            exp.GTE(this=col("ts"), expression=self.dialect.timestamp(min(r.start for r in ranges))),
-            exp.LT(this=col("ts"), expression=self.dialect.timestamp(max(r.end for r in ranges))),
+            exp.GTE(this=col("ts"), expression=self.dialect.timestamp(self.context.start)),
+            exp.LT(this=col("ts"), expression=self.dialect.timestamp(self.context.end)),
         ]
         if len(ranges) > 1:
             conditions.append(or_all([self._in_range(i) for i in range(len(ranges))]))
-        table = _table(self.table)
+        conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
         return (
             exp.select(exp.alias_(period, "period"), *[col(c) for c in self._read_columns()])
-            .from_(table)
+            .from_(_table(self.table))
             .where(and_all(conditions))
         )
 
-    # --- order within sessions, then each event with its session's values
+    # --- window columns over sessions and page visits (only what the plan needs)
 
-    def _needs_entry_exit(self) -> bool:
-        return any(d.kind in ("entry_page", "exit_page") for d in self._session_dimensions())
-
-    def ranked_events(self) -> exp.Select:
-        by_session = [col("period"), col("session_id")]
-        ascending = [exp.Ordered(this=col("ts")), exp.Ordered(this=col("seq"))]
-        windows = [exp.alias_(_row_number(by_session, ascending), "first_rank")]
-        if self._needs_entry_exit():
-            by_type = by_session + [col("type")]
-            descending = [exp.Ordered(this=col("ts"), desc=True), exp.Ordered(this=col("seq"), desc=True)]
-            windows.append(exp.alias_(_row_number(by_type, ascending), "entry_rank"))
-            windows.append(exp.alias_(_row_number(by_type, descending), "exit_rank"))
-        return exp.select(exp.Star(), *windows).from_("events_in_range")
-
-    def session_events(self) -> exp.Select:
-        """Every event of E with its session's values attached (window functions: one pass, no join)."""
+    def session_events(self) -> exp.Select | None:
         session = [col("period"), col("session_id")]
-        first = exp.EQ(this=col("first_rank"), expression=lit(1))
+
+        def over(value: exp.Expression, partition: list[exp.Expression]) -> exp.Window:
+            return exp.Window(this=value, partition_by=[p.copy() for p in partition])
+
         is_pageview = exp.EQ(this=col("type"), expression=lit("pageview"))
-
-        def over(aggregate: exp.Expression, partition: list[exp.Expression] = session) -> exp.Window:
-            return exp.Window(this=aggregate, partition_by=[p.copy() for p in partition])
-
-        columns: list[exp.Expression] = [
-            exp.Star(),
-            exp.alias_(over(exp.Max(this=case_when(first, col("visitor_id")))), "session_visitor_id"),
-            exp.alias_(over(exp.Sum(this=flag(_type_in(None, COUNTABLE_TYPES)))), "session_countable"),
-        ]
-        for dimension in self._session_dimensions():
-            if dimension.kind == "session_column":
-                value = exp.Max(this=case_when(first, col(dimension.column)))
-            else:
-                rank = "entry_rank" if dimension.kind == "entry_page" else "exit_rank"
-                at_rank = and_all([is_pageview, exp.EQ(this=col(rank), expression=lit(1))])
-                value = exp.Max(this=case_when(at_rank, col("path")))
-            columns.append(exp.alias_(over(value), session_column(dimension)))
-        if "duration_ms" in self.totals:
-            duration = self.dialect.duration_ms(over(exp.Min(this=col("ts"))), over(exp.Max(this=col("ts"))))
+        columns: list[exp.Expression] = []
+        if self.uses_entry_exit:
+            # Pageviews first, then by (ts, seq): the first / last pageview's path (NULL without one).
+            path = case_when(is_pageview, col("path"))
+            not_pageview = case_when(is_pageview.copy(), lit(0), lit(1))
+            entry_key = row(not_pageview, col("ts"), col("seq"))
+            exit_key = row(case_when(is_pageview.copy(), lit(1), lit(0)), col("ts"), col("seq"))
+            columns.append(exp.alias_(over(self.dialect.first_by(path, entry_key), session), "entry_page"))
+            columns.append(exp.alias_(over(self.dialect.last_by(path.copy(), exit_key), session), "exit_page"))
+        if self.needs_session_windows:
+            duration = self.dialect.duration_ms(over(exp.Min(this=col("ts")), session), over(exp.Max(this=col("ts")), session))
             columns.append(exp.alias_(duration, "session_duration_ms"))
-        if "bounces" in self.totals:
-            columns.append(exp.alias_(over(exp.Sum(this=flag(is_pageview))), "session_pageviews"))
-        if "scroll_sum" in self.totals:
+            pageviews = exp.Sum(this=case_when(is_pageview.copy(), lit(1), lit(0)))
+            columns.append(exp.alias_(over(pageviews, session), "session_pageviews"))
+        if self.needs_scroll:
             # The greatest scroll reported by engagement updates of the same page visit, in E.
             is_update = exp.EQ(this=col("type"), expression=lit("engagement"))
             updates = over(exp.Max(this=case_when(is_update, col("scroll"))), [col("period"), col("page_visit_id")])
             has_visit = exp.Not(this=exp.Is(this=col("page_visit_id"), expression=exp.Null()))
             columns.append(exp.alias_(case_when(has_visit, updates), "updates_scroll"))
-        return exp.select(*columns).from_("ranked_events")
+        if not columns:
+            return None
+        return exp.select(exp.Star(), *columns).from_(self.cte("events_in_range"))
+
+    # --- filters, goals and the counted predicate
+
+    def _goal_matches(self, goal_ids) -> exp.Expression:
+        return or_all([goal_predicate(self.goals_by_id[i], EVENT, self.dialect) for i in goal_ids])
+
+    def filter_predicate(self, spec: FilterSpec, *, alias: str | None = EVENT, goal_pairs: bool = False) -> exp.Expression:
+        if spec.is_goal:
+            if goal_pairs:
+                ids = [lit(i) for i in spec.goal_ids]
+                matched = exp.In(this=col("goal_id", GOAL), expressions=ids) if ids else exp.false()
+            else:
+                matched = self._goal_matches(spec.goal_ids)
+            return exp.Not(this=exp.Paren(this=matched)) if spec.operator.negated else matched
+        value = kind_of(spec.dimension).value(spec.dimension, alias, self.context)
+        return spec.operator.predicate(value, spec.values)
+
+    def counted_predicate(self, *, goal_pairs: bool) -> exp.Expression:
+        """A counted event (§3.8.4): countable and passing every event-level filter."""
+        parts = [exp.In(this=col("type", EVENT), expressions=[lit(t) for t in COUNTABLE_TYPES])]
+        parts += [self.filter_predicate(spec, goal_pairs=goal_pairs) for spec in self._event_filters()]
+        return and_all(parts)
+
+    def _late_filters(self) -> list[exp.Expression]:
+        return [self.filter_predicate(spec) for spec in self._late_session_filters()]
+
+    def converts(self, *, goal_pairs: bool) -> exp.Expression:
+        return exp.true() if goal_pairs else self._goal_matches(sorted(self.goals_by_id))
+
+    def visit_scroll(self) -> exp.Expression:
+        mine, updates = col("scroll", EVENT), col("updates_scroll", EVENT)
+        greatest = fn("coalesce", exp.Greatest(this=mine, expressions=[updates]), mine.copy(), updates.copy())
+        return case_when(exp.EQ(this=col("type", EVENT), expression=lit("pageview")), greatest)
+
+    def dimension_value(self, dimension: Dimension) -> exp.Expression:
+        return kind_of(dimension).value(dimension, EVENT, self.context)
 
     def goal_list(self) -> exp.Select:
         goals = self.plan.goals or ()
@@ -199,135 +279,242 @@ class QueryBuilder(TotalsSteps):
         )
         return exp.select(col("goal_id"), col("goal_name")).from_(values)
 
-    # --- shown values of dimensions
+    def _stream(self) -> str:
+        return self.cte("session_events") if self.session_events() is not None else self.cte("events_in_range")
 
-    def dimension_value(self, dimension: Dimension) -> exp.Expression:
-        if dimension.level == "session":
-            return shown(col(session_column(dimension), EVENT), dimension.none_label)
-        if dimension.kind == "event_column":
-            return shown(col(dimension.column, EVENT), dimension.none_label)
-        if dimension.kind == "event_name":
-            kind = col("type", EVENT)
-            name = exp.Case(
-                ifs=[
-                    exp.If(this=exp.EQ(this=kind, expression=lit("pageview")), true=lit("pageview")),
-                    exp.If(this=exp.EQ(this=kind, expression=lit("custom")), true=col("name", EVENT)),
-                ],
-                default=fn("coalesce", exp.Nullif(this=col("name", EVENT), expression=lit("")), kind),
-            )
-            return shown(name, dimension.none_label)
-        if dimension.kind == "prop":
-            value = self.dialect.prop_value(col("meta_keys", EVENT), col("meta_values", EVENT), dimension.prop_key)
-            return shown(value, dimension.none_label)
-        if dimension.kind == "goal":
-            return col("goal_name", GOAL)
-        unit = dimension.name
-        return self.dialect.time_label(col("ts", EVENT), self.plan.timezone, unit, dimension.time_format)
+    def _stream_from(self) -> exp.Select:
+        return exp.select().from_(exp.alias_(exp.to_table(self._stream()), EVENT, table=True))
 
-    # --- filters and goals
+    # --- session-level grouping: one row per session, then per group
 
-    def _goal_matches(self, goal_ids) -> exp.Expression:
-        return or_all([goal_predicate(self.goals_by_id[i], EVENT, self.dialect) for i in goal_ids])
-
-    def filter_predicate(self, spec: FilterSpec, *, goal_pairs: bool) -> exp.Expression:
-        if spec.is_goal:
-            if goal_pairs:
-                ids = [lit(i) for i in spec.goal_ids]
-                matched = exp.In(this=col("goal_id", GOAL), expressions=ids) if ids else exp.false()
-            else:
-                matched = self._goal_matches(spec.goal_ids)
-            return exp.Not(this=exp.Paren(this=matched)) if spec.operator.negated else matched
-        return spec.operator.predicate(self.dimension_value(spec.dimension), spec.values)
-
-    def counted(self, *, with_goals: bool) -> exp.Select:
-        """C: countable events of kept sessions that pass every filter, with their group values.
-
-        ``with_goals`` False builds the events conversion_rate divides by (no goal filter, no goal dimension).
-        """
-        goal_pairs = with_goals and self.goal_index is not None
+    def sessions(self) -> exp.Select:
+        """One row per (period, session): its first event's attributes and its session values."""
+        ts = col("ts", EVENT)
+        predicates = Predicates(
+            counted=self.counted_predicate(goal_pairs=False),
+            converts=self.converts(goal_pairs=False),
+            visit_scroll=self.visit_scroll(),
+            dialect=self.dialect,
+        )
         columns: list[exp.Expression] = [
             col("period", EVENT),
             col("session_id", EVENT),
-            exp.alias_(col("session_visitor_id", EVENT), "visitor_id"),
+            exp.alias_(self.dialect.first_by(col("visitor_id", EVENT), ts), "visitor_id"),
         ]
-        for index, dimension in enumerate(self.plan.dimensions):
-            if dimension.kind == "goal" and not with_goals:
-                continue
-            columns.append(exp.alias_(self.dimension_value(dimension), dimension_column(index)))
-        if with_goals:
-            columns.extend(self._event_measures(goal_pairs))
-        query = exp.select(*columns).from_(exp.alias_(exp.to_table("session_events"), EVENT, table=True))
-        if goal_pairs:
+        for name, dimension in zip(self.names, self.plan.dimensions):
+            columns.append(exp.alias_(self.dialect.first_by(self.dimension_value(dimension), ts.copy()), name))
+        for name in session_reads(self.totals):
+            columns.append(exp.alias_(SESSION_COLUMNS[name].over_session(predicates), name))
+        query = self._stream_from().select(*columns)
+        late = self._late_filters()
+        if late:
+            query = query.where(and_all(late))
+        return query.group_by(col("period", EVENT), col("session_id", EVENT))
+
+    def groups_of_sessions(self, source: str) -> exp.Select:
+        """Totals per group in one step over session rows (kept: with a counted event)."""
+        keys = ["period", *self.names]
+        columns = [col(k) for k in keys] + [zero_if_null(direct_total(t), t) for t in self.totals]
+        return (
+            exp.select(*columns)
+            .from_(self.cte(source))
+            .where(exp.GT(this=col("counted"), expression=lit(0)))
+            .group_by(*[col(k) for k in keys])
+        )
+
+    # --- event-level grouping: counted events, per session, per visitor, per group
+
+    @property
+    def goal_pairs(self) -> bool:
+        return self.goal_index is not None
+
+    def counted(self) -> exp.Select:
+        """C: the counted events of kept sessions, with their group values (one row per goal they
+        match, with a goal dimension)."""
+        columns: list[exp.Expression] = [col("period", EVENT), col("session_id", EVENT), col("visitor_id", EVENT)]
+        columns += [exp.alias_(self.dimension_value(d), name) for name, d in zip(self.names, self.plan.dimensions)]
+        columns.append(col("type", EVENT))
+        if self.requested & {"conversions", "converting_visitors", REVENUE_TOTAL}:
+            converts = lit(1) if self.goal_pairs else case_when(self.converts(goal_pairs=False), lit(1), lit(0))
+            columns.append(exp.alias_(converts, "converts"))
+        if self.needs_scroll:
+            columns.append(exp.alias_(self.visit_scroll(), "visit_scroll"))
+        if self.needs_session_windows:
+            columns += [col("session_pageviews", EVENT), col("session_duration_ms", EVENT)]
+        if REVENUE_TOTAL in self.requested:
+            currency = fn("coalesce", col("revenue_currency", EVENT), lit(DEFAULT_CURRENCY))
+            columns += [col("revenue_micros", EVENT), exp.alias_(currency, "revenue_currency")]
+        query = self._stream_from().select(*columns)
+        if self.goal_pairs:
             pairs = [
                 and_all([exp.EQ(this=col("goal_id", GOAL), expression=lit(g.id)), goal_predicate(g, EVENT, self.dialect)])
                 for g in self.plan.goals
             ]
-            query = query.join(exp.alias_(exp.to_table("goal_list"), GOAL, table=True), on=or_all(pairs))
-        conditions = [
-            exp.GT(this=col("session_countable", EVENT), expression=lit(0)),
-            _type_in(EVENT, COUNTABLE_TYPES),
-        ]
-        for spec in self.plan.filters:
-            if spec.is_goal and not with_goals:
-                continue
-            conditions.append(self.filter_predicate(spec, goal_pairs=goal_pairs))
-        return query.where(and_all(conditions))
+            query = query.join(exp.alias_(exp.to_table(self.cte("goal_list")), GOAL, table=True), on=or_all(pairs))
+        return query.where(and_all([self.counted_predicate(goal_pairs=self.goal_pairs), *self._late_filters()]))
 
-    def _event_measures(self, goal_pairs: bool) -> list[exp.Expression]:
-        kind = col("type", EVENT)
-        measures: list[exp.Expression] = []
-        if self.totals & {"pageviews", "scroll_sum"}:
-            measures.append(exp.alias_(flag(exp.EQ(this=kind, expression=lit("pageview"))), "is_pageview"))
-        if "clickers" in self.totals:
-            measures.append(exp.alias_(flag(exp.EQ(this=kind, expression=lit("click"))), "is_click"))
-        if self.totals & {"conversions", "converting_visitors", "revenue"}:
-            converts = lit(1) if goal_pairs else flag(self._goal_matches(sorted(self.goals_by_id)))
-            measures.append(exp.alias_(converts, "converts"))
-        if "scroll_sum" in self.totals:
-            mine, updates = col("scroll", EVENT), col("updates_scroll", EVENT)
-            greatest = fn("coalesce", exp.Greatest(this=mine, expressions=[updates]), mine, updates)
-            measures.append(exp.alias_(case_when(exp.EQ(this=kind, expression=lit("pageview")), greatest), "visit_scroll"))
-        if "revenue" in self.totals:
-            measures.append(exp.alias_(col("revenue_micros", EVENT), "revenue_micros"))
-            currency = fn("coalesce", col("revenue_currency", EVENT), lit(DEFAULT_CURRENCY))
-            measures.append(exp.alias_(currency, "revenue_currency"))
-        if "duration_ms" in self.totals:
-            measures.append(exp.alias_(col("session_duration_ms", EVENT), "duration_ms"))
-        if "bounces" in self.totals:
-            measures.append(exp.alias_(col("session_pageviews", EVENT), "pageviews_in_range"))
-        return measures
+    def _counted_predicates(self) -> Predicates:
+        return Predicates(
+            counted=exp.true(),
+            converts=exp.EQ(this=col("converts", EVENT), expression=lit(1)),
+            visit_scroll=col("visit_scroll", EVENT),
+            dialect=self.dialect,
+        )
+
+    def _from_counted(self) -> exp.Select:
+        return exp.select().from_(exp.alias_(exp.to_table(self.cte("counted")), EVENT, table=True))
+
+    def session_groups(self) -> exp.Select:
+        keys = ["period", *self.names, "session_id"]
+        predicates = self._counted_predicates()
+        columns = [col(k, EVENT) for k in keys] + [exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id")]
+        columns += [exp.alias_(SESSION_COLUMNS[n].over_counted(predicates), n) for n in session_reads(self.totals)]
+        return self._from_counted().select(*columns).group_by(*[col(k, EVENT) for k in keys])
+
+    def visitor_groups(self, *, from_sessions: bool) -> exp.Select:
+        keys = ["period", *self.names, "visitor_id"]
+        predicates = None if from_sessions else self._counted_predicates()
+        partials = [(t, visitor_partial(t, predicates)) for t in self.totals]
+        columns = [col(k, EVENT) for k in keys] + [exp.alias_(p, t) for t, p in partials if p is not None]
+        source = exp.alias_(exp.to_table(self.cte("session_groups")), EVENT, table=True) if from_sessions else None
+        query = exp.select(*columns).from_(source) if source is not None else self._from_counted().select(*columns)
+        return query.group_by(*[col(k, EVENT) for k in keys])
+
+    def groups_of_visitors(self) -> exp.Select:
+        keys = ["period", *self.names]
+        columns = [col(k) for k in keys] + [zero_if_null(group_total(t), t) for t in self.totals]
+        return exp.select(*columns).from_(self.cte("visitor_groups")).group_by(*[col(k) for k in keys])
+
+    # --- revenue per currency, conversion_rate's base, and the groups joined
+
+    def revenue_sums(self) -> exp.Select:
+        keys = ["period", *self.names, "revenue_currency"]
+        has_amount = exp.Not(this=exp.Is(this=col("revenue_micros"), expression=exp.Null()))
+        return (
+            exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=col("revenue_micros")), "micros"))
+            .from_(self.cte("counted"))
+            .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]))
+            .group_by(*[col(k) for k in keys])
+        )
+
+    def revenue_text(self) -> exp.Select:
+        keys = ["period", *self.names]
+        pair = exp.DPipe(
+            this=exp.DPipe(this=col("revenue_currency"), expression=lit(":")),
+            expression=exp.cast(col("micros"), exp.DataType.build("VARCHAR")),
+        )
+        columns = [*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue")]
+        if self.orders_by_revenue:
+            columns.append(exp.alias_(exp.Sum(this=col("micros")), REVENUE_SORT_TOTAL))
+        return exp.select(*columns).from_(self.cte("revenue_sums")).group_by(*[col(k) for k in keys])
+
+    @property
+    def orders_by_revenue(self) -> bool:
+        """total_revenue orders rows ranked in SQL: its micro-units summed over currencies are the sort key."""
+        return self.plan.ranked_in_sql and self.plan.order_by == "total_revenue"
+
+    def base_builder(self) -> "QueryBuilder":
+        """The same plan without goal filters and goal dimension, counting visitors only."""
+        kept = [(name, d) for name, d in zip(self.names, self.plan.dimensions) if d.kind != "goal"]
+        plan = replace(
+            self.plan,
+            metrics=(METRICS["visitors"],),
+            dimensions=tuple(d for _, d in kept),
+            filters=tuple(f for f in self.plan.filters if not f.is_goal),
+        )
+        return QueryBuilder(plan, self.dialect.name, self.table, prefix=BASE_PREFIX, names=[n for n, _ in kept])
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        extra = tuple(t for t in ("conversion_base", REVENUE_TOTAL) if t in self.requested)
+        return self.totals + extra + ((REVENUE_SORT_TOTAL,) if self.orders_by_revenue else ())
+
+    def grouped(self, base: "QueryBuilder | None") -> exp.Select:
+        """Every group of every period with the totals the metrics need (``period`` first)."""
+        keys = ["period", *self.names]
+        columns: list[exp.Expression] = [col(k, "t") for k in keys] + [col(t, "t") for t in self.totals]
+        joins: list[tuple[str, str, list[str]]] = []
+        if "conversion_base" in self.requested:
+            if base is not None:
+                joins.append((base.cte("groups"), "b", ["period", *base.names]))
+                columns.append(exp.alias_(fn("coalesce", col("visitors", "b"), lit(0)), "conversion_base"))
+            else:
+                columns.append(exp.alias_(col("visitors", "t"), "conversion_base"))
+        if REVENUE_TOTAL in self.requested:
+            joins.append((self.cte("revenue_text"), "r", keys))
+            columns.append(exp.alias_(col("revenue", "r"), REVENUE_TOTAL))
+            if self.orders_by_revenue:
+                columns.append(exp.alias_(col(REVENUE_SORT_TOTAL, "r"), REVENUE_SORT_TOTAL))
+        query = exp.select(*columns).from_(exp.alias_(exp.to_table(self.cte("groups")), "t", table=True))
+        for table, alias, on in joins:
+            condition = and_all([exp.EQ(this=col(k, "t"), expression=col(k, alias)) for k in on])
+            query = query.join(exp.alias_(exp.to_table(table), alias, table=True), on=condition, join_type="left")
+        return query
+
+    # --- the chain
+
+    def ctes(self) -> list[tuple[str, exp.Select]]:
+        """The CTEs up to ``groups``, in order."""
+        chain: list[tuple[str, exp.Select]] = [(self.cte("events_in_range"), self.events_in_range())]
+        windows = self.session_events()
+        if windows is not None:
+            chain.append((self.cte("session_events"), windows))
+        if self.goal_pairs:
+            chain.append((self.cte("goal_list"), self.goal_list()))
+        if not self.by_event:
+            chain += [(self.cte("sessions"), self.sessions()), (self.cte("groups"), self.groups_of_sessions("sessions"))]
+            if REVENUE_TOTAL in self.requested:
+                chain.append((self.cte("counted"), self.counted()))
+        else:
+            chain.append((self.cte("counted"), self.counted()))
+            by_session = needs_session_step(self.totals)
+            if by_session:
+                chain.append((self.cte("session_groups"), self.session_groups()))
+            if by_session and not any(TOTAL_RULES[t].kind == "distinct" for t in self.totals):
+                chain.append((self.cte("groups"), self.groups_of_sessions("session_groups")))
+            else:
+                chain.append((self.cte("visitor_groups"), self.visitor_groups(from_sessions=by_session)))
+                chain.append((self.cte("groups"), self.groups_of_visitors()))
+        if REVENUE_TOTAL in self.requested:
+            chain += [(self.cte("revenue_sums"), self.revenue_sums()), (self.cte("revenue_text"), self.revenue_text())]
+        return chain
+
+    def layout(self, columns: tuple[str, ...], ranked: bool) -> Layout:
+        decoders = {name: kind_of(d).decode(d) for name, d in zip(self.names, self.plan.dimensions)}
+        index = {name: i for i, name in enumerate(self.names)}
+        previous = {f"prev_{v}": v for v in self.value_columns}
+        out: list[OutputColumn] = []
+        for name in columns:
+            if name == "period":
+                out.append(OutputColumn(name, "period"))
+            elif name in index:
+                out.append(OutputColumn(name, "dimension", index[name], decoders[name]))
+            elif name in previous:
+                out.append(OutputColumn(name, "previous", previous[name], total_decoder(previous[name])))
+            elif name in ("row_rank", "total_rows"):
+                out.append(OutputColumn(name, "rank" if name == "row_rank" else "total_rows"))
+            else:
+                out.append(OutputColumn(name, "total", name, total_decoder(name)))
+        return Layout(tuple(out))
 
     def build(self) -> BuiltQuery:
-        ctes: list[tuple[str, exp.Select]] = [
-            ("events_in_range", self.events_in_range()),
-            ("ranked_events", self.ranked_events()),
-            ("session_events", self.session_events()),
-        ]
-        if self.goal_index is not None:
-            ctes.append(("goal_list", self.goal_list()))
-        ctes += [("counted", self.counted(with_goals=True)), ("per_session", self.per_session())]
-        ctes.append(("totals", self.totals_select()))
-        if "revenue" in self.totals:
-            ctes += [("revenue_sums", self.revenue_sums()), ("revenue_text", self.revenue_text())]
-        if self.needs_base:
-            ctes += [("base_counted", self.counted(with_goals=False)), ("base_totals", self.base_totals())]
-        ctes.append(("grouped", self.grouped()))
-        dimensions = tuple(dimension_column(i) for i in range(len(self.plan.dimensions)))
+        ctes = self.ctes()
+        base = self.base_builder() if self.needs_base else None
+        if base is not None:
+            ctes += base.ctes()
+        ctes.append(("grouped", self.grouped(base)))
         if self.plan.ranked_in_sql:
-            extra, final, columns = ranked_select(self.plan, self.dialect, dimensions, self.value_columns)
+            extra, final, columns = ranked_select(self.plan, self.dialect, tuple(self.names), self.value_columns)
             ctes += extra
         else:
-            columns = ("period", *dimensions, *self.value_columns)
-            final = exp.select(*[col(c) for c in columns]).from_("grouped").order_by(*[col(c) for c in columns[: 1 + len(dimensions)]])
+            columns = ("period", *self.names, *self.value_columns)
+            final = exp.select(*[col(c) for c in columns]).from_("grouped").order_by(
+                *[col(c) for c in columns[: 1 + len(self.names)]]
+            )
         for name, query in ctes:
             final = final.with_(name, as_=query)
         check_exact(final)
-        return BuiltQuery(final, columns, self.plan.ranked_in_sql)
-
-
-def session_column(dimension: Dimension) -> str:
-    """The column of ``session_events`` holding a session-level dimension's stored value."""
-    return f"session_{dimension.name}"
+        return BuiltQuery(final, self.layout(columns, self.plan.ranked_in_sql), self.plan.ranked_in_sql)
 
 
 def _table(name: str) -> exp.Table:
@@ -335,14 +522,6 @@ def _table(name: str) -> exp.Table:
     if len(parts) == 2:
         return exp.table_(parts[1], db=parts[0], quoted=True)
     return exp.table_(parts[0])
-
-
-def _row_number(partition: list[exp.Expression], order: list[exp.Ordered]) -> exp.Window:
-    return exp.Window(this=exp.RowNumber(), partition_by=partition, order=exp.Order(expressions=order))
-
-
-def _type_in(alias: str | None, types: tuple[str, ...]) -> exp.Expression:
-    return exp.In(this=col("type", alias), expressions=[lit(t) for t in types])
 
 
 _APPROXIMATE = (exp.ApproxDistinct, exp.ApproxQuantile)

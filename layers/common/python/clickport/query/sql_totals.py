@@ -1,158 +1,191 @@
-"""The grouping steps of the Stats SQL (spec §3.8.5–6): per group and session, then exact totals per group.
+"""The exact integer totals of spec §3.8.6, one registry entry each: how every grouping step computes them.
 
-``per_session`` has one row per (period, group, session); ``totals`` sums them into the
-integer totals the metrics need; revenue is summed per currency; ``base_totals`` is the
-visitors conversion_rate divides by; ``grouped`` joins it all, one row per group.
+A plan groups in up to three steps (see sql.py): per session (one row per period, group and
+session), per visitor (two-phase distinct counts: one row per period, group and visitor id)
+and per group. Each total says
+
+- ``session``: its aggregate over the session rows of a group (what the group step sums or
+  counts, also what the visitor step pre-aggregates), reading the session columns below;
+- ``event``: its aggregate straight over counted events, when it needs no session (so a plan
+  whose totals all have one skips the session step);
+- ``distinct``: a count of distinct visitor ids of the sessions (or events) meeting a condition,
+  exact in both forms: ``COUNT(DISTINCT …)`` in one step, or one row per visitor then a sum.
+
+Session columns are aggregates over a session's events. In a plan grouped by session-level
+dimensions only, a session row is built from all its events in E (``over_session``); with
+event-level dimensions it is built from its counted events of the group, and its session-wide
+values (pageviews in E, duration) come from window columns (``over_counted``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Literal
+
 from sqlglot import exp
 
-from clickport.query.expressions import and_all, case_when, col, flag, fn, lit
-from clickport.query.metrics import REVENUE_SORT_TOTAL, TOTALS
+from clickport.query.expressions import SqlDialect, case_when, col, count_if, fn, lit
+
+EVENT = "ev"
+PAGEVIEW, CLICK = "pageview", "click"
 
 
-def dimension_column(index: int) -> str:
-    return f"d{index}"
+@dataclass(frozen=True)
+class Predicates:
+    """The conditions a session column is built from, on a row of the event stream."""
+
+    counted: exp.Expression  # a counted event (countable, passing every event-level filter)
+    converts: exp.Expression  # a counted event that matches a goal (TRUE on goal pairs)
+    visit_scroll: exp.Expression  # the page visit's scroll of a pageview (NULL for other events)
+    dialect: SqlDialect
 
 
-def same_column(left: str, right: str, name: str) -> exp.Expression:
-    return exp.EQ(this=col(name, left), expression=col(name, right))
+def _type_is(name: str) -> exp.Expression:
+    return exp.EQ(this=col("type", EVENT), expression=lit(name))
 
 
-class TotalsSteps:
-    """Mixed into the QueryBuilder: uses its ``plan``, ``dialect``, ``totals``, ``goal_index`` and ``needs_base``."""
+def _and(*parts: exp.Expression) -> exp.Expression:
+    result = parts[0].copy()
+    for part in parts[1:]:
+        result = exp.And(this=result, expression=part.copy())
+    return result
 
-    def group_columns(self, *, with_goals: bool = True) -> list[str]:
-        return [
-            dimension_column(i)
-            for i, d in enumerate(self.plan.dimensions)
-            if with_goals or d.kind != "goal"
-        ]
 
-    def per_session(self) -> exp.Select:
-        keys = ["period", *self.group_columns(), "session_id"]
-        columns: list[exp.Expression] = [col(k) for k in keys]
-        columns.append(exp.alias_(exp.Max(this=col("visitor_id")), "visitor_id"))
-        columns.append(exp.alias_(exp.Count(this=exp.Star()), "events"))
-        if self.totals & {"pageviews", "scroll_sum"}:
-            columns.append(exp.alias_(exp.Sum(this=col("is_pageview")), "pageviews"))
-        if "clickers" in self.totals:
-            columns.append(exp.alias_(exp.Max(this=col("is_click")), "clicked"))
-        if self.totals & {"conversions", "converting_visitors", "revenue"}:
-            columns.append(exp.alias_(exp.Sum(this=col("converts")), "conversions"))
-            columns.append(exp.alias_(exp.Max(this=col("converts")), "converted"))
-        if "scroll_sum" in self.totals:
-            columns.append(exp.alias_(exp.Sum(this=col("visit_scroll")), "scroll_sum"))
-            columns.append(exp.alias_(exp.Count(this=col("visit_scroll")), "scroll_count"))
-        for name in ("duration_ms", "pageviews_in_range"):
-            if (name == "duration_ms" and "duration_ms" in self.totals) or (
-                name == "pageviews_in_range" and "bounces" in self.totals
-            ):
-                columns.append(exp.alias_(exp.Max(this=col(name)), name))
-        return exp.select(*columns).from_("counted").group_by(*[col(k) for k in keys])
+@dataclass(frozen=True)
+class SessionColumn:
+    name: str
+    over_session: Callable[[Predicates], exp.Expression]  # over all the session's events in E
+    over_counted: Callable[[Predicates], exp.Expression]  # over its counted events of one group
 
-    def totals_select(self) -> exp.Select:
-        keys = ["period", *self.group_columns()]
-        zero = lit(0)
 
-        def total(expression: exp.Expression, name: str) -> exp.Expression:
-            return exp.alias_(fn("coalesce", expression, zero), name)
+SESSION_COLUMNS: dict[str, SessionColumn] = {
+    c.name: c
+    for c in (
+        SessionColumn("counted", lambda p: count_if(p.counted), lambda p: exp.Count(this=exp.Star())),
+        SessionColumn(
+            "pageviews", lambda p: count_if(_and(p.counted, _type_is(PAGEVIEW))), lambda p: count_if(_type_is(PAGEVIEW))
+        ),
+        SessionColumn("clicks", lambda p: count_if(_and(p.counted, _type_is(CLICK))), lambda p: count_if(_type_is(CLICK))),
+        SessionColumn("conversions", lambda p: count_if(_and(p.counted, p.converts)), lambda p: count_if(p.converts)),
+        SessionColumn(
+            "scroll_sum",
+            lambda p: exp.Sum(this=case_when(p.counted.copy(), p.visit_scroll.copy())),
+            lambda p: exp.Sum(this=p.visit_scroll.copy()),
+        ),
+        SessionColumn(
+            "scroll_count",
+            lambda p: exp.Count(this=case_when(p.counted.copy(), p.visit_scroll.copy())),
+            lambda p: exp.Count(this=p.visit_scroll.copy()),
+        ),
+        SessionColumn(
+            "pageviews_in_range",
+            lambda p: count_if(_type_is(PAGEVIEW)),
+            lambda p: exp.Max(this=col("session_pageviews", EVENT)),
+        ),
+        SessionColumn(
+            "duration_ms",
+            lambda p: p.dialect.duration_ms(exp.Min(this=col("ts", EVENT)), exp.Max(this=col("ts", EVENT))),
+            lambda p: exp.Max(this=col("session_duration_ms", EVENT)),
+        ),
+    )
+}
+# Session columns whose value over counted events needs the session-wide window columns.
+WINDOWED_SESSION_COLUMNS = frozenset({"pageviews_in_range", "duration_ms"})
 
-        visits = col("pageviews_in_range")
-        wanted = {
-            "visitors": lambda: total(exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])), "visitors"),
-            "sessions": lambda: total(exp.Count(this=exp.Star()), "sessions"),
-            "pageviews": lambda: total(exp.Sum(this=col("pageviews")), "pageviews"),
-            "events": lambda: total(exp.Sum(this=col("events")), "events"),
-            "bounce_base": lambda: total(exp.Sum(this=flag(exp.GTE(this=visits, expression=lit(1)))), "bounce_base"),
-            "bounces": lambda: total(exp.Sum(this=flag(exp.EQ(this=visits, expression=lit(1)))), "bounces"),
-            "duration_ms": lambda: total(exp.Sum(this=col("duration_ms")), "duration_ms"),
-            "scroll_sum": lambda: total(exp.Sum(this=col("scroll_sum")), "scroll_sum"),
-            "scroll_count": lambda: total(exp.Sum(this=col("scroll_count")), "scroll_count"),
-            "clickers": lambda: total(exp.Sum(this=col("clicked")), "clickers"),
-            "conversions": lambda: total(exp.Sum(this=col("conversions")), "conversions"),
-            "converting_visitors": lambda: total(
-                exp.Count(
-                    this=exp.Distinct(
-                        expressions=[case_when(exp.EQ(this=col("converted"), expression=lit(1)), col("visitor_id"))]
-                    )
-                ),
-                "converting_visitors",
-            ),
-        }
-        columns = [col(k) for k in keys] + [build() for name, build in wanted.items() if name in self.output_totals]
-        return exp.select(*columns).from_("per_session").group_by(*[col(k) for k in keys])
 
-    @property
-    def output_totals(self) -> tuple[str, ...]:
-        """Integer totals of the ``totals`` step, in a fixed order."""
-        needed = set(self.totals) - {"revenue", "conversion_base"}
-        if "conversion_base" in self.totals and not self.needs_base:
-            needed.add("visitors")
-        return tuple(t for t in TOTALS if t in needed)
+@dataclass(frozen=True)
+class Total:
+    name: str
+    reads: tuple[str, ...]  # session columns
+    kind: Literal["sum", "distinct"]
+    # "sum": the aggregate over session rows; "distinct": which session rows' visitors count.
+    over_sessions: Callable[[], exp.Expression]
+    # The aggregate over counted events ("distinct": how many of a visitor's events qualify);
+    # None when the total is defined per session.
+    over_events: Callable[[Predicates], exp.Expression] | None = None
 
-    def revenue_sums(self) -> exp.Select:
-        keys = ["period", *self.group_columns(), "revenue_currency"]
-        has_amount = exp.Not(this=exp.Is(this=col("revenue_micros"), expression=exp.Null()))
-        return (
-            exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=col("revenue_micros")), "micros"))
-            .from_("counted")
-            .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]))
-            .group_by(*[col(k) for k in keys])
-        )
 
-    def revenue_text(self) -> exp.Select:
-        keys = ["period", *self.group_columns()]
-        pair = exp.DPipe(
-            this=exp.DPipe(this=col("revenue_currency"), expression=lit(":")),
-            expression=exp.cast(col("micros"), exp.DataType.build("VARCHAR")),
-        )
-        columns = [*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue")]
-        if self.orders_by_revenue:
-            columns.append(exp.alias_(exp.Sum(this=col("micros")), REVENUE_SORT_TOTAL))
-        return exp.select(*columns).from_("revenue_sums").group_by(*[col(k) for k in keys])
+def _sum(name: str) -> Callable[[], exp.Expression]:
+    return lambda: exp.Sum(this=col(name))
 
-    @property
-    def orders_by_revenue(self) -> bool:
-        """total_revenue orders rows ranked in SQL: its micro-units summed over currencies are the sort key."""
-        return self.plan.ranked_in_sql and self.plan.order_by == "total_revenue"
 
-    def base_totals(self) -> exp.Select:
-        keys = ["period", *self.group_columns(with_goals=False)]
-        visitors = exp.Count(this=exp.Distinct(expressions=[col("visitor_id")]))
-        return exp.select(*[col(k) for k in keys], exp.alias_(visitors, "visitors")).from_("base_counted").group_by(
-            *[col(k) for k in keys]
-        )
+def _sessions_where(condition: Callable[[], exp.Expression]) -> Callable[[], exp.Expression]:
+    return lambda: count_if(condition())
 
-    def grouped(self) -> exp.Select:
-        """Every group of every period with the totals the metrics need (``period`` first)."""
-        keys = ["period", *self.group_columns()]
-        columns: list[exp.Expression] = [col(k, "t") for k in keys] + [col(t, "t") for t in self.output_totals]
-        joins: list[tuple[str, str, list[str]]] = []
-        if "conversion_base" in self.totals:
-            if self.needs_base:
-                joins.append(("base_totals", "b", ["period", *self.group_columns(with_goals=False)]))
-                columns.append(exp.alias_(fn("coalesce", col("visitors", "b"), lit(0)), "conversion_base"))
-            else:
-                columns.append(exp.alias_(col("visitors", "t"), "conversion_base"))
-        if "revenue" in self.totals:
-            joins.append(("revenue_text", "r", keys))
-            columns.append(exp.alias_(col("revenue", "r"), "revenue"))
-            if self.orders_by_revenue:
-                columns.append(exp.alias_(col(REVENUE_SORT_TOTAL, "r"), REVENUE_SORT_TOTAL))
-        query = exp.select(*columns).from_(exp.alias_(exp.to_table("totals"), "t", table=True))
-        for table, alias, on in joins:
-            query = query.join(
-                exp.alias_(exp.to_table(table), alias, table=True),
-                on=and_all([same_column("t", alias, k) for k in on]),
-                join_type="left",
-            )
-        return query
 
-    @property
-    def value_columns(self) -> tuple[str, ...]:
-        extra = tuple(t for t in ("conversion_base", "revenue") if t in self.totals)
-        return self.output_totals + extra + ((REVENUE_SORT_TOTAL,) if self.orders_by_revenue else ())
+def _at_least(name: str, least: int) -> Callable[[], exp.Expression]:
+    return lambda: exp.GTE(this=col(name), expression=lit(least))
 
+
+TOTAL_RULES: dict[str, Total] = {
+    t.name: t
+    for t in (
+        Total("visitors", (), "distinct", lambda: exp.true(), lambda p: exp.Count(this=exp.Star())),
+        Total("sessions", (), "sum", lambda: exp.Count(this=exp.Star())),
+        Total("pageviews", ("pageviews",), "sum", _sum("pageviews"), lambda p: count_if(_type_is(PAGEVIEW))),
+        Total("events", ("counted",), "sum", _sum("counted"), lambda p: exp.Count(this=exp.Star())),
+        Total("bounce_base", ("pageviews_in_range",), "sum", _sessions_where(_at_least("pageviews_in_range", 1))),
+        Total(
+            "bounces",
+            ("pageviews_in_range",),
+            "sum",
+            _sessions_where(lambda: exp.EQ(this=col("pageviews_in_range"), expression=lit(1))),
+        ),
+        Total("duration_ms", ("duration_ms",), "sum", _sum("duration_ms")),
+        Total("scroll_sum", ("scroll_sum",), "sum", _sum("scroll_sum"), lambda p: exp.Sum(this=p.visit_scroll.copy())),
+        Total(
+            "scroll_count", ("scroll_count",), "sum", _sum("scroll_count"), lambda p: exp.Count(this=p.visit_scroll.copy())
+        ),
+        Total("clickers", ("clicks",), "sum", _sessions_where(_at_least("clicks", 1))),
+        Total("conversions", ("conversions",), "sum", _sum("conversions"), lambda p: count_if(p.converts)),
+        Total("converting_visitors", ("conversions",), "distinct", _at_least("conversions", 1), lambda p: count_if(p.converts)),
+    )
+}
+
+
+def session_reads(totals: tuple[str, ...]) -> tuple[str, ...]:
+    """The session columns the totals read, always with ``counted`` (it decides which rows are kept)."""
+    names = {"counted"}
+    for name in totals:
+        names |= set(TOTAL_RULES[name].reads)
+    return tuple(n for n in SESSION_COLUMNS if n in names)
+
+
+def needs_session_step(totals: tuple[str, ...]) -> bool:
+    """True when some total is defined per session (sessions, clickers, bounces, durations)."""
+    return any(TOTAL_RULES[name].over_events is None for name in totals)
+
+
+def direct_total(name: str) -> exp.Expression:
+    """The total in one step over session rows (``COUNT(DISTINCT …)`` for distinct visitors)."""
+    rule = TOTAL_RULES[name]
+    if rule.kind == "distinct":
+        return exp.Count(this=exp.Distinct(expressions=[case_when(rule.over_sessions(), col("visitor_id"))]))
+    return rule.over_sessions()
+
+
+def visitor_partial(name: str, predicates: Predicates | None) -> exp.Expression | None:
+    """Two-phase step one: the total's aggregate per visitor, over session rows or (``predicates``
+    given) over counted events; None for ``visitors`` (each visitor row is one)."""
+    rule = TOTAL_RULES[name]
+    if name == "visitors":
+        return None
+    if predicates is not None:
+        return rule.over_events(predicates)
+    if rule.kind == "distinct":
+        return count_if(rule.over_sessions())
+    return rule.over_sessions()
+
+
+def group_total(name: str) -> exp.Expression:
+    """Two-phase step two: the total over per-visitor rows."""
+    rule = TOTAL_RULES[name]
+    if name == "visitors":
+        return exp.Count(this=exp.Star())
+    if rule.kind == "distinct":
+        return count_if(exp.GT(this=col(name), expression=lit(0)))
+    return exp.Sum(this=col(name))
+
+
+def zero_if_null(expression: exp.Expression, name: str) -> exp.Expression:
+    return exp.alias_(fn("coalesce", expression, lit(0)), name)
