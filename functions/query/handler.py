@@ -22,7 +22,7 @@ Offset = Annotated[Optional[str], Query(description="0 or more")]
 
 @app.post("/api/query")
 def query(body: Annotated[Optional[QueryRequest], Body()] = None):
-    return query_response(app)
+    return query_response(app, body)
 
 
 @app.get("/api/utm/<param>")

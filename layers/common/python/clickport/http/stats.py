@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from clickport.http.resolver import ClickportResolver, current_key
 from clickport.ports import Goal, Site
+from clickport.query.models import QueryRequest
 from clickport.runtime import get_runtime
 
 
@@ -26,18 +27,20 @@ def _timed(result) -> Response:
     return Response(status_code=200, content_type="application/json", body=result.body, headers=headers)
 
 
-def query_response(app: ClickportResolver) -> Response:
-    """An empty body means ``{}``; any other body must be a JSON object (``null`` included is a 400)."""
+def query_response(app: ClickportResolver, request: QueryRequest | None) -> Response:
+    """``request`` is the body the route already validated; None stands for an empty body (``{}``),
+    while any other body that is not a JSON object (``null`` included) is a 400."""
     from clickport.errors import BadRequest
-    from clickport.query.service import run_query
+    from clickport.query.service import run_request
 
-    raw = app.current_event.decoded_body
-    body = app.current_event.json_body if raw and raw.strip() else {}
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object")
+    if request is None:
+        raw = app.current_event.decoded_body
+        if raw and raw.strip():
+            raise BadRequest("The request body must be a JSON object")
+        request = QueryRequest()
     runtime = get_runtime()
     site, goals = _site_and_goals(app)
-    return _timed(run_query(body, site=site, goals=goals, engine=runtime.engine, now=runtime.clock()))
+    return _timed(run_request(request, site=site, goals=goals, engine=runtime.engine, now=runtime.clock()))
 
 
 def convenience_response(app: ClickportResolver, name: str) -> Response:

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from clickport.ports import Goal, QueryEngine, Site
 from clickport.query.convenience import preset_body
 from clickport.query.goals import goals_report as report_goals
-from clickport.query.models import parse_request
+from clickport.query.models import QueryRequest, parse_request
 from clickport.query.plan import QueryPlan
 from clickport.query.runner import execute_plan
 from clickport.query.shape import shape_response
@@ -38,8 +38,13 @@ def normalize_now(now: datetime) -> datetime:
 
 
 def plan_query(body: Any, *, site: Site, goals: Sequence[Goal], now: datetime) -> QueryPlan:
-    """Validate a request body (400 on any problem) and return its plan."""
-    return build_plan(parse_request(body), site=site, goals=goals, now=normalize_now(now))
+    """Validate a raw request body (400 on any problem) and return its plan."""
+    return plan_request(parse_request(body), site=site, goals=goals, now=now)
+
+
+def plan_request(request: QueryRequest, *, site: Site, goals: Sequence[Goal], now: datetime) -> QueryPlan:
+    """The plan of an already parsed request (names, dates and goals checked here: 400 on any problem)."""
+    return build_plan(request, site=site, goals=goals, now=normalize_now(now))
 
 
 def run_plan(plan: QueryPlan, engine: QueryEngine, timings: dict[str, float]) -> dict[str, Any]:
@@ -51,12 +56,20 @@ def run_plan(plan: QueryPlan, engine: QueryEngine, timings: dict[str, float]) ->
     return body
 
 
-def run_query(body: Any, *, site: Site, goals: list[Goal], engine: QueryEngine, now: datetime) -> QueryResult:
-    """``POST /api/query``: raises ``BadRequest`` for invalid input, engine errors as they come."""
+def run_request(
+    request: QueryRequest, *, site: Site, goals: list[Goal], engine: QueryEngine, now: datetime
+) -> QueryResult:
+    """``POST /api/query`` with the body the route validated: ``BadRequest`` for invalid names or
+    values, engine errors as they come."""
     started = time.perf_counter()
-    plan = plan_query(body, site=site, goals=goals, now=now)
+    plan = plan_request(request, site=site, goals=goals, now=now)
     timings = {"validate": (time.perf_counter() - started) * 1000}
     return QueryResult(run_plan(plan, engine, timings), timings)
+
+
+def run_query(body: Any, *, site: Site, goals: list[Goal], engine: QueryEngine, now: datetime) -> QueryResult:
+    """A raw JSON body (convenience presets, the CLI, tests): parsed once, then as ``run_request``."""
+    return run_request(parse_request(body), site=site, goals=goals, engine=engine, now=now)
 
 
 def run_convenience(
