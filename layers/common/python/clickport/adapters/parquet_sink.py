@@ -158,6 +158,40 @@ class ParquetEventSink:
             except OSError as exc:
                 raise StoreUnavailable("the local event store could not be written") from exc
 
+    def write_table(self, site_id: str, dt: str, table: Any) -> Path:
+        """Publish an Arrow table of one UTC date's rows as one new file of that partition (bulk import)."""
+        return self.write_tables(site_id, dt, [table])
+
+    def write_tables(self, site_id: str, dt: str, tables: Iterable[Any]) -> Path:
+        """Publish Arrow tables of one UTC date's rows (the event schema's columns; the caller checked the
+        dates) as one new file of that partition, each written as it comes (bounded memory for bulk
+        import). The file appears complete or not at all; an error from ``tables`` leaves nothing behind."""
+        import pyarrow.parquet as pq
+
+        check_site_id(site_id)
+        if not _DATE.match(dt):
+            raise ValueError("dt must be YYYY-MM-DD")
+        columns = list(COLUMN_NAMES)
+        try:
+            partition = _ensure_dir(layout.partition_dir(self.data_dir, site_id, dt))
+            temp = partition / _temp_name()
+            try:
+                with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+                    with pq.ParquetWriter(handle, self._schema, compression=self.compression.upper()) as writer:
+                        for table in tables:
+                            writer.write_table(table.select(columns).cast(self._schema))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+            final = partition / f"{uuid.uuid4().hex}.parquet"
+            os.replace(temp, final)
+            _fsync_dir(partition)
+            return final
+        except OSError as exc:
+            raise StoreUnavailable("the local event store could not be written") from exc
+
     def _write_file(self, partition: Path, rows: list[dict[str, Any]], name: str | None = None) -> Path:
         import pyarrow as pa
 

@@ -172,10 +172,24 @@ def goals_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_only(args: argparse.Namespace, what: str) -> None:
+    if args.aws or Settings.from_env().backend == "aws":
+        raise CliError(f"{what} is not supported with --aws yet: it works on the local data directory", status=2)
+
+
 def import_events(args: argparse.Namespace) -> int:
     from clickport.cli.importer import run_import
 
+    if args.format == "parquet":
+        _local_only(args, "import --format parquet")
     return run_import(args, runtime_for(args))
+
+
+def export_events(args: argparse.Namespace) -> int:
+    from clickport.cli.importer import run_export
+
+    _local_only(args, "export")
+    return run_export(args, runtime_for(args))
 
 
 def demo(args: argparse.Namespace) -> int:

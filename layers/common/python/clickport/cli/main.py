@@ -28,6 +28,7 @@ def _leaf(subparsers, name: str, help_text: str, handler: Callable) -> argparse.
 
 def build_parser() -> OneLineParser:
     from clickport.cli import commands
+    from clickport.cli.importer import iso_date
 
     parser = OneLineParser(prog="clickport", description="Operate a Clickport-compatible analytics service.")
     parser.add_argument("--aws", action="store_true", help="operate the deployed stack (env CLICKPORT_BACKEND=aws)")
@@ -79,10 +80,23 @@ def build_parser() -> OneLineParser:
     p.add_argument("--site", required=True)
     p.add_argument("goal_id", metavar="GOAL_ID", type=int)
 
-    p = _leaf(groups, "import", "import historical events from NDJSON", commands.import_events)
+    p = _leaf(groups, "import", "import historical events (NDJSON) or stored events (Parquet)",
+              commands.import_events)
     p.add_argument("--site", required=True)
-    p.add_argument("file", metavar="FILE.ndjson")
-    p.add_argument("--strict", action="store_true", help="exit 1 when any line was rejected")
+    p.add_argument("file", metavar="PATH", help="an NDJSON file; with --format parquet a file or a folder")
+    p.add_argument("--format", choices=["ndjson", "parquet"], default="ndjson",
+                   help="ndjson: historical events, one per line (default); parquet: rows in the event schema, "
+                        "as 'clickport export' writes them (local only)")
+    p.add_argument("--strict", action="store_true",
+                   help="store nothing and exit 1 when any line or row was rejected")
+    p.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
+
+    p = _leaf(groups, "export", "write a site's stored events as Parquet (event schema; local only)",
+              commands.export_events)
+    p.add_argument("--site", required=True)
+    p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    p.add_argument("--from", dest="start", type=iso_date, metavar="DATE", help="first UTC date, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=iso_date, metavar="DATE", help="last UTC date, YYYY-MM-DD")
 
     _leaf(groups, "demo", "create or refresh the demo site with 30 days of synthetic traffic", commands.demo)
 

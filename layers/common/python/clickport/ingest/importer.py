@@ -1,25 +1,65 @@
 """Historical import (spec §9): same validation, bot filter and enrichment as live events; no rate limit,
-no live store; per-day salts only in memory; a session's first line fixes its attributes."""
+no live store; per-day salts only in memory; a session's first line fixes its attributes.
+
+Two passes, so memory stays bounded whatever the file size:
+
+1. read: each line is parsed and validated, bots are counted, the visitor id and the country are derived
+   from the IP (which goes no further: it is in no record, file or row), and a compact record joins an
+   external sort keyed by (timestamp, line number);
+2. store (only when every line may be stored, or without ``strict``): records come back in timestamp order,
+   stable for equal timestamps; sessions are resolved as for live events; rows are written per UTC day.
+
+A line is rejected in pass 1 for anything that would stop it from being stored, so a store failure can only
+be an I/O failure.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import re
 from dataclasses import dataclass, field
-from datetime import timezone
-from typing import Any, Iterable
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from itertools import chain, groupby, islice
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
 from clickport.http.envelope import describe_validation_errors
-from clickport.ingest.identity import MemorySalts, utc_day, visitor_id
+from clickport.ingest.identity import MemorySalts, visitor_id
+from clickport.ingest.import_sessions import ImportSessions
 from clickport.ingest.models import ImportLine
-from clickport.ingest.pipeline import SESSION_IDLE_MS, new_page_visit_id, new_session_id
-from clickport.ingest.rows import event_row, session_attributes
+from clickport.ingest.pipeline import SESSION_IDLE_MS, new_page_visit_id
+from clickport.ingest.spill import ExternalSort, RejectionLog
+from clickport.errors import StoreUnavailable
 from clickport.ports import ConfigStore, EventSink, Site
-from clickport.schema import SESSION_ATTRIBUTES
+from clickport.schema import COLUMN_NAMES, SESSION_ATTRIBUTES, epoch_ms, utc_date
 
-BATCH_ROWS = 5000
+BATCH_ROWS = 5000  # rows per write for sinks that take rows (Firehose batches them further)
+ROW_GROUP_ROWS = 16_384  # rows converted to Arrow at a time for sinks that take tables (the local store)
+FILE_ROWS = 1_000_000  # rows per Parquet file at most (one file per UTC day below that)
+MAX_LINE_BYTES = 1 << 20  # no valid line comes near this (30 properties of 2,000 characters are 60 kB)
+INT64_MAX = 2**63 - 1
+DAY_MS = 86_400_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_ORDINAL = _EPOCH.date().toordinal()
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class OverlongLine:
+    """Stands for a line longer than ``MAX_LINE_BYTES`` (its bytes were skipped, never held)."""
+
+
+OVERLONG = OverlongLine()
+
+
+class ImportFailed(Exception):
+    """An I/O or store failure (exit status 1); ``summary`` says how far the import got."""
+
+    def __init__(self, message: str, summary: ImportSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass
@@ -27,109 +67,268 @@ class ImportSummary:
     read: int = 0
     stored: int = 0
     bots: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: RejectionLog = field(default_factory=RejectionLog)
     days: set = field(default_factory=set)
 
     def as_json(self) -> dict[str, Any]:
-        return {"read": self.read, "stored": self.stored, "bots": self.bots, "rejected": self.rejected}
+        return {"read": self.read, "stored": self.stored, "bots": self.bots, "rejected": list(self.rejected)}
 
 
-@dataclass
-class _Session:
-    session_id: int
-    visitor_id: int
-    attributes: dict[str, str | None]
-    last_ms: int
-    page_visit_id: str
+class ImportRecord(NamedTuple):
+    """A valid, non-bot line as pass 2 needs it: no IP, ids derived, text ready to store."""
+
+    ts_ms: int
+    line: int
+    visitor_id: int | None  # given, or derived from the IP with the day's salt
+    yesterday_visitor_id: int | None  # derived with the previous day's salt within 30 minutes of midnight
+    session_id: int | None
+    page_visit_id: str | None
+    type: str
+    name: str | None
+    url: str
+    referrer: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_content: str | None
+    utm_term: str | None
+    screen_width: int | None
+    user_agent: str
+    country: str | None
+    region: str | None
+    city: str | None
+    scroll: int | None
+    engaged_ms: int | None
+    revenue_micros: int | None
+    revenue_currency: str | None
+    meta_keys: tuple[str, ...] | None
+    meta_values: tuple[str, ...] | None
 
 
-def parse_lines(lines: Iterable[str], summary: ImportSummary) -> list[tuple[int, ImportLine]]:
-    parsed: list[tuple[int, ImportLine]] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        summary.read += 1
-        try:
-            data = json.loads(raw)
-            if not isinstance(data, dict):
-                raise ValueError("the line is not a JSON object")
-            parsed.append((number, ImportLine.model_validate(data)))
-        except ValidationError as error:
-            summary.rejected.append({"line": number, "reason": describe_validation_errors(error.errors())})
-        except ValueError as error:
-            summary.rejected.append({"line": number, "reason": f"not valid JSON: {error}"})
-    return parsed
-
-
-def import_events(lines: Iterable[str], *, site: Site, sink: EventSink, config: ConfigStore,
-                  salts: MemorySalts | None = None) -> ImportSummary:
-    from clickport.ingest.bots import is_bot
-    from clickport.ingest.places import country_for_ip
-
-    summary = ImportSummary()
-    salts = salts or MemorySalts()
-    parsed = parse_lines(lines, summary)
-    parsed.sort(key=lambda item: item[1].timestamp.astimezone(timezone.utc))  # stable
-    sessions: dict[int, _Session] = {}
-    latest_by_visitor: dict[int, int] = {}
-    batch: list[dict[str, Any]] = []
-
-    for seq, (_, line) in enumerate(parsed, start=1):
-        if is_bot(line.user_agent):
-            summary.bots += 1
-            continue
-        ts = line.timestamp.astimezone(timezone.utc)
-        ts = ts.replace(microsecond=ts.microsecond // 1000 * 1000)
-        ts_ms = int(ts.timestamp() * 1000)
-        places = {"country": line.country, "region": line.region, "city": line.city}
-        if places["country"] is None and line.ip:
-            places["country"] = country_for_ip(line.ip)
-        hostname, path, attributes = session_attributes(line, site_domain=site.domain, user_agent=line.user_agent,
-                                                        places=places)
-        visitor = line.visitor_id
-        if visitor is None and line.ip:
-            visitor = visitor_id(salts.salt_for(utc_day(ts)), site.site_id, line.ip, line.user_agent)
-        session = sessions.get(line.session_id) if line.session_id is not None else None
-        if session is None and line.session_id is None and visitor is not None:
-            latest = sessions.get(latest_by_visitor.get(visitor, 0))
-            if latest is not None and ts_ms - latest.last_ms <= SESSION_IDLE_MS:
-                session = latest
-        if session is None:
-            session_id = line.session_id or new_session_id()
-            session = _Session(session_id, visitor or session_id, attributes, ts_ms, "")
-            sessions[session_id] = session
-        if visitor is not None and line.session_id is None:
-            latest_by_visitor[visitor] = session.session_id
-        if line.page_visit_id:
-            page_visit = line.page_visit_id
-        elif line.type == "pageview" or not session.page_visit_id:
-            page_visit = new_page_visit_id()
+def ndjson_lines(handle: IO[bytes]) -> Iterator[bytes | OverlongLine]:
+    """The lines of a binary file, each at most ``MAX_LINE_BYTES`` in memory (longer ones: ``OVERLONG``)."""
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(1 << 16)
+            yield OVERLONG
         else:
-            page_visit = session.page_visit_id
-        if line.type == "pageview" or not session.page_visit_id:
-            session.page_visit_id = page_visit
-        session.last_ms = max(session.last_ms, ts_ms)
-        batch.append(event_row(
-            line, ts=ts, seq=seq, hostname=hostname, path=path, session_id=session.session_id,
-            visitor_id=session.visitor_id, page_visit_id=page_visit,
-            attributes={k: session.attributes.get(k) for k in SESSION_ATTRIBUTES},
-        ))
-        summary.days.add(ts.date())
-        if len(batch) >= BATCH_ROWS:
-            _flush(sink, site, batch, summary)
-    _flush(sink, site, batch, summary)
+            yield line
+
+
+def import_events(lines: Iterable[str | bytes | OverlongLine], *, site: Site, sink: EventSink,
+                  config: ConfigStore, salts: MemorySalts | None = None, strict: bool = False,
+                  dry_run: bool = False, spill_dir: Path | None = None) -> ImportSummary:
+    """Import NDJSON lines for ``site``. With ``strict``, nothing is stored if any line is rejected; with
+    ``dry_run``, nothing is stored at all. Temporary files go to ``spill_dir`` (default: the system's)."""
+    summary = ImportSummary(rejected=RejectionLog("line", spill_dir))
+    with ExternalSort(spill_dir) as records:
+        try:
+            _read(lines, summary, site=site, salts=salts or MemorySalts(), records=None if dry_run else records,
+                  strict=strict)
+        except OSError as error:
+            raise ImportFailed(f"I/O error after {summary.read} lines, nothing stored: {error.strerror or error}",
+                               summary) from error
+        if dry_run or (strict and summary.rejected):
+            return summary
+        total = records.count
+        try:
+            _store(records.sorted(), summary, site=site, sink=sink)
+        except (OSError, StoreUnavailable) as error:
+            raise ImportFailed(f"the event store failed after {summary.stored} of {total} events were stored: "
+                               f"{getattr(error, 'strerror', None) or error}", summary) from error
     if summary.days:
         config.note_event_date(site.site_id, min(summary.days))
     return summary
 
 
-def _flush(sink: EventSink, site: Site, batch: list[dict[str, Any]], summary: ImportSummary) -> None:
-    if not batch:
-        return
-    by_day: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for row in batch:
-        by_day[row["ts"].date()].append(row)
-    for rows in by_day.values():
-        sink.write(site.site_id, rows)
-        summary.stored += len(rows)
-    batch.clear()
+# --- pass 1: read ---------------------------------------------------------------------------------
+
+
+def _read(lines: Iterable[str | bytes | OverlongLine], summary: ImportSummary, *, site: Site,
+          salts: MemorySalts, records: ExternalSort | None, strict: bool) -> None:
+    from clickport.ingest.bots import is_bot
+    from clickport.ingest.places import country_for_ip
+
+    country_of = lru_cache(maxsize=1 << 13)(country_for_ip)
+    salt_of_day: dict[int, bytes] = {}
+
+    @lru_cache(maxsize=1 << 13)  # a visit's lines share their visitor; the IPs stay in this process's memory
+    def visitor_of(day: int, ip: str, user_agent: str) -> int:
+        if day not in salt_of_day:
+            salt_of_day[day] = salts.salt_for(date.fromordinal(_EPOCH_ORDINAL + day))
+        return visitor_id(salt_of_day[day], site.site_id, ip, user_agent)
+
+    for number, raw in enumerate(lines, start=1):
+        if raw is OVERLONG:
+            summary.read += 1
+            summary.rejected.add(number, f"the line is longer than {MAX_LINE_BYTES:,} bytes")
+            continue
+        size = len(raw)
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError:
+            summary.read += 1
+            summary.rejected.add(number, "the line is not valid UTF-8")
+            continue
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        if not text.strip():
+            continue
+        summary.read += 1
+        try:
+            line = parse_line(text)
+        except ValueError as error:
+            summary.rejected.add(number, str(error))
+            if strict and records is not None:
+                records.discard()
+                records = None
+            continue
+        if is_bot(line.user_agent):
+            summary.bots += 1
+            continue
+        if records is not None:
+            records.add(_record(line, number, visitor_of, country_of), size)
+
+
+
+def parse_line(text: str) -> ImportLine:
+    """One validated line, or ValueError with the reason (as the operator reads it)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("not valid JSON: nested too deeply") from None
+    except ValueError as error:
+        raise ValueError(f"not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError("not valid JSON: the line is not a JSON object")
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data)
+    try:
+        line = ImportLine.model_validate(data)
+    except ValidationError as error:
+        raise ValueError(describe_validation_errors(error.errors())) from None
+    if line.revenue_amount is not None and line.revenue_micros() > INT64_MAX:  # type: ignore[operator]
+        raise ValueError("Invalid field 'revenue_amount': must be less than 9223372036854.775807 "
+                         "(stored in millionths as a 64-bit integer)")
+    return line
+
+
+def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
+    """Stored text is UTF-8: a string with an unpaired surrogate (``"\\ud800"``) cannot be stored."""
+    for key, value in data.items():
+        for item in value if isinstance(value, list) else (key, value):
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    name = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                    raise ValueError(f"Invalid field '{name}': text with an unpaired UTF-16 surrogate "
+                                     "(not valid Unicode)") from None
+
+
+def _record(line: ImportLine, number: int, visitor_of: Callable[[int, str, str], int],
+            country_of: Callable[[str], str | None]) -> ImportRecord:
+    ts_ms = epoch_ms(line.timestamp)
+    visitor, yesterday_visitor = line.visitor_id, None
+    country = line.country
+    if line.ip:
+        if visitor is None:
+            day = ts_ms // DAY_MS
+            visitor = visitor_of(day, line.ip, line.user_agent)
+            if (ts_ms - SESSION_IDLE_MS) // DAY_MS < day:
+                yesterday_visitor = visitor_of(day - 1, line.ip, line.user_agent)
+        if country is None:
+            country = country_of(line.ip)
+    meta_keys, meta_values = line.meta()
+    return ImportRecord(
+        ts_ms, number, visitor, yesterday_visitor, line.session_id, line.page_visit_id, line.type,
+        line.name if line.type in ("custom", "click", "form") else None, line.url, line.referrer,
+        line.utm_source, line.utm_medium, line.utm_campaign, line.utm_content, line.utm_term, line.screen_width,
+        line.user_agent, country, line.region, line.city, line.scroll, line.engaged_ms, line.revenue_micros(),
+        line.revenue_currency, tuple(meta_keys) or None, tuple(meta_values) or None,
+    )
+
+
+# --- pass 2: store --------------------------------------------------------------------------------
+
+
+def _store(records: Iterator[ImportRecord], summary: ImportSummary, *, site: Site, sink: EventSink) -> None:
+    """Write the rows per UTC day: streamed into Parquet files where the sink takes Arrow tables (the local
+    store: one file per day, or per ``FILE_ROWS``), else in batches of row dicts through ``sink.write``."""
+    write_tables = getattr(sink, "write_tables", None)
+    for day, day_rows in groupby(_rows(records, site), key=lambda row: row[0] // DAY_MS):
+        dt = utc_date(day * DAY_MS)
+        if write_tables is None:
+            while batch := list(islice(day_rows, BATCH_ROWS)):
+                sink.write(site.site_id, [_row_dict(row) for row in batch])
+                summary.stored += len(batch)
+        else:
+            for first in day_rows:
+                written = [0]
+                write_tables(site.site_id, dt, _tables(chain([first], islice(day_rows, FILE_ROWS - 1)), written))
+                summary.stored += written[0]
+        summary.days.add(date.fromisoformat(dt))
+
+
+def _rows(records: Iterator[ImportRecord], site: Site) -> Iterator[tuple]:
+    """Stored rows (tuples in ``COLUMN_NAMES`` order), sessions resolved as for live events."""
+    from clickport.ingest.rows import session_attributes
+    from clickport.ingest.urls import split_url
+
+    url_parts = lru_cache(maxsize=1 << 12)(split_url)
+    sessions = ImportSessions()
+    try:
+        for seq, record in enumerate(records, start=1):
+            ts_ms = record.ts_ms
+            visitors = (record.visitor_id, record.yesterday_visitor_id) if record.yesterday_visitor_id else (
+                (record.visitor_id,) if record.visitor_id is not None else ())
+            session = sessions.find(ts_ms, record.session_id, () if record.session_id is not None else visitors)
+            if session is None:
+                places = {"country": record.country, "region": record.region, "city": record.city}
+                hostname, path, attributes = session_attributes(
+                    record, site_domain=site.domain, user_agent=record.user_agent, places=places)  # type: ignore[arg-type]
+                session = sessions.start(ts_ms, record.session_id, record.visitor_id,
+                                         tuple(attributes[k] for k in SESSION_ATTRIBUTES))
+            else:
+                parts = url_parts(record.url)
+                hostname, path = parts.hostname, parts.path
+            sessions.touch(session, ts_ms, record.visitor_id if record.session_id is None else None)
+            if record.page_visit_id:
+                page_visit = record.page_visit_id
+            elif record.type == "pageview" or not session.page_visit_id:
+                page_visit = new_page_visit_id()
+            else:
+                page_visit = session.page_visit_id
+            if record.type == "pageview" or not session.page_visit_id:
+                session.page_visit_id = page_visit
+            yield (
+                ts_ms, seq, record.type, record.name, hostname, path, session.session_id, session.visitor_id,
+                page_visit, *session.attributes, record.scroll, record.engaged_ms, record.revenue_micros,
+                record.revenue_currency, list(record.meta_keys or ()), list(record.meta_values or ()),
+            )
+    finally:
+        sessions.close()
+
+
+def _row_dict(row: tuple) -> dict[str, Any]:
+    out = dict(zip(COLUMN_NAMES, row))
+    out["ts"] = _EPOCH + timedelta(milliseconds=row[0])
+    return out
+
+
+def _tables(rows: Iterator[tuple], written: list[int]) -> Iterator[Any]:
+    """Arrow tables of ``ROW_GROUP_ROWS`` rows each; counts the rows into ``written[0]``."""
+    import pyarrow as pa
+
+    from clickport.schema import arrow_schema
+
+    schema = arrow_schema()
+    while batch := list(islice(rows, ROW_GROUP_ROWS)):
+        columns = [pa.array(values, type=column.type) for values, column in zip(zip(*batch), schema)]
+        del batch
+        written[0] += len(columns[0])
+        yield pa.Table.from_arrays(columns, schema=schema)
