@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from functools import lru_cache
 from itertools import chain, groupby, islice
 from pathlib import Path
@@ -41,6 +42,7 @@ ROW_GROUP_ROWS = 16_384  # rows converted to Arrow at a time for sinks that take
 FILE_ROWS = 1_000_000  # rows per Parquet file at most (one file per UTC day below that)
 MAX_LINE_BYTES = 1 << 20  # no valid line comes near this (30 properties of 2,000 characters are 60 kB)
 INT64_MAX = 2**63 - 1
+MAX_REVENUE = Decimal(INT64_MAX) / 1_000_000  # stored in millionths as a 64-bit integer
 DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
@@ -211,8 +213,9 @@ def parse_line(text: str) -> ImportLine:
         line = ImportLine.model_validate(data)
     except ValidationError as error:
         raise ValueError(describe_validation_errors(error.errors())) from None
-    if line.revenue_amount is not None and line.revenue_micros() > INT64_MAX:  # type: ignore[operator]
-        raise ValueError("Invalid field 'revenue_amount': must be less than 9223372036854.775807 "
+    if line.revenue_amount is not None and (Decimal(repr(line.revenue_amount)) > MAX_REVENUE
+                                            or line.revenue_micros() > INT64_MAX):  # type: ignore[operator]
+        raise ValueError("Invalid field 'revenue_amount': must be at most 9223372036854.775807 "
                          "(stored in millionths as a 64-bit integer)")
     return line
 

@@ -125,10 +125,10 @@ class RejectionLog:
     """Rejected inputs in the order they were added: ``{key: n, "reason": "…"}`` each; spills to disk."""
 
     def __init__(self, key: str = "line", directory: Path | None = None, *,
-                 memory_limit: int = MEMORY_REJECTIONS) -> None:
+                 memory_limit: int | None = None) -> None:
         self.key = key
         self._directory = directory
-        self._memory_limit = memory_limit
+        self._memory_limit = MEMORY_REJECTIONS if memory_limit is None else memory_limit
         self._memory: list[tuple[int, str]] = []
         self._pending: list[tuple[int, str]] = []
         self._file: IO[bytes] | None = None
