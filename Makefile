@@ -45,6 +45,7 @@ openapi: $(BIN)/.installed
 	$(BIN)/python -m clickport.http.openapi --write docs/openapi.json
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[local,bench]'
 	$(BIN)/python bench/run.py
 
 clean:

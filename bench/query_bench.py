@@ -1,0 +1,476 @@
+"""Query benchmark (issue 11): the project through its HTTP API against ClickHouse (chDB, MergeTree)
+computing the same exact answers (spec §3.8), on the same seeded events, in one run.
+
+Steps: generate the dataset (bench/query_dataset.py) as Parquet in the event schema; load it into a
+fresh data directory with ``clickport import --format parquet``; start ``clickport serve`` on it;
+load the same events into a chDB MergeTree table; check that both answer every query identically;
+then time the five queries interleaved (project, chDB, project, chDB, …), shifting the range by a
+day on every run so that no result is served twice, and print medians, ratios, the server's peak
+RSS during the 90-day query and an Athena-scan estimate from the Parquet metadata.
+
+Run: ``.venv/bin/python bench/query_bench.py [--events 1000000] [--runs 3]`` (default 10,000,000
+events: heavy; ``make bench`` runs it). Needs the ``bench`` extra (chDB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers" / "common" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from query_dataset import SITES, DatasetSpec, write_dataset  # noqa: E402
+
+from clickport.schema import EVENT_COLUMNS  # noqa: E402
+
+ZONE = "Europe/Berlin"
+COUNTABLE = ("pageview", "custom", "click", "form")
+CLICKPORT = str(Path(sys.executable).with_name("clickport"))
+MIB = 1024 * 1024
+
+
+# --- exact rounding, as spec §3.1 (half away from zero, non-negative totals)
+
+
+def rounded(numerator: int, denominator: int) -> int:
+    return 0 if denominator == 0 else (2 * numerator + denominator) // (2 * denominator)
+
+
+# --- ranges
+
+
+def day_start(day: date) -> datetime:
+    """The first UTC instant of local ``day`` in Berlin (midnight exists on every Berlin day)."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(ZONE)).astimezone(timezone.utc)
+
+
+def ch_instant(instant: datetime) -> str:
+    return f"toDateTime64('{instant.strftime('%Y-%m-%d %H:%M:%S')}.000', 3, 'UTC')"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date  # local dates in Berlin, end exclusive
+    end: date
+
+    def body(self) -> dict[str, Any]:
+        return {"date_range": {"start": self.start.isoformat(), "end": self.end.isoformat()}, "timezone": ZONE}
+
+    def ch_where(self, site_id: str) -> str:
+        return (f"site_id = '{site_id}' AND ts >= {ch_instant(day_start(self.start))} "
+                f"AND ts < {ch_instant(day_start(self.end))}")
+
+
+# --- the five queries: the project's body, ClickHouse SQL with the same exact answers, and a normal form
+
+AGGREGATE_METRICS = ["visitors", "sessions", "pageviews", "bounce_rate", "avg_duration"]
+COUNTED = "type IN ('pageview', 'custom', 'click', 'form')"
+
+
+def ch_aggregate(window: Window, site_id: str) -> str:
+    # One row per session with a countable event: the first event's visitor, pageviews in E, duration.
+    return f"""
+        SELECT uniqExact(visitor) AS visitors, count() AS sessions, sum(pv) AS pageviews,
+               countIf(pv >= 1) AS bounce_base, countIf(pv = 1) AS bounces, sum(duration) AS duration_ms
+        FROM (
+            SELECT session_id, argMin(visitor_id, ts) AS visitor, countIf({COUNTED}) AS counted,
+                   countIf(type = 'pageview') AS pv, dateDiff('millisecond', min(ts), max(ts)) AS duration
+            FROM events WHERE {window.ch_where(site_id)}
+            GROUP BY session_id HAVING counted > 0
+        )"""
+
+
+def aggregate_from_ch(rows: list[tuple]) -> dict[str, int]:
+    visitors, sessions, pageviews, bounce_base, bounces, duration_ms = (int(v) for v in rows[0])
+    return {"visitors": visitors, "sessions": sessions, "pageviews": pageviews,
+            "bounce_rate": rounded(100 * bounces, bounce_base), "avg_duration": rounded(duration_ms, 1000 * sessions)}
+
+
+def ch_pages(window: Window, site_id: str, extra: str = "") -> str:
+    # Counted events by page: the session's visitor is stored on every event (spec §3.8.2).
+    return f"""
+        SELECT coalesce(nullIf(path, ''), '(none)') AS page, uniqExact(visitor_id) AS visitors,
+               countIf(type = 'pageview') AS pageviews
+        FROM events WHERE {window.ch_where(site_id)} AND {COUNTED} {extra}
+        GROUP BY page ORDER BY visitors DESC, page ASC LIMIT 50"""
+
+
+def ch_daily(window: Window, site_id: str) -> str:
+    return f"""
+        SELECT toString(toDate(ts, '{ZONE}')) AS day, uniqExact(visitor_id) AS visitors,
+               countIf(type = 'pageview') AS pageviews, uniqExact(session_id) AS sessions
+        FROM events WHERE {window.ch_where(site_id)} AND {COUNTED}
+        GROUP BY day ORDER BY day"""
+
+
+def pages_from_ch(rows: list[tuple]) -> list[tuple]:
+    return [(str(page), int(visitors), int(pageviews)) for page, visitors, pageviews in rows]
+
+
+def pages_from_api(body: dict) -> list[tuple]:
+    return [(r["page"], r["visitors"], r["pageviews"]) for r in body["results"]]
+
+
+def daily_from_ch(rows: list[tuple]) -> list[tuple]:
+    return [(str(day), int(v), int(p), int(s)) for day, v, p, s in rows]
+
+
+def daily_from_api(body: dict) -> list[tuple]:
+    # Zero-filled days have no ClickHouse row.
+    return [(r["date"], r["visitors"], r["pageviews"], r["sessions"]) for r in body["results"] if r["visitors"]]
+
+
+FILTERS = [{"dimension": "country", "operator": "is", "value": "DE"},
+           {"dimension": "source", "operator": "is", "value": "google"}]
+
+
+@dataclass(frozen=True)
+class Query:
+    key: str
+    title: str
+    days: int
+    body: Callable[[Window], dict]
+    ch_sql: Callable[[Window, str], str]
+    from_api: Callable[[dict], Any]
+    from_ch: Callable[[list[tuple]], Any]
+
+
+QUERIES = [
+    Query("a", "30-day aggregate: visitors, sessions, pageviews, bounce_rate, avg_duration (Berlin)", 30,
+          lambda w: {**w.body(), "metrics": AGGREGATE_METRICS}, ch_aggregate,
+          lambda b: b["results"], aggregate_from_ch),
+    Query("b", "30-day top 50 pages: visitors, pageviews", 30,
+          lambda w: {**w.body(), "metrics": ["visitors", "pageviews"], "dimensions": ["page"], "limit": 50},
+          ch_pages, pages_from_api, pages_from_ch),
+    Query("c", "30-day daily series: visitors, pageviews, sessions", 30,
+          lambda w: {**w.body(), "metrics": ["visitors", "pageviews", "sessions"], "dimensions": ["date"]},
+          ch_daily, daily_from_api, daily_from_ch),
+    Query("d", "top pages filtered `country is DE` and `source is google`", 30,
+          lambda w: {**w.body(), "metrics": ["visitors", "pageviews"], "dimensions": ["page"], "limit": 50,
+                     "filters": FILTERS},
+          lambda w, s: ch_pages(w, s, "AND country = 'DE' AND source = 'google'"), pages_from_api, pages_from_ch),
+    Query("e", "90-day aggregate", 90,
+          lambda w: {**w.body(), "metrics": AGGREGATE_METRICS}, ch_aggregate,
+          lambda b: b["results"], aggregate_from_ch),
+]
+
+
+def window_of(query: Query, spec: DatasetSpec, run: int) -> Window:
+    """The run's range: the query's days ending ``run`` days before the data ends (shifted per run)."""
+    end = spec.end_day - timedelta(days=run)
+    return Window(end - timedelta(days=query.days), end)
+
+
+# --- the project: CLI and HTTP
+
+
+def clickport(*args: str, env: dict[str, str]) -> Any:
+    out = subprocess.run([CLICKPORT, "--json", *args], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Api:
+    def __init__(self, port: int, key: str) -> None:
+        self.port, self.key = port, key
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def query(self, body: dict) -> tuple[int, dict, float]:
+        payload = json.dumps(body)
+        headers = {"X-API-Key": self.key, "Content-Type": "application/json"}
+        started = time.perf_counter()
+        try:
+            self.connection.request("POST", "/api/query", payload, headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (ConnectionError, http.client.HTTPException):
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            self.connection.request("POST", "/api/query", payload, headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        return response.status, json.loads(data or b"{}"), elapsed
+
+
+def wait_ready(api: Api, body: dict, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    answer: Any = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"clickport serve exited with {process.returncode}")
+        try:
+            status, answer, _ = api.query(body)
+            if status == 200:
+                return
+        except OSError as error:
+            answer = error
+        time.sleep(0.3)
+    raise RuntimeError(f"clickport serve did not answer in time: {answer}")
+
+
+# --- memory of the server's process tree
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo += [int(c) for c in handle.read().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Peak RSS of the largest process and of the whole tree, sampled every 10 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_process = self.peak_tree = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sizes = [_rss(p) for p in _tree(self.pid)]
+            self.peak_process = max(self.peak_process, max(sizes, default=0))
+            self.peak_tree = max(self.peak_tree, sum(sizes))
+            time.sleep(0.01)
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# --- ClickHouse (chDB)
+
+_CH_TYPES = {"string": "Nullable(String)", "bigint": "Int64", "int": "Nullable(Int32)",
+             "timestamp": "DateTime64(3, 'UTC')", "array<string>": "Array(String)"}
+_CH_OVERRIDES = {"type": "LowCardinality(String)", "revenue_micros": "Nullable(Int64)",
+                 "engaged_ms": "Nullable(Int64)"}
+
+
+def load_chdb(folder: Path, sources: dict[str, Path], site_ids: dict[str, str]):
+    from chdb import session
+
+    chdb = session.Session(str(folder))
+    columns = ", ".join(f"{c.name} {_CH_OVERRIDES.get(c.name, _CH_TYPES[c.type])}" for c in EVENT_COLUMNS)
+    chdb.query("DROP TABLE IF EXISTS events")
+    chdb.query(f"CREATE TABLE events (site_id LowCardinality(String), {columns}) "
+               "ENGINE = MergeTree ORDER BY (site_id, toDate(ts), session_id, ts, seq)")
+    names = ", ".join(c.name for c in EVENT_COLUMNS)
+    for domain, path in sources.items():
+        chdb.query(f"INSERT INTO events SELECT '{site_ids[domain]}', {names} FROM file('{path}', Parquet)")
+    chdb.query("OPTIMIZE TABLE events FINAL")
+    return chdb
+
+
+def ch_rows(chdb, sql: str) -> tuple[list[tuple], float]:
+    started = time.perf_counter()
+    result = chdb.query(sql, "JSONCompact")
+    elapsed = (time.perf_counter() - started) * 1000
+    return [tuple(r) for r in json.loads(result.bytes())["data"]], elapsed
+
+
+# --- Athena-scan estimate from the Parquet metadata
+
+
+def scan_estimate(data_dir: Path, site_id: str, body: dict, window: Window) -> int:
+    """Compressed bytes of the columns the plan's scan reads, in the row groups of the partitions its
+    WHERE names whose ``ts`` statistics overlap the range (what Athena would read)."""
+    import pyarrow.parquet as pq
+    from sqlglot import exp
+
+    from clickport.ports import Site
+    from clickport.query.service import plan_query
+    from clickport.query.sql import build_query
+    from clickport.schema import COLUMN_NAMES
+
+    site = Site(site_id, "bench", datetime(2026, 1, 1, tzinfo=timezone.utc))
+    plan = plan_query(body, site=site, goals=[], now=datetime.now(timezone.utc))
+    expression = build_query(plan, "athena").expression
+    scan = next(c.this for c in expression.find_all(exp.CTE) if c.alias == "events_in_range")
+    columns = {c.name for c in scan.find_all(exp.Column)} & set(COLUMN_NAMES)
+    start, end = day_start(window.start), day_start(window.end)
+    first, last = f"dt={(start.date() - timedelta(days=1))}", f"dt={(end.date() + timedelta(days=1))}"
+    total = 0
+    site_dir = data_dir / "events" / f"site_id={site_id}"
+    for partition in sorted(site_dir.iterdir()):
+        if not first <= partition.name <= last:
+            continue
+        for file in partition.glob("*.parquet"):
+            metadata = pq.ParquetFile(file).metadata
+            names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+            ts_index = names.index("ts")
+            for g in range(metadata.num_row_groups):
+                group = metadata.row_group(g)
+                stats = group.column(ts_index).statistics
+                if stats is not None and stats.has_min_max and (stats.max < start or stats.min >= end):
+                    continue
+                total += sum(group.column(i).total_compressed_size for i, n in enumerate(names)
+                             if n.split(".")[0] in columns)
+    return total
+
+
+# --- the run
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=DatasetSpec.seed)
+    parser.add_argument("--work", type=Path, help="working folder (default: a new temporary one, removed after)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    spec = DatasetSpec(events=args.events, seed=args.seed)
+    work = args.work or Path(tempfile.mkdtemp(prefix="clickport-query-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data_dir = work / "data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    print(f"query bench: {spec.events:,} events, {len(SITES)} sites, {spec.days} days, seed {spec.seed}; work {work}",
+          flush=True)
+    started = time.perf_counter()
+    sources = write_dataset(spec, work / "source")
+    print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+
+    env = {**os.environ, "CLICKPORT_DATA_DIR": str(data_dir)}
+    site_ids = {domain: clickport("sites", "create", "--domain", domain, env=env)["site_id"] for domain in SITES}
+    loaded = 0
+    started = time.perf_counter()
+    for domain, path in sources.items():
+        report = clickport("import", "--site", site_ids[domain], "--format", "parquet", str(path), env=env)
+        if report["rejected"] or report["stored"] != report["read"]:
+            raise RuntimeError(f"import of {domain} rejected rows: {report}")
+        loaded += report["stored"]
+    import_seconds = time.perf_counter() - started
+    print(f"clickport import --format parquet: {loaded:,} rows in {import_seconds:.1f} s "
+          f"({loaded / import_seconds:,.0f} rows/s)", flush=True)
+    big = site_ids[SITES[0]]
+    key = clickport("keys", "create", "--site", big, "--read", env=env)["key"]
+
+    started = time.perf_counter()
+    chdb = load_chdb(work / "chdb", sources, site_ids)
+    print(f"chDB MergeTree loaded in {time.perf_counter() - started:.0f} s", flush=True)
+
+    port = free_port()
+    server = subprocess.Popen([CLICKPORT, "serve", "--port", str(port)], env={**env, "CLICKPORT_PORT": str(port)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        api = Api(port, key)
+        wait_ready(api, QUERIES[0].body(window_of(QUERIES[0], spec, args.runs + 5)), server)
+        return run_queries(api, chdb, server, spec, big, data_dir, args.runs)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, site_id: str, data_dir: Path,
+                runs: int) -> int:
+    timings: dict[str, tuple[list[float], list[float]]] = {q.key: ([], []) for q in QUERIES}
+    peak_process = peak_tree = 0
+    mismatches = 0
+    for run in range(runs):
+        for query in QUERIES:
+            window = window_of(query, spec, run)
+            body = query.body(window)
+            if query.key == "e":
+                with RssSampler(server.pid) as sampler:
+                    status, answer, project_ms = api.query(body)
+                peak_process = max(peak_process, sampler.peak_process)
+                peak_tree = max(peak_tree, sampler.peak_tree)
+            else:
+                status, answer, project_ms = api.query(body)
+            if status != 200:
+                raise RuntimeError(f"query {query.key} answered {status}: {answer}")
+            rows, ch_ms = ch_rows(chdb, query.ch_sql(window, site_id))
+            timings[query.key][0].append(project_ms)
+            timings[query.key][1].append(ch_ms)
+            ours, theirs = query.from_api(answer), query.from_ch(rows)
+            if ours != theirs:
+                mismatches += 1
+                print(f"MISMATCH query {query.key} {window}: project {str(ours)[:300]} / chDB {str(theirs)[:300]}")
+            print(f"run {run + 1} query {query.key} {window.start}..{window.end}: project {project_ms:,.0f} ms, "
+                  f"chDB {ch_ms:,.0f} ms, {'equal' if ours == theirs else 'DIFFERENT'}", flush=True)
+
+    print(f"\n### Query benchmark: {spec.events:,} events, {len(SITES)} sites, {spec.days} days "
+          f"(biggest site {int(spec.events * 0.7):,}); medians of {runs}; {os.cpu_count()} cores, "
+          f"{os.uname().machine}; {date.today()}\n")
+    print("| query | project (HTTP API) | ClickHouse (chDB MergeTree), same answers | ratio | answers |")
+    print("|---|---|---|---|---|")
+    met = True
+    for query in QUERIES:
+        ours, theirs = (median(t) for t in timings[query.key])
+        met = met and ours <= theirs
+        print(f"| ({query.key}) {query.title} | {ours:,.0f} ms | {theirs:,.0f} ms | {ours / theirs:.2f} | "
+              f"{'equal' if not mismatches else 'see above'} |")
+    print(f"\nPeak RSS during the 90-day query: largest server process {peak_process / MIB:,.0f} MiB, "
+          f"whole server tree {peak_tree / MIB:,.0f} MiB (target < 2,048 MiB)")
+    print("\n| query | Athena-scan estimate | events in range | MiB per 1,000,000 events |")
+    print("|---|---|---|---|")
+    for query in QUERIES:
+        window = window_of(query, spec, 0)
+        scanned = scan_estimate(data_dir, site_id, query.body(window), window)
+        rows, _ = ch_rows(chdb, f"SELECT count() FROM events WHERE {window.ch_where(site_id)}")
+        events = int(rows[0][0])
+        per_million = scanned / MIB / (events / 1_000_000) if events else 0.0
+        print(f"| ({query.key}) | {scanned / MIB:,.1f} MiB | {events:,} | {per_million:.2f} |")
+    print(f"\nTarget (every query at or below the chDB median, exact): {'met' if met and not mismatches else 'NOT met'}"
+          f"; answers {'all equal' if not mismatches else f'{mismatches} different'}")
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
