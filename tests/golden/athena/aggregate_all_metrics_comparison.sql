@@ -7,7 +7,6 @@ WITH events_in_range AS (
       ELSE 1
     END AS period,
     ts,
-    seq,
     type,
     name,
     path,

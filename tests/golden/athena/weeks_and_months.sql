@@ -2,7 +2,6 @@ WITH events_in_range AS (
   SELECT
     0 AS period,
     ts,
-    seq,
     type,
     session_id,
     visitor_id

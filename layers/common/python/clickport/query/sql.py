@@ -59,7 +59,7 @@ from clickport.schema import COLUMN_NAMES
 
 COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
 DEFAULT_CURRENCY = "USD"
-ALWAYS_READ = ("ts", "seq", "type", "session_id", "visitor_id")
+ALWAYS_READ = ("ts", "type", "session_id", "visitor_id")
 GOAL_COLUMNS = ("type", "name", "path", "meta_keys", "meta_values")
 BASE_PREFIX = "base_"
 

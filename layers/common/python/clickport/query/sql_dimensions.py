@@ -64,8 +64,8 @@ def _column(dimension: Dimension, alias: str | None, context: ValueContext) -> e
 
 KINDS: dict[Kind, DimensionKind] = {
     "session_column": DimensionKind(lambda d: (d.column,), _column, stamped=True),
-    "entry_page": DimensionKind(lambda d: ("path",), lambda d, a, c: shown(col("entry_page", a), d.none_label)),
-    "exit_page": DimensionKind(lambda d: ("path",), lambda d, a, c: shown(col("exit_page", a), d.none_label)),
+    "entry_page": DimensionKind(lambda d: ("path", "seq"), lambda d, a, c: shown(col("entry_page", a), d.none_label)),
+    "exit_page": DimensionKind(lambda d: ("path", "seq"), lambda d, a, c: shown(col("exit_page", a), d.none_label)),
     "event_column": DimensionKind(lambda d: (d.column,), _column),
     "event_name": DimensionKind(lambda d: ("type", "name"), lambda d, a, c: shown(_event_name(a), d.none_label)),
     "prop": DimensionKind(
