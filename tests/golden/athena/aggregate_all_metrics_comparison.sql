@@ -44,11 +44,10 @@ WITH events_in_range AS (
     ev.session_id,
     MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
     COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted,
-    COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form') AND ev.type = 'pageview') AS pageviews,
-    COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form') AND ev.type = 'click') AS clicks,
+    COUNT_IF(ev.type = 'pageview') AS pageviews,
+    COUNT_IF(ev.type = 'click') AS clicks,
     COUNT_IF(
-      ev.type IN ('pageview', 'custom', 'click', 'form')
-      AND (
+      (
         COALESCE((
           ev.type = 'pageview' AND ev.path LIKE '/thank-you%' ESCAPE '\'
         ), FALSE)
@@ -103,7 +102,10 @@ WITH events_in_range AS (
     ) AS conversions,
     SUM(
       CASE
-        WHEN ev.type IN ('pageview', 'custom', 'click', 'form')
+        WHEN NOT CASE
+          WHEN ev.type = 'pageview'
+          THEN COALESCE(GREATEST(ev.scroll, ev.updates_scroll), ev.scroll, ev.updates_scroll)
+        END IS NULL
         THEN CASE
           WHEN ev.type = 'pageview'
           THEN COALESCE(GREATEST(ev.scroll, ev.updates_scroll), ev.scroll, ev.updates_scroll)
@@ -112,7 +114,10 @@ WITH events_in_range AS (
     ) AS scroll_sum,
     COUNT(
       CASE
-        WHEN ev.type IN ('pageview', 'custom', 'click', 'form')
+        WHEN NOT CASE
+          WHEN ev.type = 'pageview'
+          THEN COALESCE(GREATEST(ev.scroll, ev.updates_scroll), ev.scroll, ev.updates_scroll)
+        END IS NULL
         THEN CASE
           WHEN ev.type = 'pageview'
           THEN COALESCE(GREATEST(ev.scroll, ev.updates_scroll), ev.scroll, ev.updates_scroll)
@@ -128,7 +133,7 @@ WITH events_in_range AS (
 ), groups AS (
   SELECT
     period,
-    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors,
+    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
     COALESCE(COUNT(*), 0) AS sessions,
     COALESCE(SUM(pageviews), 0) AS pageviews,
     COALESCE(SUM(counted), 0) AS events,

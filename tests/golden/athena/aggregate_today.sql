@@ -13,23 +13,19 @@ WITH events_in_range AS (
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
 ), sessions AS (
   SELECT
-    ev.period,
     ev.session_id,
     MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
     COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted
   FROM events_in_range AS ev
   GROUP BY
-    ev.period,
     ev.session_id
 ), groups AS (
   SELECT
-    period,
-    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors
+    0 AS period,
+    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors
   FROM sessions
   WHERE
     counted > 0
-  GROUP BY
-    period
 ), grouped AS (
   SELECT
     t.period,

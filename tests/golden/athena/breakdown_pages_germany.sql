@@ -21,12 +21,11 @@ WITH events_in_range AS (
     *,
     CASE
       WHEN NOT page_visit_id IS NULL
-      THEN MAX(CASE WHEN type = 'engagement' THEN scroll END) OVER (PARTITION BY period, page_visit_id)
+      THEN MAX(CASE WHEN type = 'engagement' THEN scroll END) OVER (PARTITION BY page_visit_id)
     END AS updates_scroll
   FROM events_in_range
 ), counted AS (
   SELECT
-    ev.period,
     ev.session_id,
     ev.visitor_id,
     COALESCE(NULLIF(ev.path, ''), '(none)') AS d0,
@@ -40,7 +39,6 @@ WITH events_in_range AS (
     ev.type IN ('pageview', 'custom', 'click', 'form')
 ), visitor_groups AS (
   SELECT
-    ev.period,
     ev.d0,
     ev.visitor_id,
     COUNT_IF(ev.type = 'pageview') AS pageviews,
@@ -48,12 +46,11 @@ WITH events_in_range AS (
     COUNT(ev.visit_scroll) AS scroll_count
   FROM counted AS ev
   GROUP BY
-    ev.period,
     ev.d0,
     ev.visitor_id
 ), groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
     COALESCE(COUNT(*), 0) AS visitors,
     COALESCE(SUM(pageviews), 0) AS pageviews,
@@ -61,7 +58,6 @@ WITH events_in_range AS (
     COALESCE(SUM(scroll_count), 0) AS scroll_count
   FROM visitor_groups
   GROUP BY
-    period,
     d0
 ), grouped AS (
   SELECT

@@ -56,7 +56,7 @@ WITH events_in_range AS (
     period,
     d0,
     d1,
-    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors,
+    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
     COALESCE(COUNT(*), 0) AS sessions,
     COALESCE(COUNT_IF(pageviews_in_range >= 1), 0) AS bounce_base,
     COALESCE(COUNT_IF(pageviews_in_range = 1), 0) AS bounces,

@@ -23,15 +23,14 @@ WITH events_in_range AS (
     MIN_BY(
       CASE WHEN type = 'pageview' THEN path END,
       ROW(CASE WHEN type = 'pageview' THEN 0 ELSE 1 END, ts, seq)
-    ) OVER (PARTITION BY period, session_id) AS entry_page,
+    ) OVER (PARTITION BY session_id) AS entry_page,
     MAX_BY(
       CASE WHEN type = 'pageview' THEN path END,
       ROW(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END, ts, seq)
-    ) OVER (PARTITION BY period, session_id) AS exit_page
+    ) OVER (PARTITION BY session_id) AS exit_page
   FROM events_in_range
 ), counted AS (
   SELECT
-    ev.period,
     ev.session_id,
     ev.visitor_id,
     COALESCE(
@@ -95,7 +94,6 @@ WITH events_in_range AS (
     )
 ), session_groups AS (
   SELECT
-    ev.period,
     ev.d0,
     ev.d1,
     ev.d2,
@@ -105,14 +103,13 @@ WITH events_in_range AS (
     COUNT_IF(ev.type = 'click') AS clicks
   FROM counted AS ev
   GROUP BY
-    ev.period,
     ev.d0,
     ev.d1,
     ev.d2,
     ev.session_id
 ), groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
     d1,
     d2,
@@ -122,7 +119,6 @@ WITH events_in_range AS (
   WHERE
     counted > 0
   GROUP BY
-    period,
     d0,
     d1,
     d2

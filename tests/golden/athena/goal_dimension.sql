@@ -30,7 +30,6 @@ WITH events_in_range AS (
     (5, 'Contact')) AS v(goal_id, goal_name)
 ), counted AS (
   SELECT
-    ev.period,
     ev.session_id,
     ev.visitor_id,
     g.goal_name AS d0,
@@ -102,7 +101,6 @@ WITH events_in_range AS (
     ev.type IN ('pageview', 'custom', 'click', 'form')
 ), visitor_groups AS (
   SELECT
-    ev.period,
     ev.d0,
     ev.d1,
     ev.visitor_id,
@@ -110,13 +108,12 @@ WITH events_in_range AS (
     COUNT_IF(ev.converts = 1) AS converting_visitors
   FROM counted AS ev
   GROUP BY
-    ev.period,
     ev.d0,
     ev.d1,
     ev.visitor_id
 ), groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
     d1,
     COALESCE(COUNT(*), 0) AS visitors,
@@ -124,12 +121,10 @@ WITH events_in_range AS (
     COALESCE(COUNT_IF(converting_visitors > 0), 0) AS converting_visitors
   FROM visitor_groups
   GROUP BY
-    period,
     d0,
     d1
 ), revenue_sums AS (
   SELECT
-    period,
     d0,
     d1,
     revenue_currency,
@@ -138,19 +133,17 @@ WITH events_in_range AS (
   WHERE
     converts = 1 AND NOT revenue_micros IS NULL
   GROUP BY
-    period,
     d0,
     d1,
     revenue_currency
 ), revenue_text AS (
   SELECT
-    period,
+    0 AS period,
     d0,
     d1,
     ARRAY_JOIN(ARRAY_AGG(revenue_currency || ':' || CAST(micros AS VARCHAR)), ',') AS revenue
   FROM revenue_sums
   GROUP BY
-    period,
     d0,
     d1
 ), base_events_in_range AS (
@@ -169,25 +162,22 @@ WITH events_in_range AS (
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
 ), base_sessions AS (
   SELECT
-    ev.period,
     ev.session_id,
     MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
     MIN_BY(COALESCE(NULLIF(ev.country, ''), '(none)'), ev.ts) AS d1,
     COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted
   FROM base_events_in_range AS ev
   GROUP BY
-    ev.period,
     ev.session_id
 ), base_groups AS (
   SELECT
-    period,
+    0 AS period,
     d1,
-    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors
+    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors
   FROM base_sessions
   WHERE
     counted > 0
   GROUP BY
-    period,
     d1
 ), grouped AS (
   SELECT

@@ -18,7 +18,6 @@ WITH events_in_range AS (
     AND ts < CAST('2026-03-30 00:00:00.000' AS TIMESTAMP)
 ), sessions AS (
   SELECT
-    ev.period,
     ev.session_id,
     MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
     MIN_BY(COALESCE(NULLIF(ev.channel, ''), 'Direct'), ev.ts) AS d0,
@@ -114,19 +113,17 @@ WITH events_in_range AS (
     ) AS conversions
   FROM events_in_range AS ev
   GROUP BY
-    ev.period,
     ev.session_id
 ), groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
-    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors,
+    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors,
     COALESCE(COUNT(DISTINCT CASE WHEN conversions >= 1 THEN visitor_id END), 0) AS converting_visitors
   FROM sessions
   WHERE
     counted > 0
   GROUP BY
-    period,
     d0
 ), base_events_in_range AS (
   SELECT
@@ -144,25 +141,22 @@ WITH events_in_range AS (
     AND ts < CAST('2026-03-30 00:00:00.000' AS TIMESTAMP)
 ), base_sessions AS (
   SELECT
-    ev.period,
     ev.session_id,
     MIN_BY(ev.visitor_id, ev.ts) AS visitor_id,
     MIN_BY(COALESCE(NULLIF(ev.channel, ''), 'Direct'), ev.ts) AS d0,
     COUNT_IF(ev.type IN ('pageview', 'custom', 'click', 'form')) AS counted
   FROM base_events_in_range AS ev
   GROUP BY
-    ev.period,
     ev.session_id
 ), base_groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
-    COALESCE(COUNT(DISTINCT CASE WHEN TRUE THEN visitor_id END), 0) AS visitors
+    COALESCE(COUNT(DISTINCT visitor_id), 0) AS visitors
   FROM base_sessions
   WHERE
     counted > 0
   GROUP BY
-    period,
     d0
 ), grouped AS (
   SELECT

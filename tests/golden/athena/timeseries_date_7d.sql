@@ -13,7 +13,6 @@ WITH events_in_range AS (
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
 ), counted AS (
   SELECT
-    ev.period,
     ev.session_id,
     ev.visitor_id,
     (
@@ -29,24 +28,21 @@ WITH events_in_range AS (
     ev.type IN ('pageview', 'custom', 'click', 'form')
 ), visitor_groups AS (
   SELECT
-    ev.period,
     ev.d0,
     ev.visitor_id,
     COUNT_IF(ev.type = 'pageview') AS pageviews
   FROM counted AS ev
   GROUP BY
-    ev.period,
     ev.d0,
     ev.visitor_id
 ), groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
     COALESCE(COUNT(*), 0) AS visitors,
     COALESCE(SUM(pageviews), 0) AS pageviews
   FROM visitor_groups
   GROUP BY
-    period,
     d0
 ), grouped AS (
   SELECT

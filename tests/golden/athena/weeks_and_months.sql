@@ -13,7 +13,6 @@ WITH events_in_range AS (
     AND ts < CAST('2026-03-30 10:30:16.000' AS TIMESTAMP)
 ), counted AS (
   SELECT
-    ev.period,
     ev.session_id,
     ev.visitor_id,
     CASE
@@ -47,22 +46,19 @@ WITH events_in_range AS (
     ev.type IN ('pageview', 'custom', 'click', 'form')
 ), visitor_groups AS (
   SELECT
-    ev.period,
     ev.d0,
     ev.visitor_id
   FROM counted AS ev
   GROUP BY
-    ev.period,
     ev.d0,
     ev.visitor_id
 ), groups AS (
   SELECT
-    period,
+    0 AS period,
     d0,
     COALESCE(COUNT(*), 0) AS visitors
   FROM visitor_groups
   GROUP BY
-    period,
     d0
 ), grouped AS (
   SELECT

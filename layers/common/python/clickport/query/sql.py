@@ -101,6 +101,8 @@ class QueryBuilder:
         self.goal_index = plan.goal_dimension_index
         self.requested = plan.needs_totals
         self.by_event = any(d.level != "session" for d in plan.dimensions)
+        # The period tag is a grouping key only when a comparison is read in the same pass.
+        self.period_keys = ["period"] if plan.previous is not None else []
         reads = plan.ranges
         self.context = ValueContext(
             self.dialect, plan.timezone, min(r.start for r in reads), max(r.end for r in reads)
@@ -202,7 +204,7 @@ class QueryBuilder:
     # --- window columns over sessions and page visits (only what the plan needs)
 
     def session_events(self) -> exp.Select | None:
-        session = [col("period"), col("session_id")]
+        session = [col(k) for k in self.period_keys] + [col("session_id")]
 
         def over(value: exp.Expression, partition: list[exp.Expression]) -> exp.Window:
             return exp.Window(this=value, partition_by=[p.copy() for p in partition])
@@ -225,7 +227,7 @@ class QueryBuilder:
         if self.needs_scroll:
             # The greatest scroll reported by engagement updates of the same page visit, in E.
             is_update = exp.EQ(this=col("type"), expression=lit("engagement"))
-            updates = over(exp.Max(this=case_when(is_update, col("scroll"))), [col("period"), col("page_visit_id")])
+            updates = over(exp.Max(this=case_when(is_update, col("scroll"))), [col(k) for k in self.period_keys] + [col("page_visit_id")])
             has_visit = exp.Not(this=exp.Is(this=col("page_visit_id"), expression=exp.Null()))
             columns.append(exp.alias_(case_when(has_visit, updates), "updates_scroll"))
         if not columns:
@@ -292,12 +294,12 @@ class QueryBuilder:
         ts = col("ts", EVENT)
         predicates = Predicates(
             counted=self.counted_predicate(goal_pairs=False),
+            filtered=bool(self._event_filters()),
             converts=self.converts(goal_pairs=False),
             visit_scroll=self.visit_scroll(),
             dialect=self.dialect,
         )
-        columns: list[exp.Expression] = [
-            col("period", EVENT),
+        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys] + [
             col("session_id", EVENT),
             exp.alias_(self.dialect.first_by(col("visitor_id", EVENT), ts), "visitor_id"),
         ]
@@ -309,18 +311,13 @@ class QueryBuilder:
         late = self._late_filters()
         if late:
             query = query.where(and_all(late))
-        return query.group_by(col("period", EVENT), col("session_id", EVENT))
+        return query.group_by(*[col(k, EVENT) for k in self.period_keys], col("session_id", EVENT))
 
     def groups_of_sessions(self, source: str) -> exp.Select:
         """Totals per group in one step over session rows (kept: with a counted event)."""
-        keys = ["period", *self.names]
-        columns = [col(k) for k in keys] + [zero_if_null(direct_total(t), t) for t in self.totals]
-        return (
-            exp.select(*columns)
-            .from_(self.cte(source))
-            .where(exp.GT(this=col("counted"), expression=lit(0)))
-            .group_by(*[col(k) for k in keys])
-        )
+        columns = self._group_keys() + [zero_if_null(direct_total(t), t) for t in self.totals]
+        query = exp.select(*columns).from_(self.cte(source)).where(exp.GT(this=col("counted"), expression=lit(0)))
+        return self._grouped_by(query)
 
     # --- event-level grouping: counted events, per session, per visitor, per group
 
@@ -331,7 +328,8 @@ class QueryBuilder:
     def counted(self) -> exp.Select:
         """C: the counted events of kept sessions, with their group values (one row per goal they
         match, with a goal dimension)."""
-        columns: list[exp.Expression] = [col("period", EVENT), col("session_id", EVENT), col("visitor_id", EVENT)]
+        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys]
+        columns += [col("session_id", EVENT), col("visitor_id", EVENT)]
         columns += [exp.alias_(self.dimension_value(d), name) for name, d in zip(self.names, self.plan.dimensions)]
         columns.append(col("type", EVENT))
         if self.requested & {"conversions", "converting_visitors", REVENUE_TOTAL}:
@@ -356,6 +354,7 @@ class QueryBuilder:
     def _counted_predicates(self) -> Predicates:
         return Predicates(
             counted=exp.true(),
+            filtered=False,
             converts=exp.EQ(this=col("converts", EVENT), expression=lit(1)),
             visit_scroll=col("visit_scroll", EVENT),
             dialect=self.dialect,
@@ -365,14 +364,14 @@ class QueryBuilder:
         return exp.select().from_(exp.alias_(exp.to_table(self.cte("counted")), EVENT, table=True))
 
     def session_groups(self) -> exp.Select:
-        keys = ["period", *self.names, "session_id"]
+        keys = [*self.period_keys, *self.names, "session_id"]
         predicates = self._counted_predicates()
         columns = [col(k, EVENT) for k in keys] + [exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id")]
         columns += [exp.alias_(SESSION_COLUMNS[n].over_counted(predicates), n) for n in session_reads(self.totals)]
         return self._from_counted().select(*columns).group_by(*[col(k, EVENT) for k in keys])
 
     def visitor_groups(self, *, from_sessions: bool) -> exp.Select:
-        keys = ["period", *self.names, "visitor_id"]
+        keys = [*self.period_keys, *self.names, "visitor_id"]
         predicates = None if from_sessions else self._counted_predicates()
         partials = [(t, visitor_partial(t, predicates)) for t in self.totals]
         columns = [col(k, EVENT) for k in keys] + [exp.alias_(p, t) for t, p in partials if p is not None]
@@ -381,14 +380,22 @@ class QueryBuilder:
         return query.group_by(*[col(k, EVENT) for k in keys])
 
     def groups_of_visitors(self) -> exp.Select:
-        keys = ["period", *self.names]
-        columns = [col(k) for k in keys] + [zero_if_null(group_total(t), t) for t in self.totals]
-        return exp.select(*columns).from_(self.cte("visitor_groups")).group_by(*[col(k) for k in keys])
+        columns = self._group_keys() + [zero_if_null(group_total(t), t) for t in self.totals]
+        return self._grouped_by(exp.select(*columns).from_(self.cte("visitor_groups")))
+
+    def _group_keys(self) -> list[exp.Expression]:
+        """``period`` and the dimension columns of a group step (``period`` a literal without comparison)."""
+        period = col("period") if self.period_keys else exp.alias_(lit(CURRENT), "period")
+        return [period, *[col(n) for n in self.names]]
+
+    def _grouped_by(self, query: exp.Select) -> exp.Select:
+        keys = [*self.period_keys, *self.names]
+        return query.group_by(*[col(k) for k in keys]) if keys else query
 
     # --- revenue per currency, conversion_rate's base, and the groups joined
 
     def revenue_sums(self) -> exp.Select:
-        keys = ["period", *self.names, "revenue_currency"]
+        keys = [*self.period_keys, *self.names, "revenue_currency"]
         has_amount = exp.Not(this=exp.Is(this=col("revenue_micros"), expression=exp.Null()))
         return (
             exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=col("revenue_micros")), "micros"))
@@ -398,15 +405,14 @@ class QueryBuilder:
         )
 
     def revenue_text(self) -> exp.Select:
-        keys = ["period", *self.names]
         pair = exp.DPipe(
             this=exp.DPipe(this=col("revenue_currency"), expression=lit(":")),
             expression=exp.cast(col("micros"), exp.DataType.build("VARCHAR")),
         )
-        columns = [*[col(k) for k in keys], exp.alias_(self.dialect.string_agg(pair, ","), "revenue")]
+        columns = [*self._group_keys(), exp.alias_(self.dialect.string_agg(pair, ","), "revenue")]
         if self.orders_by_revenue:
             columns.append(exp.alias_(exp.Sum(this=col("micros")), REVENUE_SORT_TOTAL))
-        return exp.select(*columns).from_(self.cte("revenue_sums")).group_by(*[col(k) for k in keys])
+        return self._grouped_by(exp.select(*columns).from_(self.cte("revenue_sums")))
 
     @property
     def orders_by_revenue(self) -> bool:

@@ -2,14 +2,15 @@
 
 A plan groups in up to three steps (see sql.py): per session (one row per period, group and
 session), per visitor (two-phase distinct counts: one row per period, group and visitor id)
-and per group. Each total says
+and per group. Each total is of one of two kinds:
 
-- ``session``: its aggregate over the session rows of a group (what the group step sums or
-  counts, also what the visitor step pre-aggregates), reading the session columns below;
-- ``event``: its aggregate straight over counted events, when it needs no session (so a plan
-  whose totals all have one skips the session step);
-- ``distinct``: a count of distinct visitor ids of the sessions (or events) meeting a condition,
-  exact in both forms: ``COUNT(DISTINCT …)`` in one step, or one row per visitor then a sum.
+- ``sum``: ``over_sessions`` is its aggregate over session rows (the group step sums the
+  per-visitor partials, or aggregates the session rows directly); ``over_events`` is the same
+  aggregate straight over counted events, when the total needs no session (so a plan whose
+  totals all have one skips the session step);
+- ``distinct``: the number of distinct visitor ids among the session rows meeting
+  ``over_sessions`` (or visitors with ``over_events`` > 0), exact in both forms:
+  ``COUNT(DISTINCT …)`` in one step, or one row per visitor then a count.
 
 Session columns are aggregates over a session's events. In a plan grouped by session-level
 dimensions only, a session row is built from all its events in E (``over_session``); with
@@ -35,6 +36,7 @@ class Predicates:
     """The conditions a session column is built from, on a row of the event stream."""
 
     counted: exp.Expression  # a counted event (countable, passing every event-level filter)
+    filtered: bool  # event-level filters narrow ``counted`` beyond "countable"
     converts: exp.Expression  # a counted event that matches a goal (TRUE on goal pairs)
     visit_scroll: exp.Expression  # the page visit's scroll of a pageview (NULL for other events)
     dialect: SqlDialect
@@ -44,11 +46,11 @@ def _type_is(name: str) -> exp.Expression:
     return exp.EQ(this=col("type", EVENT), expression=lit(name))
 
 
-def _and(*parts: exp.Expression) -> exp.Expression:
-    result = parts[0].copy()
-    for part in parts[1:]:
-        result = exp.And(this=result, expression=part.copy())
-    return result
+def _counted_and(p: Predicates, condition: exp.Expression) -> exp.Expression:
+    """A counted event meeting ``condition`` (every condition used here implies a countable type)."""
+    if not p.filtered:
+        return condition.copy()
+    return exp.And(this=p.counted.copy(), expression=condition.copy())
 
 
 @dataclass(frozen=True)
@@ -63,18 +65,18 @@ SESSION_COLUMNS: dict[str, SessionColumn] = {
     for c in (
         SessionColumn("counted", lambda p: count_if(p.counted), lambda p: exp.Count(this=exp.Star())),
         SessionColumn(
-            "pageviews", lambda p: count_if(_and(p.counted, _type_is(PAGEVIEW))), lambda p: count_if(_type_is(PAGEVIEW))
+            "pageviews", lambda p: count_if(_counted_and(p, _type_is(PAGEVIEW))), lambda p: count_if(_type_is(PAGEVIEW))
         ),
-        SessionColumn("clicks", lambda p: count_if(_and(p.counted, _type_is(CLICK))), lambda p: count_if(_type_is(CLICK))),
-        SessionColumn("conversions", lambda p: count_if(_and(p.counted, p.converts)), lambda p: count_if(p.converts)),
+        SessionColumn("clicks", lambda p: count_if(_counted_and(p, _type_is(CLICK))), lambda p: count_if(_type_is(CLICK))),
+        SessionColumn("conversions", lambda p: count_if(_counted_and(p, p.converts)), lambda p: count_if(p.converts)),
         SessionColumn(
             "scroll_sum",
-            lambda p: exp.Sum(this=case_when(p.counted.copy(), p.visit_scroll.copy())),
+            lambda p: exp.Sum(this=case_when(_counted_and(p, p.visit_scroll.is_(exp.Null()).not_()), p.visit_scroll.copy())),
             lambda p: exp.Sum(this=p.visit_scroll.copy()),
         ),
         SessionColumn(
             "scroll_count",
-            lambda p: exp.Count(this=case_when(p.counted.copy(), p.visit_scroll.copy())),
+            lambda p: exp.Count(this=case_when(_counted_and(p, p.visit_scroll.is_(exp.Null()).not_()), p.visit_scroll.copy())),
             lambda p: exp.Count(this=p.visit_scroll.copy()),
         ),
         SessionColumn(
@@ -160,7 +162,9 @@ def direct_total(name: str) -> exp.Expression:
     """The total in one step over session rows (``COUNT(DISTINCT …)`` for distinct visitors)."""
     rule = TOTAL_RULES[name]
     if rule.kind == "distinct":
-        return exp.Count(this=exp.Distinct(expressions=[case_when(rule.over_sessions(), col("visitor_id"))]))
+        condition = rule.over_sessions()
+        visitor = col("visitor_id") if condition == exp.true() else case_when(condition, col("visitor_id"))
+        return exp.Count(this=exp.Distinct(expressions=[visitor]))
     return rule.over_sessions()
 
 
