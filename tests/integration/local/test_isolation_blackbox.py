@@ -548,23 +548,30 @@ def check_realtime_sessions(reads: list[Read], events: list[SentEvent], findings
 
 
 def test_events_with_site_a_key_and_site_b_key_at_once_stay_in_their_sites(tmp_path):
-    """Two clients at the same moment, one with site A's key, one with site B's: each event lands in its site."""
+    """Clients send events with site A's key while other clients, at the same moments, use site B's key (events,
+    queries, realtime): every event lands in its own site, and B's answers never show A."""
     serve = LocalServe(tmp_path)
     sites = [serve.create_site(domain) for domain in ("a.example", "b.example")]
     addresses = ClientAddresses(first_octet=100)
     findings = Findings()
-    pairs, rounds = 8, 25  # per round, 8 clients with A's key and 8 with B's are released together
-    barrier = threading.Barrier(2 * pairs)
-    results: list[list[SentEvent]] = [[] for _ in range(2 * pairs)]
+    senders, rounds, readers = 16, 40, 4  # per round, 8 senders with A's key and 8 with B's are released together
+    barrier = threading.Barrier(senders)
+    results: list[list[SentEvent]] = [[] for _ in range(senders)]
+    reads: list[Read] = []
+    done = threading.Event()
     serve.start()
     try:
-        def client(number: int) -> None:
+        def sender(number: int) -> None:
             site = number % 2
             _, key = sites[site]
             for r in range(rounds):
                 path = f"{site_prefix(site)}c{number}r{r}"
                 event = SentEvent(site, path, addresses.take(), 0.0)
-                barrier.wait(timeout=120)
+                try:
+                    barrier.wait(timeout=120)
+                except threading.BrokenBarrierError:
+                    findings.add("senders out of step", path)
+                    return
                 event.sent = time.monotonic()
                 try:
                     event.status, event.body = send_event(serve.host, serve.port, event.address, key,
@@ -575,18 +582,45 @@ def test_events_with_site_a_key_and_site_b_key_at_once_stay_in_their_sites(tmp_p
                 event.answered = time.monotonic()
                 results[number].append(event)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(2 * pairs)]
-        for thread in threads:
+        def reader(number: int) -> None:
+            _, key = sites[1]
+            conn = http.client.HTTPConnection(serve.host, serve.port, timeout=120,
+                                              source_address=(addresses.take(), 0))
+            try:
+                for turn in itertools.count():
+                    if done.is_set():
+                        return
+                    read = Read(1, ("realtime", "pages")[(turn + number) % 2], time.monotonic())
+                    try:
+                        read_once(conn, read, key, [], findings)
+                    except OSError as exc:
+                        findings.add(f"{read.kind} transport error", repr(exc))
+                        conn.close()
+                    read.answered = time.monotonic()
+                    reads.append(read)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=sender, args=(n,)) for n in range(senders)]
+        watchers = [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
+        for thread in (*threads, *watchers):
             thread.start()
         for thread in threads:
+            thread.join()
+        done.set()
+        for thread in watchers:
             thread.join()
     finally:
         serve.stop()
     events = [event for bucket in results for event in bucket]
-    assert len(events) == 2 * pairs * rounds
+    assert len(events) == senders * rounds, findings.summary()
+    assert reads, "site B's key was not used for reads meanwhile"
     for event in events:
         if event.problem is not None:
             findings.add("event not acknowledged", f"{event.path}: {event.problem}")
+    check_realtime_sessions(reads, events, findings)
     check_stored(serve, events, [site_id for site_id, _ in sites], findings)
     check_logs(serve, addresses.used, findings)
-    assert not findings, failure_message(findings, f"{len(events)} events, A and B at once", serve)
+    context = f"{len(events)} events with A's and B's keys at once, {len(reads)} reads with B's key"
+    print(context)
+    assert not findings, failure_message(findings, context, serve)
