@@ -96,23 +96,12 @@ WITH events_in_range AS (
   FROM events_in_range AS ev
   WHERE
     ev.type IN ('pageview', 'custom', 'click', 'form')
-), visitor_groups AS (
-  SELECT
-    ev.period,
-    ev.d0,
-    ev.visitor_id,
-    COUNT_IF(ev.converts = 1) AS conversions
-  FROM counted AS ev
-  GROUP BY
-    ev.period,
-    ev.d0,
-    ev.visitor_id
 ), groups AS (
   SELECT
     period,
     d0,
-    COALESCE(SUM(conversions), 0) AS conversions
-  FROM visitor_groups
+    COALESCE(COUNT_IF(ev.converts = 1), 0) AS conversions
+  FROM counted AS ev
   GROUP BY
     period,
     d0

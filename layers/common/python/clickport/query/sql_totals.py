@@ -102,7 +102,7 @@ class Total:
     kind: Literal["sum", "distinct"]
     # "sum": the aggregate over session rows; "distinct": which session rows' visitors count.
     over_sessions: Callable[[], exp.Expression]
-    # The aggregate over counted events ("distinct": how many of a visitor's events qualify);
+    # "sum": the aggregate over counted events; "distinct": which counted events' visitors count.
     # None when the total is defined per session.
     over_events: Callable[[Predicates], exp.Expression] | None = None
 
@@ -122,7 +122,7 @@ def _at_least(name: str, least: int) -> Callable[[], exp.Expression]:
 TOTAL_RULES: dict[str, Total] = {
     t.name: t
     for t in (
-        Total("visitors", (), "distinct", lambda: exp.true(), lambda p: exp.Count(this=exp.Star())),
+        Total("visitors", (), "distinct", lambda: exp.true(), lambda p: exp.true()),
         Total("sessions", (), "sum", lambda: exp.Count(this=exp.Star())),
         Total("pageviews", ("pageviews",), "sum", _sum("pageviews"), lambda p: count_if(_type_is(PAGEVIEW))),
         Total("events", ("counted",), "sum", _sum("counted"), lambda p: exp.Count(this=exp.Star())),
@@ -140,7 +140,7 @@ TOTAL_RULES: dict[str, Total] = {
         ),
         Total("clickers", ("clicks",), "sum", _sessions_where(_at_least("clicks", 1))),
         Total("conversions", ("conversions",), "sum", _sum("conversions"), lambda p: count_if(p.converts)),
-        Total("converting_visitors", ("conversions",), "distinct", _at_least("conversions", 1), lambda p: count_if(p.converts)),
+        Total("converting_visitors", ("conversions",), "distinct", _at_least("conversions", 1), lambda p: p.converts.copy()),
     )
 }
 
@@ -158,13 +158,21 @@ def needs_session_step(totals: tuple[str, ...]) -> bool:
     return any(TOTAL_RULES[name].over_events is None for name in totals)
 
 
-def direct_total(name: str) -> exp.Expression:
-    """The total in one step over session rows (``COUNT(DISTINCT …)`` for distinct visitors)."""
+def _distinct_visitors(condition: exp.Expression) -> exp.Expression:
+    visitor = col("visitor_id") if condition == exp.true() else case_when(condition, col("visitor_id"))
+    return exp.Count(this=exp.Distinct(expressions=[visitor]))
+
+
+def direct_total(name: str, predicates: Predicates | None = None) -> exp.Expression:
+    """The total in one step over session rows or (``predicates`` given) over counted events
+    (``COUNT(DISTINCT …)`` for distinct visitors)."""
     rule = TOTAL_RULES[name]
+    if predicates is not None:
+        if rule.kind == "distinct":
+            return _distinct_visitors(rule.over_events(predicates))
+        return rule.over_events(predicates)
     if rule.kind == "distinct":
-        condition = rule.over_sessions()
-        visitor = col("visitor_id") if condition == exp.true() else case_when(condition, col("visitor_id"))
-        return exp.Count(this=exp.Distinct(expressions=[visitor]))
+        return _distinct_visitors(rule.over_sessions())
     return rule.over_sessions()
 
 
@@ -174,10 +182,10 @@ def visitor_partial(name: str, predicates: Predicates | None) -> exp.Expression 
     rule = TOTAL_RULES[name]
     if name == "visitors":
         return None
+    if rule.kind == "distinct":
+        return count_if(rule.over_events(predicates) if predicates is not None else rule.over_sessions())
     if predicates is not None:
         return rule.over_events(predicates)
-    if rule.kind == "distinct":
-        return count_if(rule.over_sessions())
     return rule.over_sessions()
 
 
