@@ -6,7 +6,10 @@ invalid lines; a visit's lines are written together, so the file is not in times
 with `clickport import --json` in a subprocess against a fresh data directory, and reports throughput,
 peak RSS (the child's ru_maxrss from wait4) and whether stored == read - rejected - bots.
 
-Run: .venv/bin/python bench/import_bench.py [--lines 1000000] [--seed 7] [--keep DIR]
+With --parquet it then exports the site (`clickport export`) and loads the export into a second site with
+`clickport import --format parquet`, reporting rows per second and peak RSS of both.
+
+Run: .venv/bin/python bench/import_bench.py [--lines 1000000] [--seed 7] [--keep DIR] [--parquet]
 """
 
 from __future__ import annotations
@@ -101,25 +104,29 @@ def _cli() -> list[str]:
     return [str(binary)] if binary.exists() else [sys.executable, "-m", "clickport.cli.main"]
 
 
-def run_import(data_dir: Path, path: Path, extra: list[str]) -> tuple[dict, float, float, int]:
-    """(summary, seconds, peak RSS in MB, exit status) of one `clickport import` subprocess."""
-    env = {**os.environ, "CLICKPORT_DATA_DIR": str(data_dir), "CLICKPORT_BACKEND": "local",
-           "PYTHONPATH": str(ROOT / "layers" / "common" / "python")}
-    site = json.loads(subprocess.run(_cli() + ["sites", "create", "--domain", "example.com", "--json"], env=env,
-                                     capture_output=True, text=True, check=True).stdout)["site_id"]
+def _env(data_dir: Path) -> dict[str, str]:
+    return {**os.environ, "CLICKPORT_DATA_DIR": str(data_dir), "CLICKPORT_BACKEND": "local",
+            "PYTHONPATH": str(ROOT / "layers" / "common" / "python")}
+
+
+def create_site(data_dir: Path, domain: str) -> str:
+    done = subprocess.run(_cli() + ["sites", "create", "--domain", domain, "--json"], env=_env(data_dir),
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)["site_id"]
+
+
+def measured(data_dir: Path, args: list[str]) -> tuple[dict, float, float]:
+    """(JSON output, seconds, peak RSS in MB) of one `clickport … --json` subprocess."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
-        child = subprocess.Popen(_cli() + ["import", "--site", site, str(path), "--json", *extra], env=env,
-                                 stdout=out, stderr=err)
+        child = subprocess.Popen(_cli() + [*args, "--json"], env=_env(data_dir), stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - began
-        child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if child.returncode != 0:
-            raise SystemExit(f"import exited {child.returncode}: {err.read().decode()[-2000:]}")
-        summary = json.loads(out.read())
-    return summary, seconds, usage.ru_maxrss / 1024, child.returncode  # ru_maxrss is in KiB on Linux
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{args[0]} exited {os.waitstatus_to_exitcode(status)}: {err.read().decode()[-2000:]}")
+        return json.loads(out.read()), seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
@@ -127,6 +134,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    parser.add_argument("--parquet", action="store_true",
+                        help="then export the site and import the export with --format parquet (rows/s)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="clickport-import-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -136,7 +145,9 @@ def main() -> None:
         written = generate(path, args.lines, args.seed)
         print(f"generated {written['lines']:,} lines ({path.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - began:.0f} s", flush=True)
-        summary, seconds, rss_mb, _ = run_import(work / "data", path, [])
+        data = work / "data"
+        site = create_site(data, "example.com")
+        summary, seconds, rss_mb = measured(data, ["import", "--site", site, str(path)])
         rejected = len(summary["rejected"])
         consistent = summary["stored"] == summary["read"] - rejected - summary["bots"]
         report = {
@@ -146,9 +157,23 @@ def main() -> None:
             "rss_target_met": rss_mb < TARGET_RSS_MB, "stored_is_read_minus_rejected_minus_bots": consistent,
             "invalid_lines_written": written["invalid"],
         }
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2), flush=True)
         if not consistent or rejected != written["invalid"]:
             raise SystemExit("the summary does not add up")
+        if args.parquet:
+            exported, export_s, export_rss = measured(data, ["export", "--site", site, "--out", str(work / "export")])
+            copy = create_site(data, "copy.example.com")
+            bulk, bulk_s, bulk_rss = measured(data, ["import", "--site", copy, "--format", "parquet",
+                                                     str(work / "export")])
+            print(json.dumps({
+                "export_rows": exported["rows"], "export_seconds": round(export_s, 1),
+                "export_rows_per_s": round(exported["rows"] / export_s), "export_peak_rss_mb": round(export_rss, 1),
+                "parquet_import_rows": bulk["read"], "parquet_import_stored": bulk["stored"],
+                "parquet_import_seconds": round(bulk_s, 1), "parquet_import_rows_per_s": round(bulk["read"] / bulk_s),
+                "parquet_import_peak_rss_mb": round(bulk_rss, 1),
+            }, indent=2))
+            if bulk["stored"] != summary["stored"] or bulk["rejected"]:
+                raise SystemExit("the Parquet round trip lost rows")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -302,3 +302,25 @@ def test_backend_aws_in_the_environment_is_refused_too(cli, tmp_path, monkeypatc
     monkeypatch.setenv("CLICKPORT_BACKEND", "aws")
     code, _, err = cli("export", "--site", "s_x", "--out", str(tmp_path / "out"))
     assert code == 2 and "not supported with --aws yet" in err
+
+
+def test_sink_write_tables_publishes_one_file_or_nothing(tmp_path):
+    from clickport.adapters.parquet_sink import ParquetEventSink
+
+    sink = ParquetEventSink(tmp_path)
+    partition = tmp_path / "events" / "site_id=s_x" / "dt=2026-03-01"
+    path = sink.write_tables("s_x", "2026-03-01", (_table([_row(0), _row(1)]), _table([_row(2)])))
+    assert path.parent == partition and pq.ParquetFile(path).metadata.num_row_groups == 2
+    assert [r["path"] for r in pq.read_table(path).to_pylist()] == ["/p0", "/p1", "/p2"]
+
+    def failing():
+        yield _table([_row(3)])
+        raise OSError(28, "No space left on device")
+
+    from clickport.errors import StoreUnavailable
+
+    with pytest.raises(StoreUnavailable):
+        sink.write_tables("s_x", "2026-03-01", failing())
+    assert sorted(p.name for p in partition.iterdir()) == [path.name]  # no temporary file left
+    with pytest.raises(ValueError):
+        sink.write_tables("../x", "2026-03-01", [])

@@ -27,6 +27,8 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
     from clickport.ingest.importer import ImportFailed, import_events, ndjson_lines
 
     local = runtime.settings.backend == "local"
+    if local:
+        _return_freed_memory()
     try:
         handle = open(args.file, "rb")  # noqa: SIM115 (closed below; opening errors are the operator's)
     except OSError as error:
@@ -72,6 +74,14 @@ def _import_parquet(args: argparse.Namespace, runtime: Runtime, site) -> int:  #
         lines.append("strict: nothing stored because rows were rejected")
     _print(args, {"read": summary.read, "stored": summary.stored}, summary.rejected, "\n".join(lines))
     return 1 if args.strict and summary.rejected else 0
+
+
+def _return_freed_memory() -> None:
+    """NOTE: Arrow's default allocator (mimalloc) keeps the pages of freed row groups; over a long import
+    that is ~20 MB of RSS. The system allocator gives them back. Process-wide; this process only imports."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def run_export(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from itertools import chain, groupby, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
@@ -38,7 +39,7 @@ from clickport.ports import ConfigStore, EventSink, Site
 from clickport.schema import COLUMN_NAMES, SESSION_ATTRIBUTES, epoch_ms, utc_date
 
 BATCH_ROWS = 5000  # rows per write for sinks that take rows (Firehose batches them further)
-ROW_GROUP_ROWS = 16_384  # rows converted to Arrow at a time for sinks that take tables (the local store)
+ROW_GROUP_ROWS = 8192  # rows converted to Arrow at a time for sinks that take tables (the local store)
 FILE_ROWS = 1_000_000  # rows per Parquet file at most (one file per UTC day below that)
 MAX_LINE_BYTES = 1 << 20  # no valid line comes near this (30 properties of 2,000 characters are 60 kB)
 INT64_MAX = 2**63 - 1
@@ -331,7 +332,8 @@ def _tables(rows: Iterator[tuple], written: list[int]) -> Iterator[Any]:
 
     schema = arrow_schema()
     while batch := list(islice(rows, ROW_GROUP_ROWS)):
-        columns = [pa.array(values, type=column.type) for values, column in zip(zip(*batch), schema)]
+        # NOTE: one column at a time, so only one column's Python list exists beside the rows.
+        columns = [pa.array(list(map(itemgetter(i), batch)), type=column.type) for i, column in enumerate(schema)]
+        written[0] += len(batch)
         del batch
-        written[0] += len(columns[0])
         yield pa.Table.from_arrays(columns, schema=schema)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 RUN_BYTES = 4 << 20  # records per sorted run, by the caller's size estimate
-CHUNK_RECORDS = 128  # records per pickled chunk: what one run reader holds during the merge
+CHUNK_RECORDS = 64  # records per pickled chunk: what one run reader holds during the merge
 MAX_FAN_IN = 128  # runs merged at once; more runs are merged in rounds first
 MEMORY_REJECTIONS = 10_000  # rejections kept in memory; later ones go to a temporary file
 
