@@ -522,8 +522,20 @@ def verify(server: Server, report: dict[str, Any]) -> None:
             problem("rate_limited before 60 were spent", f"{address(record[0])} minute {minute}: "
                                                         f"{per_minute.get((record[0], minute), 0)} stored")
     acknowledged = sum(1 for r in records if r[5] == "ok")
+    acked_per_address = Counter(r[0] for r in records if r[5] == "ok")
+    stored_per_address = Counter(answers[path][0] for path, rows in stored.items() if path in answers
+                                 for _ in rows)
+    mismatched = [i for i in set(acked_per_address) | set(stored_per_address)
+                  if acked_per_address[i] != stored_per_address[i]]
+    for index in mismatched[:3]:
+        examples["an address's acknowledged and stored counts differ"].append(
+            f"{address(index)}: {acked_per_address[index]} acknowledged, {stored_per_address[index]} stored")
+    if mismatched:
+        problems["an address's acknowledged and stored counts differ"] = len(mismatched)
     report["verification"] = {
         "acknowledged": acknowledged,
+        "addresses": len(acked_per_address),
+        "addresses_acknowledged_ne_stored": len(mismatched),
         "stored_burst_rows": sum(len(rows) for rows in stored.values()),
         "address_minutes": len(per_minute),
         "max_stored_per_address_minute": max(per_minute.values(), default=0),
@@ -591,7 +603,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"| CPU during burst: server / clients / available (s) | {cpu.get('server_s')} / {cpu.get('clients_s')} / "
         f"{cpu.get('available_s')} | | |",
         f"| acknowledged = stored once, ids as answered | {v.get('acknowledged')} acknowledged, "
-        f"{v.get('stored_burst_rows')} stored | 0 problems | "
+        f"{v.get('stored_burst_rows')} stored; {v.get('addresses_acknowledged_ne_stored')} of {v.get('addresses')} "
+        f"IPs with acknowledged != stored | 0 problems | "
         f"{'yes' if not v.get('problems') else 'NO'} |",
         f"| rate limit exact: max stored per IP-minute; rate-limited minutes checked | "
         f"{v.get('max_stored_per_address_minute')}; {v.get('rate_limited_minutes_checked')} | <= 60 | "
