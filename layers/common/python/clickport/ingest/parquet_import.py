@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, get_args
 
+from clickport.ingest.models import EventType
 from clickport.ingest.spill import RejectionLog
 from clickport.ports import ConfigStore, Site
 from clickport.schema import COLUMN_NAMES, EVENT_COLUMNS, arrow_schema
@@ -25,8 +26,8 @@ CLOCK_SKEW_MS = 5 * 60 * 1000  # rows from another machine may be slightly ahead
 DAY_MS = 86_400_000
 INT64_MAX = 2**63 - 1
 MAX_SAFE_INTEGER = 2**53 - 1
-EVENT_TYPES = ("pageview", "custom", "click", "form", "engagement")
-NAMED_TYPES = ("custom", "click", "form")
+EVENT_TYPES = get_args(EventType)
+NAMED_TYPES = ("custom", "click", "form")  # the types that may carry a name (as ingest.models checks)
 REQUIRED = ("ts", "seq", "type", "hostname", "path", "session_id", "visitor_id", "page_visit_id")
 PARTITION_NAMES = ("site_id", "dt")  # may be present (a copy of a store's files); ignored
 MAX_TEXT = {
