@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from clickport.query.columns import OutputColumn
 from clickport.query.expressions import SqlDialect, and_all, case_when, col, fn, lit
 from clickport.query.metrics import METRICS, REVENUE_SORT_TOTAL, Metric
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
@@ -69,13 +70,15 @@ def _pivot(dimensions: tuple[str, ...], values: tuple[str, ...]) -> exp.Select:
 
 
 def ranked_select(
-    plan: QueryPlan, dialect: SqlDialect, dimensions: tuple[str, ...], values: tuple[str, ...]
-) -> tuple[list[tuple[str, exp.Select]], exp.Select, tuple[str, ...]]:
-    """(extra CTEs, final SELECT, output columns) for a breakdown ordered and paged in SQL."""
+    plan: QueryPlan, dialect: SqlDialect, dimension_columns: list[OutputColumn], value_columns: list[OutputColumn]
+) -> tuple[list[tuple[str, exp.Select]], exp.Select, tuple[OutputColumn, ...]]:
+    """(extra CTEs, final SELECT, its typed output columns) for a breakdown ordered and paged in SQL."""
+    dimensions = tuple(c.name for c in dimension_columns)
+    values = tuple(c.name for c in value_columns)
     ctes: list[tuple[str, exp.Select]] = []
-    previous: tuple[str, ...] = ()
+    previous: list[OutputColumn] = []
     if plan.previous is not None:
-        previous = tuple(f"prev_{v}" for v in values)
+        previous = [OutputColumn(f"prev_{c.name}", "previous", c.key, c.decode) for c in value_columns]
         ctes.append(("paired_groups", _pivot(dimensions, values)))
         source = exp.select(exp.Star()).from_(exp.alias_(exp.to_table("paired_groups"), CURRENT_ALIAS, table=True))
     else:
@@ -87,7 +90,9 @@ def ranked_select(
     row_rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=_ordering(plan, dialect, dimensions)))
     total = exp.Window(this=exp.Count(this=exp.Star()))
     ctes.append(("ranked_groups", source.select(exp.alias_(row_rank, "row_rank"), exp.alias_(total, "total_rows"))))
-    output = (*dimensions, *values, *previous, "row_rank", "total_rows")
+    output = (
+        *dimension_columns, *value_columns, *previous, OutputColumn("row_rank", "rank"), OutputColumn("total_rows", "total_rows")
+    )
     rank = col("row_rank")
     page = and_all(
         [
@@ -96,7 +101,7 @@ def ranked_select(
         ]
     )
     final = (
-        exp.select(*[col(c) for c in output])
+        exp.select(*[col(c.name) for c in output])
         .from_("ranked_groups")
         .where(exp.Or(this=exp.EQ(this=rank, expression=lit(1)), expression=exp.Paren(this=page)))
         .order_by(rank)

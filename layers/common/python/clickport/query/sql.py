@@ -501,23 +501,14 @@ class QueryBuilder:
             chain += [(self.cte("revenue_sums"), self.revenue_sums()), (self.cte("revenue_text"), self.revenue_text())]
         return chain
 
-    def layout(self, columns: tuple[str, ...], ranked: bool) -> Layout:
-        decoders = {name: kind_of(d).decode(d) for name, d in zip(self.names, self.plan.dimensions)}
-        index = {name: i for i, name in enumerate(self.names)}
-        previous = {f"prev_{v}": v for v in self.value_columns}
-        out: list[OutputColumn] = []
-        for name in columns:
-            if name == "period":
-                out.append(OutputColumn(name, "period"))
-            elif name in index:
-                out.append(OutputColumn(name, "dimension", index[name], decoders[name]))
-            elif name in previous:
-                out.append(OutputColumn(name, "previous", previous[name], total_decoder(previous[name])))
-            elif name in ("row_rank", "total_rows"):
-                out.append(OutputColumn(name, "rank" if name == "row_rank" else "total_rows"))
-            else:
-                out.append(OutputColumn(name, "total", name, total_decoder(name)))
-        return Layout(tuple(out))
+    def dimension_outputs(self) -> list[OutputColumn]:
+        return [
+            OutputColumn(name, "dimension", index, kind_of(d).decode(d))
+            for index, (name, d) in enumerate(zip(self.names, self.plan.dimensions))
+        ]
+
+    def value_outputs(self) -> list[OutputColumn]:
+        return [OutputColumn(name, "total", name, total_decoder(name)) for name in self.value_columns]
 
     def build(self) -> BuiltQuery:
         ctes = self.ctes()
@@ -526,17 +517,16 @@ class QueryBuilder:
             ctes += base.ctes()
         ctes.append(("grouped", self.grouped(base)))
         if self.plan.ranked_in_sql:
-            extra, final, columns = ranked_select(self.plan, self.dialect, tuple(self.names), self.value_columns)
+            extra, final, outputs = ranked_select(self.plan, self.dialect, self.dimension_outputs(), self.value_outputs())
             ctes += extra
         else:
-            columns = ("period", *self.names, *self.value_columns)
-            final = exp.select(*[col(c) for c in columns]).from_("grouped").order_by(
-                *[col(c) for c in columns[: 1 + len(self.names)]]
-            )
+            outputs = (OutputColumn("period", "period"), *self.dimension_outputs(), *self.value_outputs())
+            keys = ["period", *self.names]
+            final = exp.select(*[col(c.name) for c in outputs]).from_("grouped").order_by(*[col(k) for k in keys])
         for name, query in ctes:
             final = final.with_(name, as_=query)
         check_exact(final)
-        return BuiltQuery(final, self.layout(columns, self.plan.ranked_in_sql), self.plan.ranked_in_sql)
+        return BuiltQuery(final, Layout(tuple(outputs)), self.plan.ranked_in_sql)
 
 
 def _table(name: str) -> exp.Table:
