@@ -15,12 +15,12 @@ pageviews in E and duration; the greatest engagement scroll of each page visit.
 Then, by the dimensions:
 
 - session-level dimensions only (or none): ``sessions`` — one ``GROUP BY period, session_id``
-  with the first event's attributes (``arg_min``/``min_by``) and every session value — then
+  with the first event's attributes (``arg_min_null``/``min_by``) and every session value — then
   ``groups`` counts and sums them per group (distinct visitors with ``COUNT(DISTINCT)``).
 - event-level or time dimensions: ``counted`` (the counted events C with their group values),
   ``session_groups`` (one row per period, group and session, only when a total is defined per
-  session), ``visitor_groups`` (one row per period, group and visitor: two-phase distinct counts)
-  and ``groups``.
+  session) and ``groups``; on Athena distinct visitors go through ``visitor_groups`` (one row per
+  period, group and visitor: two-phase distinct counts), on DuckDB ``COUNT(DISTINCT)`` is faster.
 
 Revenue per currency and conversion_rate's goal-free denominator (``base_*``, the same plan
 without goal filters and goal dimension) are joined in ``grouped``. Names come only from the
