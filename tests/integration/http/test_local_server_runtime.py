@@ -209,31 +209,37 @@ def test_a_crashed_worker_answers_500_json_and_is_replaced(start_server, keys):
 # --- failures -----------------------------------------------------------------------------------------
 
 
-def test_a_full_disk_answers_503_and_stores_nothing_then_recovers(start_server, keys, monkeypatch):
-    from clickport.adapters.event_journal import EventJournal, _Segment
+def test_the_journal_refuses_a_write_the_disk_cannot_take_and_keeps_what_was_acknowledged(tmp_path, monkeypatch):
+    """A worker's journal segment on a device that is always full: 503 material, and nothing half-written."""
+    from clickport.adapters.event_journal import EventJournal, JournalWriter, read_segment
+    from clickport.errors import StoreUnavailable
 
-    server = start_server()
-    port = _port(server)
-    real_open = EventJournal._open_segment
+    writer = JournalWriter(tmp_path)
+    row = {"ts": 1_764_500_000_000, "type": "pageview", "path": "/kept"}
+    writer.write("s_site", [row])
+    segment = writer._path
+    good_size = segment.stat().st_size
+    real_write = os.write
 
-    def full_disk(self):  # the journal's next segment lives on a device that is always full
-        self._segment = _Segment("full", os.open("/dev/full", os.O_WRONLY))
-        return self._segment
+    def disk_full(fd, data):
+        if fd == writer._fd:
+            real_write(fd, bytes(data[:7]))  # a torn write, as when the disk fills mid-record
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
 
-    server.flush()  # close the current segment so the next write opens a new one
-    monkeypatch.setattr(EventJournal, "_open_segment", full_disk)
-    status, body = _post_event(port, keys["both"], "https://example.com/refused")
-    assert (status, body["error"]) == (503, "Service Unavailable")
-    monkeypatch.setattr(EventJournal, "_open_segment", real_open)
-    server.journal._segment = None
-    status, body = _post_event(port, keys["both"], "https://example.com/accepted")
-    assert status == 200 and body["success"]
-    server.flush()
-    assert [r["path"] for r in stored_rows(server.settings.data_dir)] == ["/accepted"]
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(StoreUnavailable):
+        writer.write("s_site", [{**row, "path": "/refused"}])
+    monkeypatch.setattr(os, "write", real_write)
+    assert segment.stat().st_size == good_size  # the torn record was cut off again
+    writer.write("s_site", [{**row, "path": "/after"}])
+    assert [r["path"] for _, r in read_segment(segment)] == ["/kept", "/after"]
+    EventJournal(tmp_path).flush()
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/kept", "/after"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root (CI runs as root)")
-def test_a_really_full_filesystem_answers_503_and_a_retry_stores_once(tmp_path, keys, runtime):
+def test_a_full_filesystem_answers_503_and_a_retry_stores_once(tmp_path, keys, runtime):
     """The whole data directory on a tiny tmpfs that is then filled to the last byte."""
     from clickport.local.server import LocalServer
     from clickport.local.workers import FunctionConfig
@@ -270,6 +276,7 @@ def test_a_really_full_filesystem_answers_503_and_a_retry_stores_once(tmp_path, 
             filler.unlink()
             status, body = _post_event(port, key, "https://example.com/retried")
             assert status == 200 and body["success"], body
+
         finally:
             server.shutdown()
             server.server_close()

@@ -40,11 +40,11 @@ def journal_file_name(segment: str) -> str:
 
 
 def journal_pending(data_dir: Path, file_name: str) -> bool:
-    """True while the journal segment a Parquet file came from still exists (compaction must wait)."""
+    """True while the journal group a Parquet file came from is being published (compaction must wait)."""
     if not file_name.startswith(JOURNAL_PREFIX):
         return False
-    segment = file_name[len(JOURNAL_PREFIX):].removesuffix(".parquet")
-    return (journal_dir(data_dir) / f"{segment}.wal").exists()
+    group = file_name[len(JOURNAL_PREFIX):].removesuffix(".parquet")
+    return (journal_dir(data_dir) / f"{group}.group").exists()
 
 
 def private_dir(path: Path) -> Path:

@@ -59,7 +59,7 @@ class TransportLimits:
     max_target_bytes: int = 8 * 1024  # 414 beyond
     max_header_bytes: int = 16 * 1024  # 431 beyond (request line and headers)
     max_body_bytes: int = 10 * 1024 * 1024  # API Gateway's payload limit: larger bodies never reach a function
-    worker_wait: float = 5.0  # how long a request waits for a free worker before 503
+    worker_wait: float = 10.0  # how long a request waits for a free worker before 503
     retry_after_seconds: int = 1
 
 
@@ -121,7 +121,7 @@ class LocalServer:
         self.server_address = self.socket.getsockname()
         self.journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
         configs = functions or default_functions()
-        self.pools = {name: FunctionPool(name, config, settings, self.journal) for name, config in configs.items()}
+        self.pools = {name: FunctionPool(name, config, settings) for name, config in configs.items()}
         # Blocking work off the loop: static files and publishing the journal before a query.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blocking")
         self.static_routes = static_routes()
@@ -209,6 +209,9 @@ class LocalServer:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # NOTE: the peer address only ever reaches a function as the event's sourceIp; it is never logged.
         peer = (writer.get_extra_info("peername") or ("",))[0]
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # answers go out as soon as written
         if len(self._connections) >= self.limits.max_connections:
             await self._close_with(writer, envelope_bytes(
                 503, "The server is busy; retry shortly", {"Retry-After": str(self.limits.retry_after_seconds)}))
@@ -324,11 +327,11 @@ class LocalServer:
             out.append((b"Connection", b"close"))
         access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
                         (time.perf_counter() - started) * 1000)
-        writer.write(conn.send(h11.Response(status_code=status, headers=out,
-                                            reason=REASON_PHRASES.get(status, "").encode())))
+        parts = [conn.send(h11.Response(status_code=status, headers=out, reason=REASON_PHRASES.get(status, "").encode()))]
         if request.method != "HEAD" and data:
-            writer.write(conn.send(h11.Data(data=data)))
-        writer.write(conn.send(h11.EndOfMessage()))
+            parts.append(conn.send(h11.Data(data=data)))
+        parts.append(conn.send(h11.EndOfMessage()))
+        writer.write(b"".join(parts))  # one segment: no waiting on the client's delayed ACK
         async with asyncio.timeout(self.limits.read_timeout):
             await writer.drain()
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE

@@ -5,12 +5,12 @@ Lambda execution environment does. Nothing a handler keeps between calls (Powert
 current event on a class attribute, the request context in a dict per resolver) can be seen by
 another request in flight: no two requests ever share a process at the same time.
 
-A worker writes events through the server's journal: its sink sends the rows over the worker's
-channel and returns only when the server says they are durable (group commit across workers).
+An event worker's sink is a ``JournalWriter``: it appends each event to the worker's own journal
+segment and fsyncs it before the pipeline goes on; the server publishes the segments as Parquet.
 
 Channel messages (pickled with a length prefix, over a socket pair; asyncio streams on the server's side):
-- server → worker: an API Gateway event, then ``("ok", None)`` / ``("unavailable", message)`` answers;
-- worker → server: ``("ready", None)`` once, ``("write", (journal record, rows))``, ``("result", response)``.
+- server → worker: an API Gateway event;
+- worker → server: ``("ready", None)`` once, then ``("result", response)`` per event.
 """
 
 from __future__ import annotations
@@ -25,15 +25,12 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from clickport.errors import StoreUnavailable
 from clickport.settings import Settings
-
-if TYPE_CHECKING:
-    from clickport.adapters.event_journal import EventJournal
 
 logger = logging.getLogger("clickport.local")
 
@@ -63,11 +60,11 @@ class FunctionConfig:
 
 
 def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
-    """Workers per function for this machine: events get most (they wait on the journal, not the CPU)."""
+    """Workers per function for this machine: events get most (each also waits on its journal fsync)."""
     cores = cores or os.cpu_count() or 2
     return {
-        "event": FunctionConfig(workers=max(4, 2 * cores + 2), timeout_seconds=10.0, warm=2),
-        "query": FunctionConfig(workers=max(2, cores), timeout_seconds=30.0, warm=1),
+        "event": FunctionConfig(workers=max(6, 4 * cores + 2), timeout_seconds=10.0, warm=2),
+        "query": FunctionConfig(workers=max(2, cores) + 2, timeout_seconds=30.0, warm=1),
         "realtime": FunctionConfig(workers=1, timeout_seconds=10.0, warm=1),
         "goals": FunctionConfig(workers=1, timeout_seconds=30.0, warm=0),
     }
@@ -147,11 +144,10 @@ def _package_root() -> str:
 class FunctionPool:
     """The worker processes of one function; ``invoke`` runs one event on an idle worker (asyncio)."""
 
-    def __init__(self, function: str, config: FunctionConfig, settings: Settings, journal: "EventJournal") -> None:
+    def __init__(self, function: str, config: FunctionConfig, settings: Settings) -> None:
         self.function = function
         self.config = config
         self.settings = settings
-        self.journal = journal
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._starting: set[_Worker] = set()  # spawned, not ready yet
@@ -228,73 +224,32 @@ class FunctionPool:
 
     async def _run(self, worker: _Worker, event: dict[str, Any]) -> dict[str, Any]:
         worker.send(event)
-        while True:
-            kind, payload = await worker.receive()
-            if kind == "result":
-                return payload
-            if kind == "write":
-                worker.send(await self._durable_write(*payload))
+        kind, payload = await worker.receive()
+        if kind != "result":
+            raise OSError(f"unexpected message {kind!r} from a {self.function} worker")
+        return payload
 
-    async def _durable_write(self, record: bytes, pairs: list) -> tuple[str, str | None]:
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-
-        def settle(error: Exception | None) -> None:
-            loop.call_soon_threadsafe(_settle, done, error)
-
-        self.journal.submit(record, pairs, settle)
-        error = await done
-        if error is None:
-            return "ok", None
-        return "unavailable", str(error)
-
-    def close(self) -> None:
-        """Stop the workers: each sees its channel end and exits (killed after 5 s)."""
+    def close(self, grace_seconds: float = 5.0) -> None:
+        """Stop the workers: each sees its channel end and exits; any still running after the grace is killed."""
         self._closed = True
         workers = list(self._all)
         self._all.clear()
         for worker in workers:
             try:
-                if worker.writer is not None:
-                    worker.writer.close()  # the worker sees the end of its channel and exits
-                else:
-                    worker.socket.close()
+                worker.socket.shutdown(socket.SHUT_RDWR)  # now, not on the loop's next turn
             except OSError:
                 pass
+        deadline = time.monotonic() + grace_seconds
         for worker in workers:
             try:
-                worker.process.wait(timeout=5)
+                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                worker.kill()
+                pass
+            worker.kill()
 
-
-def _settle(future: asyncio.Future, error: Exception | None) -> None:
-    if not future.done():
-        future.set_result(error)
 
 
 # --- the worker process ------------------------------------------------------------------
-
-
-class JournalClientSink:
-    """A worker's EventSink: the server's journal makes the rows durable before ``write`` returns."""
-
-    def __init__(self, channel: socket.socket) -> None:
-        self._channel = channel
-
-    def write(self, site_id: str, rows) -> None:
-        from clickport.adapters.event_journal import encode_record
-        from clickport.adapters.parquet_sink import check_site_id, normalized_row
-
-        check_site_id(site_id)
-        normalized = [normalized_row(row) for row in rows]
-        if not normalized:
-            return
-        record = encode_record(site_id, normalized)  # ValueError here: nothing was sent, nothing stored
-        send_frame(self._channel, ("write", (record, [(site_id, row) for row in normalized])))
-        kind, message = recv_frame(self._channel)
-        if kind != "ok":
-            raise StoreUnavailable(message or "the local event store could not be written")
 
 
 def _worker_main(function: str, fd: int) -> int:
@@ -304,9 +259,11 @@ def _worker_main(function: str, fd: int) -> int:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the server stops us
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    from clickport.adapters.event_journal import JournalWriter
+
     channel = socket.socket(fileno=fd)
     settings = Settings.model_validate_json(os.environ["CLICKPORT_WORKER_SETTINGS"])
-    set_runtime(Runtime(settings, sink=JournalClientSink(channel)))
+    set_runtime(Runtime(settings, sink=JournalWriter(settings.data_dir)))
     handler = handler_for(function)
     send_frame(channel, ("ready", None))
     while True:
