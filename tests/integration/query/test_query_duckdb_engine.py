@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from clickport.adapters.duckdb_engine import DuckDbQueryEngine
 from clickport.adapters.parquet_sink import ParquetEventSink
 from clickport.query.service import run_convenience, run_query
@@ -81,3 +83,19 @@ def test_a_data_directory_with_glob_characters_in_its_path_still_works(tmp_path,
                                                          session_id=1, visitor_id=1)])
     engine = DuckDbQueryEngine(data_dir)
     assert run_query(BODY, site=site, goals=goals, engine=engine, now=NOW).body["results"] == {"visitors": 1, "pageviews": 1}
+
+
+def test_a_query_reads_only_its_sites_partitions_in_its_dates(data_dir, engine, site, goals):
+    from clickport.layout import partition_dir
+
+    ParquetEventSink(data_dir).write(site.site_id, [dict(ts=utc(2026, 3, 10, 9), seq=1, type="pageview", path="/",
+                                                         session_id=1, visitor_id=1)])
+    # Not Parquet at all: reading either file would fail the query.
+    for other_site, day in (("someone-else", "2026-03-10"), (site.site_id, "2026-05-01")):
+        folder = partition_dir(data_dir, other_site, day)
+        folder.mkdir(parents=True)
+        (folder / "broken.parquet").write_bytes(b"not parquet")
+    assert run_query(BODY, site=site, goals=goals, engine=engine, now=NOW).body["results"] == {"visitors": 1, "pageviews": 1}
+    with pytest.raises(Exception):  # the same broken file, inside the dates read
+        run_query({**BODY, "date_range": {"start": "2026-04-01", "end": "2026-05-02"}}, site=site, goals=goals,
+                  engine=engine, now=utc(2026, 5, 3))
