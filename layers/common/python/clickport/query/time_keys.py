@@ -32,29 +32,40 @@ _STEP = timedelta(hours=12)  # no zone changes its offset twice within 12 hours
 _UTC = timezone.utc
 
 
-@lru_cache(maxsize=256)
-def offsets(zone_name: str, start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
-    """``((from, offset_ms), …)``: the offset at ``start`` and at every change before ``end`` (UTC instants)."""
+def _offset_ms(instant: datetime, zone) -> int:
+    return int(instant.astimezone(zone).utcoffset() // timedelta(milliseconds=1))
+
+
+@lru_cache(maxsize=8192)
+def _changes_in_year(zone_name: str, year: int) -> tuple[tuple[datetime, int], ...]:
+    """Every offset change of the zone within UTC ``year``: ``((instant, new offset_ms), …)``."""
     zone = get_zone(zone_name)
-
-    def offset(instant: datetime) -> int:
-        return int(instant.astimezone(zone).utcoffset() // timedelta(milliseconds=1))
-
-    changes = [(start, offset(start))]
-    here = start
+    here = datetime(year, 1, 1, tzinfo=_UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=_UTC)
+    current = _offset_ms(here, zone)
+    changes: list[tuple[datetime, int]] = []
     while here < end:
         step = min(here + _STEP, end)
-        if offset(step) != changes[-1][1]:
+        if _offset_ms(step, zone) != current:
             low, high = int(here.timestamp()), int(step.timestamp())  # offsets change on whole seconds
             while high - low > 1:
                 middle = (low + high) // 2
-                if offset(datetime.fromtimestamp(middle, _UTC)) == changes[-1][1]:
+                if _offset_ms(datetime.fromtimestamp(middle, _UTC), zone) == current:
                     low = middle
                 else:
                     high = middle
             changed = datetime.fromtimestamp(high, _UTC)
-            changes.append((changed, offset(changed)))
+            current = _offset_ms(changed, zone)
+            changes.append((changed, current))
         here = step
+    return tuple(changes)
+
+
+def offsets(zone_name: str, start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
+    """``((from, offset_ms), …)``: the offset at ``start`` and at every change before ``end`` (UTC instants)."""
+    changes = [(start, _offset_ms(start, get_zone(zone_name)))]
+    for year in range(start.astimezone(_UTC).year, end.astimezone(_UTC).year + 1):
+        changes += [(at, offset) for at, offset in _changes_in_year(zone_name, year) if start < at < end]
     return tuple(changes)
 
 
