@@ -38,7 +38,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.support.processes import clickport_executable, free_port  # noqa: E402
 
 TARGETS = {
     "events_per_s": 1500.0,  # acknowledged, sustained over the whole burst
@@ -77,20 +78,6 @@ USER_AGENTS = [
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def clickport_executable() -> str:
-    beside_python = Path(sys.executable).parent / "clickport"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("clickport")
-    if not found:
-        sys.exit("burst_bench: the clickport command is not installed (pip install -e .)")
-    return found
 
 
 def address(index: int) -> str:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -17,24 +14,12 @@ from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
+from tests.support.processes import clickport_executable, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = Path(__file__).resolve().parent / "page" / "index.html"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def clickport_executable() -> str:
-    beside_python = Path(sys.executable).parent / "clickport"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("clickport")
-    assert found, "the clickport command is not installed (pip install -e .)"
-    return found
 
 
 class LocalClickport:

@@ -9,7 +9,6 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -20,6 +19,7 @@ import pytest
 
 from tests.conftest import BROWSER_UA, TEST_FUNCTIONS
 from tests.support.events import stored_rows
+from tests.support.processes import clickport_executable, free_port
 
 CLIENT = "127.23.45.67"  # a distinctive client address: it must never appear in a log
 
@@ -331,7 +331,7 @@ def test_the_data_directory_is_private_whatever_the_umask(tmp_path):
 def _serve(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "CLICKPORT_DATA_DIR": str(data_dir), "CLICKPORT_PORT": str(port),
            "CLICKPORT_KEY_CACHE_SECONDS": "0"}
-    process = subprocess.Popen([str(Path(sys.executable).with_name("clickport")), "serve"], env=env,
+    process = subprocess.Popen([clickport_executable(), "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -344,10 +344,6 @@ def _serve(data_dir: Path, port: int) -> subprocess.Popen:
     raise AssertionError("clickport serve did not start")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_kill_9_during_a_burst_loses_no_acknowledged_event(tmp_path):
@@ -359,7 +355,7 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_event(tmp_path):
     runtime = Runtime(Settings(data_dir=data))
     site = runtime.config.create_site("example.com")
     key, _ = issue_key(runtime.config, site.site_id, ["read", "tracker"])
-    port = _free_port()
+    port = free_port()
     server = _serve(data, port)
     acknowledged: set[str] = set()
     sent: set[str] = set()

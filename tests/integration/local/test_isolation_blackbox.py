@@ -24,11 +24,8 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -39,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from tests.support.processes import clickport_executable, free_port
 
 BROWSER_UA = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -64,19 +62,6 @@ LOAD_DEADLINE_S = 600.0
 # --- the server and the CLI as subprocesses -------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def clickport_executable() -> str:
-    beside_python = Path(sys.executable).parent / "clickport"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("clickport")
-    assert found, "the clickport command is not installed (pip install -e .)"
-    return found
 
 
 class LocalServe:
