@@ -7,9 +7,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
+from clickport.http.client import request_facts
 from clickport.http.cors import TRACK_CORS_HEADERS, with_cors
 from clickport.http.resolver import create_resolver, current_key
 from clickport.ingest.models import EventAccepted, EventDropped, EventRequest, TrackRequest
+from clickport.ingest.places import RequestFacts
 from clickport.ingest.service import IngestService
 from clickport.runtime import get_runtime
 
@@ -26,14 +28,22 @@ def service() -> IngestService:
     return _service
 
 
+def facts(*, allow_forwarded_for: bool) -> RequestFacts:
+    """Client IP, User-Agent and places of the current request (spec §5.3), through the runtime's geo port."""
+    runtime = get_runtime()
+    return request_facts(
+        app.current_event.raw_event, runtime.settings, runtime.geo, allow_forwarded_for=allow_forwarded_for
+    )
+
+
 @app.post("/api/event")
 def event(body: Annotated[EventRequest, Body()]) -> EventAccepted | EventDropped:
-    return service().track_event(body, app.current_event.raw_event, current_key(app))
+    return service().track_event(body, facts(allow_forwarded_for=True), current_key(app))
 
 
 @app.post("/api/track", security=[])
 def track(body: Annotated[TrackRequest, Body()]) -> EventAccepted | EventDropped:
-    return service().track_browser(body, app.current_event.raw_event)
+    return service().track_browser(body, facts(allow_forwarded_for=False))
 
 
 @app.route("/api/track", method="OPTIONS", security=[],

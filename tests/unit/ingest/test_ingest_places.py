@@ -4,14 +4,8 @@ import sys
 
 import pytest
 
-from clickport.ingest.places import (
-    Places,
-    client_ip_from_cloudfront,
-    country_for_ip,
-    ip_rate_key,
-    leftmost_valid_forwarded_for,
-    places_from_cloudfront,
-)
+from clickport.http.client import client_ip_from_cloudfront, leftmost_valid_forwarded_for, places_from_cloudfront
+from clickport.ingest.places import Places, country_for_ip, ip_rate_key
 
 
 @pytest.mark.parametrize(

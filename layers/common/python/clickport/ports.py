@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from clickport.ingest.places import Places
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,15 @@ class EventSink(Protocol):
 
     def write(self, site_id: str, rows: Iterable[dict[str, Any]]) -> None:
         """Store rows (dicts keyed by ``schema.COLUMN_NAMES``); raises ``StoreUnavailable`` on failure."""
+
+
+class GeoLocator(Protocol):
+    """Places of a client address (CloudFront's viewer headers on AWS / an offline IP → country table locally)."""
+
+    def locate(self, ip: str, reported: Places) -> Places:
+        """Country, region and city of ``ip``. ``reported`` is what a trusted edge (CloudFront) said of that
+        very address: empty when nothing trusted reported, or when ``ip`` is not the edge's viewer (a server
+        forwarding its visitor's request)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from clickport.domain.keys import KeyAuthenticator
-from clickport.ports import ConfigStore, EventSink, LiveStore, QueryEngine
+from clickport.ports import ConfigStore, EventSink, GeoLocator, LiveStore, QueryEngine
 from clickport.settings import Settings, get_settings
 
 
@@ -79,6 +79,13 @@ class Runtime:
         from clickport.adapters.duckdb_engine import DuckDbQueryEngine
 
         return DuckDbQueryEngine(self.data_dir)
+
+    @cached_property
+    def geo(self) -> GeoLocator:
+        """Places of a client address: CloudFront's viewer headers on AWS, the offline table locally."""
+        from clickport.adapters.geo import EdgeGeoLocator, OfflineGeoLocator
+
+        return EdgeGeoLocator() if self.settings.backend == "aws" else OfflineGeoLocator()
 
     @cached_property
     def authenticator(self) -> KeyAuthenticator:

@@ -1,30 +1,21 @@
-"""The Events API use cases: ``/api/event`` (keyed) and ``/api/track`` (the tracker), over the pipeline."""
+"""The Events API use cases: ``/api/event`` (keyed) and ``/api/track`` (the tracker), over the pipeline.
+
+The caller passes the request facts (client IP, User-Agent, places) it worked out at the edge
+(``clickport.http.client.request_facts``); nothing here reads an API Gateway event or a header.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Mapping
 
 from clickport.errors import BadRequest
-from clickport.http.client import client_ip_and_places, request_headers
 from clickport.ingest.drops import DropCounter, emit_drop_metric
 from clickport.ingest.models import EventRequest, TrackRequest
 from clickport.ingest.pipeline import Accepted, Arrival, Drop, EventPipeline
+from clickport.ingest.places import RequestFacts
 from clickport.ports import ApiKeyRecord, Site
 from clickport.runtime import Runtime
-
-
-MAX_USER_AGENT = 1000
-
-
-def _user_agent(event: Mapping) -> str:
-    agent = (request_headers(event).get("user-agent") or "").strip()
-    if not agent:
-        raise BadRequest("The User-Agent header is required")
-    if len(agent) > MAX_USER_AGENT:
-        raise BadRequest(f"The User-Agent header is longer than {MAX_USER_AGENT} characters")
-    return agent
 
 
 def _received_at(runtime: Runtime) -> datetime:
@@ -51,24 +42,24 @@ class IngestService:
 
         return SiteDirectory(self.runtime.config, ttl_seconds=self.runtime.settings.key_cache_seconds)
 
-    def track_event(self, body: EventRequest, event: Mapping, key: ApiKeyRecord) -> dict:
-        agent = _user_agent(event)
+    def track_event(self, body: EventRequest, facts: RequestFacts, key: ApiKeyRecord) -> dict:
         site = self.sites.by_id(key.site_id)
         if site is None:  # the key outlived its site
             raise BadRequest("The API key's site no longer exists")
-        ip, places = client_ip_and_places(event, self.runtime.settings, allow_forwarded_for=True)
-        return self._answer(Arrival(site, body, _received_at(self.runtime), ip, agent, places, "event"))
+        return self._answer(self._arrival(site, body, facts, "event"))
 
-    def track_browser(self, body: TrackRequest, event: Mapping) -> dict:
+    def track_browser(self, body: TrackRequest, facts: RequestFacts) -> dict:
         from clickport.ingest.urls import normalize_domain, split_url
 
-        agent = _user_agent(event)
         site = self.sites.by_domain(normalize_domain(body.domain))
         if site is None or not host_allowed(split_url(body.url).hostname, site):
             self.pipeline.drops.count("hostname")
             return {"success": False, "reason": "hostname"}
-        ip, places = client_ip_and_places(event, self.runtime.settings, allow_forwarded_for=False)
-        return self._answer(Arrival(site, body, _received_at(self.runtime), ip, agent, places, "track"))
+        return self._answer(self._arrival(site, body, facts, "track"))
+
+    def _arrival(self, site: Site, body: EventRequest, facts: RequestFacts, origin) -> Arrival:
+        received_at = _received_at(self.runtime)
+        return Arrival(site, body, received_at, facts.client_ip, facts.user_agent, facts.places.as_dict(), origin)
 
     def _answer(self, arrival: Arrival) -> dict:
         result = self.pipeline.ingest(arrival)
