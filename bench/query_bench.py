@@ -19,7 +19,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,15 +33,16 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "common" / "python"))
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from query_dataset import SITES, DatasetSpec, write_dataset  # noqa: E402
 
 from clickport.schema import EVENT_COLUMNS  # noqa: E402
+from tests.support.processes import clickport_executable, free_port  # noqa: E402
 
 ZONE = "Europe/Berlin"
 COUNTABLE = ("pageview", "custom", "click", "form")
-CLICKPORT = str(Path(sys.executable).with_name("clickport"))
 MIB = 1024 * 1024
 
 
@@ -182,14 +182,9 @@ def window_of(query: Query, spec: DatasetSpec, run: int) -> Window:
 
 
 def clickport(*args: str, env: dict[str, str]) -> Any:
-    out = subprocess.run([CLICKPORT, "--json", *args], env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run([clickport_executable(), "--json", *args], env=env, check=True, capture_output=True,
+                         text=True)
     return json.loads(out.stdout)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Api:
@@ -453,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chDB MergeTree loaded in {time.perf_counter() - started:.0f} s", flush=True)
 
     port = free_port()
-    server = subprocess.Popen([CLICKPORT, "serve", "--port", str(port)], env={**env, "CLICKPORT_PORT": str(port)},
+    server = subprocess.Popen([clickport_executable(), "serve", "--port", str(port)],
+                              env={**env, "CLICKPORT_PORT": str(port)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         api = Api(port, key)
