@@ -185,8 +185,8 @@ class EventJournal:
         with self._flush_lock:
             if not self.directory.exists():
                 return 0
-            for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}")):
-                self._seal(path)
+            if sum(self._seal(path) for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))):
+                layout.fsync_dir(self.directory)  # once for all the renames
             published = 0
             for group in sorted(self.directory.glob("*.group")):  # a publish a crash interrupted: redo it as it was
                 segments = [self.directory / n for n in group.read_text().split() if (self.directory / n).exists()]
@@ -196,17 +196,18 @@ class EventJournal:
                 published += self._publish(sealed[0].stem, sealed)
             return published
 
-    def _seal(self, path: Path) -> None:
+    def _seal(self, path: Path) -> bool:
+        """Rename a segment that holds records to ``.wal``; True when it did (the caller fsyncs the folder)."""
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            return
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # waits for an append in progress
             if os.fstat(fd).st_size == 0:
-                return  # nothing to publish yet; the writer keeps it
+                return False  # nothing to publish yet; the writer keeps it
             os.replace(path, path.with_suffix(SEALED_SUFFIX))
-            layout.fsync_dir(self.directory)
+            return True
         finally:
             os.close(fd)
 

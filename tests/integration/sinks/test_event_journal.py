@@ -1,0 +1,96 @@
+"""The local server's event journal: per-worker segments, sealing, grouped publishing, and replay after a crash."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from clickport.adapters.event_journal import EventJournal, JournalWriter, read_segment
+from clickport.adapters.parquet_sink import ParquetEventSink
+from clickport.layout import journal_dir
+from tests.support.events import stored_rows
+
+DAY_1 = 1_764_460_800_000  # 2025-11-30T00:00:00Z
+DAY_2 = DAY_1 + 86_400_000
+
+
+def _row(ts: int, path: str) -> dict:
+    return {"ts": ts, "seq": 0, "type": "pageview", "path": path, "session_id": 1, "visitor_id": 1}
+
+
+class _Crash(BaseException):
+    """Stands for the process dying: nothing in the journal catches it."""
+
+
+def test_segments_of_several_writers_become_one_file_per_partition(tmp_path):
+    writers = [JournalWriter(tmp_path) for _ in range(3)]
+    for n, writer in enumerate(writers):
+        writer.write("s_a", [_row(DAY_1 + n, f"/a{n}")])
+        writer.write("s_b", [_row(DAY_2 + n, f"/b{n}")])
+    assert EventJournal(tmp_path).flush() == 6
+    files = sorted(p.relative_to(tmp_path).parent.as_posix() for p in (tmp_path / "events").rglob("*.parquet"))
+    assert files == ["events/site_id=s_a/dt=2025-11-30", "events/site_id=s_b/dt=2025-12-01"]
+    assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/a0", "/a1", "/a2", "/b0", "/b1", "/b2"]
+    assert not list(journal_dir(tmp_path).glob("*.wal")) and not list(journal_dir(tmp_path).glob("*.group"))
+    # Writers whose segment was sealed go on in a new one.
+    writers[0].write("s_a", [_row(DAY_1 + 9, "/later")])
+    assert EventJournal(tmp_path).flush() == 1
+    assert len([r for r in stored_rows(tmp_path) if r["path"] == "/later"]) == 1
+
+
+def test_a_publish_interrupted_by_a_crash_is_redone_exactly_once(tmp_path, monkeypatch):
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/first-day")])
+    writer.write("s_a", [_row(DAY_2, "/second-day")])
+    real = ParquetEventSink.write_named
+    calls = []
+
+    def crash_after_one_file(self, partition, rows, name):
+        if calls:
+            raise _Crash()
+        calls.append(name)
+        return real(self, partition, rows, name)
+
+    monkeypatch.setattr(ParquetEventSink, "write_named", crash_after_one_file)
+    with pytest.raises(_Crash):
+        EventJournal(tmp_path).flush()
+    monkeypatch.setattr(ParquetEventSink, "write_named", real)
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/first-day"]
+    # Meanwhile (after the restart) a worker acknowledges more; compaction runs on the half-published day.
+    JournalWriter(tmp_path).write("s_a", [_row(DAY_1 + 5, "/after-restart")])
+    ParquetEventSink(tmp_path).write("s_a", [_row(DAY_1 + 7, "/imported")])  # a second file on that day
+    ParquetEventSink(tmp_path).compact(min_files=2)
+    EventJournal(tmp_path).flush()
+    paths = sorted(r["path"] for r in stored_rows(tmp_path))
+    assert paths == ["/after-restart", "/first-day", "/imported", "/second-day"]
+
+
+def test_a_torn_last_record_is_ignored_and_the_acknowledged_ones_kept(tmp_path):
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/one")])
+    writer.write("s_a", [_row(DAY_1 + 1, "/two")])
+    segment = writer._path
+    with open(segment, "ab") as handle:
+        handle.write(b"\x40\x00\x00\x00garbage")  # a record whose fsync never returned
+    assert [r["path"] for _, r in read_segment(segment)] == ["/one", "/two"]
+    EventJournal(tmp_path).flush()
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/one", "/two"]
+
+
+def test_sealing_waits_for_an_append_in_progress(tmp_path):
+    """A writer appends under its segment's flock; a seal in between would cut a record off its batch."""
+    import fcntl
+
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/warm")])
+    fd = writer._fd
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as if the writer were mid-append
+    done = threading.Event()
+    flusher = threading.Thread(target=lambda: (EventJournal(tmp_path).flush(), done.set()))
+    flusher.start()
+    assert not done.wait(0.3)  # the seal waits for the lock
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    assert done.wait(10)
+    flusher.join()
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/warm"]
