@@ -260,7 +260,7 @@ def test_dry_run_validates_and_stores_nothing(cli, site_id, tmp_path):
     assert status == 0 and "dry run: nothing stored" in out
 
 
-@pytest.mark.parametrize("amount", ["1e13", "1e308", "9223372036855", "10000000000000"])
+@pytest.mark.parametrize("amount", ["1e13", "1e308", "9223372036855", "10000000000000", "1000000000.000001"])
 def test_revenue_too_large_to_store_is_a_rejected_line(cli, site_id, tmp_path, amount):
     good = [json.dumps(_line(START + timedelta(seconds=i))) for i in range(12)]
     big = ('{"timestamp": "%s", "user_agent": "%s", "url": "https://example.com/", "ip": "%s", "type": "custom", '
@@ -273,11 +273,13 @@ def test_revenue_too_large_to_store_is_a_rejected_line(cli, site_id, tmp_path, a
     assert len(_stored(tmp_path, site_id)) == 12
 
 
-def test_the_largest_storable_revenue_is_stored_exactly(cli, site_id, tmp_path):
-    path = _write(tmp_path / "e.ndjson", [_line(START, type="custom", name="Big", revenue_amount=9223372036854)])
+def test_the_largest_revenue_is_stored_exactly(cli, site_id, tmp_path):
+    from clickport.limits import MAX_REVENUE_AMOUNT
+
+    path = _write(tmp_path / "e.ndjson", [_line(START, type="custom", name="Big", revenue_amount=MAX_REVENUE_AMOUNT)])
     status, summary, _ = _import(cli, site_id, path)
     assert status == 0 and summary["stored"] == 1
-    assert _stored(tmp_path, site_id)[0]["revenue_micros"] == 9223372036854 * 10**6
+    assert _stored(tmp_path, site_id)[0]["revenue_micros"] == 1_000_000_000 * 10**6
 
 
 @pytest.mark.parametrize("field, raw", [
@@ -318,7 +320,7 @@ def test_bytes_that_are_not_utf8_too_long_or_too_deep_are_rejected_lines(cli, si
     assert status == 0, err
     reasons = {r["line"]: r["reason"] for r in summary["rejected"]}
     assert set(reasons) == {1, 2, 3} and summary["stored"] == 1
-    assert "UTF-8" in reasons[1] and "longer than 200,000 bytes" in reasons[2] and "nested too deeply" in reasons[3]
+    assert "UTF-8" in reasons[1] and "longer than 200,000 bytes" in reasons[2] and "nested deeper than 32 levels" in reasons[3]
 
 
 def test_a_byte_order_mark_at_the_start_is_ignored(cli, site_id, tmp_path):

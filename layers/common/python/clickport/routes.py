@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from clickport.limits import MAX_BODY_BYTES  # noqa: F401  (re-exported: the routes' body limit)
+
 FunctionName = Literal["event", "query", "realtime", "goals"]
 Permission = Literal["read", "tracker"]
 
-MAX_BODY_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)

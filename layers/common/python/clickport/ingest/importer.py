@@ -15,11 +15,8 @@ be an I/O failure.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from functools import lru_cache
 from itertools import chain, groupby, islice
 from operator import itemgetter
@@ -28,6 +25,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
+from clickport.http.body import JsonRejected, parse_json
 from clickport.http.envelope import describe_validation_errors
 from clickport.ingest.identity import MemorySalts, visitor_id
 from clickport.ingest.import_sessions import ImportSessions
@@ -35,19 +33,16 @@ from clickport.ingest.models import ImportLine
 from clickport.ingest.pipeline import SESSION_IDLE_MS, new_page_visit_id
 from clickport.ingest.spill import ExternalSort, RejectionLog
 from clickport.errors import StoreUnavailable
+from clickport.limits import MAX_LINE_BYTES
 from clickport.ports import ConfigStore, EventSink, Site
 from clickport.schema import COLUMN_NAMES, SESSION_ATTRIBUTES, epoch_ms, utc_date
 
 BATCH_ROWS = 5000  # rows per write for sinks that take rows (Firehose batches them further)
 ROW_GROUP_ROWS = 8192  # rows converted to Arrow at a time for sinks that take tables (the local store)
 FILE_ROWS = 1_000_000  # rows per Parquet file at most (one file per UTC day below that)
-MAX_LINE_BYTES = 1 << 20  # no valid line comes near this (30 properties of 2,000 characters are 60 kB)
-INT64_MAX = 2**63 - 1
-MAX_REVENUE = Decimal(INT64_MAX) / 1_000_000  # stored in millionths as a 64-bit integer
 DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class OverlongLine:
@@ -201,37 +196,17 @@ def _read(lines: Iterable[str | bytes | OverlongLine], summary: ImportSummary, *
 def parse_line(text: str) -> ImportLine:
     """One validated line, or ValueError with the reason (as the operator reads it)."""
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ValueError("not valid JSON: nested too deeply") from None
-    except ValueError as error:
-        raise ValueError(f"not valid JSON: {error}") from None
+        data = parse_json(text)
+    except JsonRejected as rejected:
+        if rejected.field is not None:
+            raise ValueError(str(rejected)) from None
+        raise ValueError(f"not valid JSON: {rejected.detail or rejected}") from None
     if not isinstance(data, dict):
         raise ValueError("not valid JSON: the line is not a JSON object")
-    if _SURROGATE_ESCAPE.search(text):
-        _refuse_lone_surrogates(data)
     try:
-        line = ImportLine.model_validate(data)
+        return ImportLine.model_validate(data)
     except ValidationError as error:
         raise ValueError(describe_validation_errors(error.errors())) from None
-    if line.revenue_amount is not None and (Decimal(repr(line.revenue_amount)) > MAX_REVENUE
-                                            or line.revenue_micros() > INT64_MAX):  # type: ignore[operator]
-        raise ValueError("Invalid field 'revenue_amount': must be at most 9223372036854.775807 "
-                         "(stored in millionths as a 64-bit integer)")
-    return line
-
-
-def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
-    """Stored text is UTF-8: a string with an unpaired surrogate (``"\\ud800"``) cannot be stored."""
-    for key, value in data.items():
-        for item in value if isinstance(value, list) else (key, value):
-            if isinstance(item, str):
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    name = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                    raise ValueError(f"Invalid field '{name}': text with an unpaired UTF-16 surrogate "
-                                     "(not valid Unicode)") from None
 
 
 def _record(line: ImportLine, number: int, visitor_of: Callable[[int, str, str], int],

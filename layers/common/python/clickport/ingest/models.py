@@ -8,26 +8,38 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
-MAX_SAFE_INTEGER = 2**53 - 1
+from clickport.limits import (
+    MAX_DOMAIN_LENGTH,
+    MAX_ENGAGED_MS,
+    MAX_EVENT_NAME_LENGTH,
+    MAX_META_KEY_LENGTH,
+    MAX_META_KEYS,
+    MAX_META_VALUE_LENGTH,
+    MAX_REVENUE_AMOUNT,
+    MAX_SAFE_INTEGER,
+    MAX_SCREEN_WIDTH,
+    MAX_SCROLL,
+    MAX_URL_LENGTH,
+    MAX_USER_AGENT,
+    MAX_UTM_LENGTH,
+    MAX_ZONE_LENGTH,
+    REVENUE_DECIMALS,
+)
+from clickport.query.zones import zone_names
+
 EventType = Literal["pageview", "custom", "click", "form", "engagement"]
 MetaValue = Union[StrictStr, StrictBool, StrictInt, StrictFloat]
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_PAGE_VISIT_ID = re.compile(r"^[0-9a-f]{16}$")
+# Checked in the model validator (for its messages) and stated in the OpenAPI document from the same text.
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+PAGE_VISIT_ID_PATTERN = r"^[0-9a-f]{16}$"
+URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^/?#]"
+_CURRENCY = re.compile(CURRENCY_PATTERN)
+_PAGE_VISIT_ID = re.compile(PAGE_VISIT_ID_PATTERN)
 # Fields an engagement update may carry besides its type.
 ENGAGEMENT_FIELDS = frozenset({"type", "url", "session_id", "page_visit_id", "scroll", "engaged_ms"})
-
-
-def _zones() -> frozenset[str]:
-    global _ZONES
-    try:
-        return _ZONES
-    except NameError:
-        _ZONES = frozenset(available_timezones())
-        return _ZONES
 
 
 def meta_text(value: MetaValue) -> str:
@@ -41,24 +53,33 @@ class EventRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     type: EventType = "pageview"
-    url: StrictStr = Field(max_length=2000, description="absolute http(s) URL of the page")
-    referrer: StrictStr | None = Field(default=None, max_length=2000)
-    name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    utm_source: StrictStr | None = Field(default=None, max_length=500)
-    utm_medium: StrictStr | None = Field(default=None, max_length=500)
-    utm_campaign: StrictStr | None = Field(default=None, max_length=500)
-    utm_content: StrictStr | None = Field(default=None, max_length=500)
-    utm_term: StrictStr | None = Field(default=None, max_length=500)
-    screen_width: StrictInt | None = Field(default=None, ge=0, le=20000)
-    timezone: StrictStr | None = Field(default=None, max_length=64, description="validated, then not used")
-    revenue_amount: StrictFloat | StrictInt | None = Field(default=None, ge=0)
-    revenue_currency: StrictStr | None = None
-    meta_keys: list[Annotated[StrictStr, Field(min_length=1, max_length=100)]] | None = Field(default=None, max_length=30)
-    meta_values: list[MetaValue] | None = Field(default=None, max_length=30)
+    url: StrictStr = Field(max_length=MAX_URL_LENGTH, json_schema_extra={"pattern": URL_PATTERN},
+                           description="absolute http(s) URL of the page")
+    referrer: StrictStr | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    name: StrictStr | None = Field(default=None, min_length=1, max_length=MAX_EVENT_NAME_LENGTH,
+                                   description="required for custom events; only on custom, click and form")
+    utm_source: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
+    utm_medium: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
+    utm_campaign: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
+    utm_content: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
+    utm_term: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
+    screen_width: StrictInt | None = Field(default=None, ge=0, le=MAX_SCREEN_WIDTH)
+    timezone: StrictStr | None = Field(default=None, max_length=MAX_ZONE_LENGTH,
+                                       description="an IANA zone name; validated, then not used")
+    revenue_amount: StrictFloat | StrictInt | None = Field(
+        default=None, ge=0, le=MAX_REVENUE_AMOUNT,
+        description=f"only on custom events; kept to {REVENUE_DECIMALS} decimals (rounded half away from zero)")
+    revenue_currency: StrictStr | None = Field(default=None, json_schema_extra={"pattern": CURRENCY_PATTERN},
+                                               description="ISO 4217; USD when an amount comes without one")
+    meta_keys: list[Annotated[StrictStr, Field(min_length=1, max_length=MAX_META_KEY_LENGTH)]] | None = Field(
+        default=None, max_length=MAX_META_KEYS)
+    meta_values: list[MetaValue] | None = Field(
+        default=None, max_length=MAX_META_KEYS,
+        description=f"as many as meta_keys; each at most {MAX_META_VALUE_LENGTH} characters as text")
     session_id: StrictInt | None = Field(default=None, ge=1, le=MAX_SAFE_INTEGER)
-    page_visit_id: StrictStr | None = None
-    scroll: StrictInt | None = Field(default=None, ge=0, le=100)
-    engaged_ms: StrictInt | None = Field(default=None, ge=0, le=7 * 24 * 3600 * 1000)
+    page_visit_id: StrictStr | None = Field(default=None, json_schema_extra={"pattern": PAGE_VISIT_ID_PATTERN})
+    scroll: StrictInt | None = Field(default=None, ge=0, le=MAX_SCROLL)
+    engaged_ms: StrictInt | None = Field(default=None, ge=0, le=MAX_ENGAGED_MS)
 
     @model_validator(mode="after")
     def _rules(self):
@@ -69,7 +90,7 @@ class EventRequest(BaseModel):
             raise ValueError("name is required for custom events")
         if self.name is not None and self.type not in ("custom", "click", "form"):
             raise ValueError(f"name is not allowed on {self.type} events")
-        if self.timezone is not None and self.timezone not in _zones():
+        if self.timezone is not None and self.timezone not in zone_names():
             raise ValueError(f"timezone '{self.timezone}' is not an IANA time zone name")
         if self.revenue_amount is not None:
             if self.type != "custom":
@@ -88,8 +109,8 @@ class EventRequest(BaseModel):
             raise ValueError("meta_keys and meta_values must have the same length")
         if len(set(keys)) != len(keys):
             raise ValueError("meta_keys must be unique")
-        if any(len(meta_text(v)) > 2000 for v in values):
-            raise ValueError("each of meta_values must be at most 2000 characters")
+        if any(len(meta_text(v)) > MAX_META_VALUE_LENGTH for v in values):
+            raise ValueError(f"each of meta_values must be at most {MAX_META_VALUE_LENGTH} characters")
         if self.page_visit_id is not None and not _PAGE_VISIT_ID.match(self.page_visit_id):
             raise ValueError("page_visit_id must be 16 lower-case hex characters")
         if self.scroll is not None and self.type not in ("pageview", "engagement"):
@@ -109,12 +130,14 @@ class EventRequest(BaseModel):
         return ()
 
     def revenue_micros(self) -> int | None:
-        """The amount in exact millionths, rounded half away from zero."""
+        """The amount in exact millionths (``REVENUE_DECIMALS``), rounded half away from zero; at most
+        ``MAX_REVENUE_MICROS``, so any sum of them fits a DECIMAL(38, 0)."""
         if self.revenue_amount is None:
             return None
         from decimal import ROUND_HALF_UP, Decimal
 
-        return int((Decimal(repr(self.revenue_amount)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        scaled = Decimal(repr(self.revenue_amount)).scaleb(REVENUE_DECIMALS)
+        return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     def meta(self) -> tuple[list[str], list[str]]:
         return list(self.meta_keys or []), [meta_text(v) for v in self.meta_values or []]
@@ -123,7 +146,7 @@ class EventRequest(BaseModel):
 class TrackRequest(EventRequest):
     """Body of ``POST /api/track`` (the browser tracker): the event fields plus the site's domain."""
 
-    domain: StrictStr = Field(min_length=1, max_length=253, description="the script's data-domain")
+    domain: StrictStr = Field(min_length=1, max_length=MAX_DOMAIN_LENGTH, description="the script's data-domain")
 
     @classmethod
     def _extra_allowed(cls) -> tuple[str, ...]:
@@ -134,7 +157,7 @@ class ImportLine(EventRequest):
     """One NDJSON line of ``clickport import``: the event fields plus history."""
 
     timestamp: datetime
-    user_agent: StrictStr = Field(min_length=1, max_length=1000)
+    user_agent: StrictStr = Field(min_length=1, max_length=MAX_USER_AGENT)
     ip: StrictStr | None = Field(default=None, max_length=64)
     visitor_id: StrictInt | None = Field(default=None, ge=1, le=2**63 - 1)
     country: StrictStr | None = Field(default=None, pattern=r"^[A-Z]{2}$")

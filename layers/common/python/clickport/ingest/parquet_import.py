@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, get_args
 
 from clickport.ingest.models import EventType
 from clickport.ingest.spill import RejectionLog
+from clickport.limits import MAX_ENGAGED_MS, MAX_REVENUE_MICROS, MAX_SAFE_INTEGER, MAX_SCROLL
 from clickport.ports import ConfigStore, Site
 from clickport.schema import COLUMN_NAMES, EVENT_COLUMNS, arrow_schema
 
@@ -25,7 +26,6 @@ FILE_ROWS = 256 * 1024  # rows held before they are written (one file per UTC da
 CLOCK_SKEW_MS = 5 * 60 * 1000  # rows from another machine may be slightly ahead of this clock
 DAY_MS = 86_400_000
 INT64_MAX = 2**63 - 1
-MAX_SAFE_INTEGER = 2**53 - 1
 EVENT_TYPES = get_args(EventType)
 NAMED_TYPES = ("custom", "click", "form")  # the types that may carry a name (as ingest.models checks)
 REQUIRED = ("ts", "seq", "type", "hostname", "path", "session_id", "visitor_id", "page_visit_id")
@@ -44,7 +44,7 @@ PATTERNS = {
 }
 INT_RANGES = {
     "seq": (0, INT64_MAX), "session_id": (1, MAX_SAFE_INTEGER), "visitor_id": (1, INT64_MAX),
-    "scroll": (0, 100), "engaged_ms": (0, 7 * DAY_MS), "revenue_micros": (0, INT64_MAX),
+    "scroll": (0, MAX_SCROLL), "engaged_ms": (0, MAX_ENGAGED_MS), "revenue_micros": (0, MAX_REVENUE_MICROS),
 }
 MAX_META = 30
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from clickport.limits import MAX_PROP_KEY
 from clickport.schema import SESSION_ATTRIBUTES
 
 Level = Literal["session", "event", "time"]
@@ -14,7 +15,6 @@ Kind = Literal["session_column", "entry_page", "exit_page", "event_column", "eve
 NONE_LABEL = "(none)"
 DIRECT_LABEL = "Direct"
 PROP_PREFIX = "prop:"
-MAX_PROP_KEY = 100
 
 
 @dataclass(frozen=True)

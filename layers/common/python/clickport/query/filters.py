@@ -13,7 +13,8 @@ from typing import Literal, Sequence
 import re2
 from sqlglot import exp
 
-MAX_PATTERN_LENGTH = 500
+from clickport.limits import MAX_PATTERN_LENGTH  # noqa: F401  (re-exported)
+
 Test = Literal["equals", "contains", "regex"]
 
 

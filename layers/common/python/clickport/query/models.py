@@ -8,15 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import PydanticCustomError
 
 from clickport.errors import BadRequest
+from clickport.limits import (
+    MAX_DIMENSIONS,
+    MAX_FILTER_VALUES,
+    MAX_FILTERS,
+    MAX_LIMIT,
+    MAX_METRICS,
+    MAX_NAME_LENGTH,
+    MAX_OFFSET,
+    MAX_VALUE_LENGTH,
+)
 
-MAX_METRICS = 12
-MAX_DIMENSIONS = 3
-MAX_FILTERS = 20
-MAX_FILTER_VALUES = 100
-MAX_VALUE_LENGTH = 2000
-MAX_NAME_LENGTH = 120
-MAX_LIMIT = 10_000
-MAX_OFFSET = 1_000_000_000
 DEFAULT_LIMIT = 100
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]

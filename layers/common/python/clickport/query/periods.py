@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from clickport.limits import MAX_RANGE_DAYS  # noqa: F401  (re-exported)
+
 UTC = timezone.utc
-MAX_RANGE_DAYS = 3660
 
 
 @dataclass(frozen=True)
