@@ -60,8 +60,11 @@ def test_compaction_merges_a_partition_into_one_file_with_the_exact_rows(tmp_pat
     assert sum(before.values()) == 19
 
 
+TODAY = "2026-03-14"  # the day ``noon`` is in, while still open: its small files are merged
+
+
 def test_compaction_respects_min_files_and_scope(tmp_path, noon, write_batches):
-    sink = ParquetEventSink(tmp_path)
+    sink = ParquetEventSink(tmp_path, today=lambda: TODAY)
     write_batches(sink, noon, batches=4)
     write_batches(sink, noon + timedelta(days=1), batches=2)
     write_batches(sink, noon, batches=4, site_id="site2")
@@ -254,7 +257,7 @@ def test_stale_temporary_files_are_cleaned_and_fresh_ones_kept(tmp_path, noon, w
 
 
 def test_background_compaction_merges_partitions_over_the_threshold_and_stops(tmp_path, noon, write_batches, read_all):
-    sink = ParquetEventSink(tmp_path, compact_after=3)
+    sink = ParquetEventSink(tmp_path, compact_after=3, today=lambda: TODAY)
     write_batches(sink, noon, batches=5)
     write_batches(sink, noon + timedelta(days=1), batches=3)
     stop = sink.start_background_compaction(interval_s=0.05)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from clickport import layout
+from clickport.adapters import compaction
 from clickport.errors import StoreUnavailable
 from clickport.schema import COLUMN_NAMES, arrow_schema, epoch_ms, utc_date
 
@@ -133,7 +134,9 @@ def check_site_id(site_id: str) -> str:
 class ParquetEventSink:
     """EventSink writing ``events/site_id=<site>/dt=<YYYY-MM-DD>/<uuid>.parquet`` under ``data_dir``."""
 
-    def __init__(self, data_dir: Path, *, compression: str = "zstd", compact_after: int = 32) -> None:
+    def __init__(self, data_dir: Path, *, compression: str = "zstd", compact_after: int = 32,
+                 today: Callable[[], str] = compaction.utc_today) -> None:
+        """``today`` gives today's UTC date (``YYYY-MM-DD``): partitions before it are closed days."""
         if compression not in _COMPRESSIONS:
             raise ValueError(f"compression must be one of {sorted(_COMPRESSIONS)}")
         if compact_after < 1:
@@ -141,6 +144,7 @@ class ParquetEventSink:
         self.data_dir = Path(data_dir)
         self.compression = compression
         self.compact_after = compact_after
+        self.today = today
         self._schema = arrow_schema()
 
     # writing
@@ -202,13 +206,11 @@ class ParquetEventSink:
         """Publish normalized rows as ``partition/name`` (the event journal names files after its segments)."""
         return self._write_file(partition, rows, name)
 
-    def _write_temp(self, partition: Path, table: Any) -> Path:
-        import pyarrow.parquet as pq
-
+    def _write_temp(self, partition: Path, table: Any, *, closed: bool = False) -> Path:
         temp = partition / _temp_name()
         try:
             with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-                pq.write_table(table, handle, compression=self.compression.upper())
+                compaction.write_output(table, handle, closed=closed, compression=self.compression)
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:
@@ -226,7 +228,9 @@ class ParquetEventSink:
     # compaction
 
     def compact(self, site_id: str | None = None, dt: str | None = None, *, min_files: int = 2) -> int:
-        """Merge the small files of each matching partition holding at least ``min_files`` of them.
+        """Compact each matching partition: a closed UTC day (before ``today()``) not yet all in the day
+        layout has ALL its files rewritten into it (``compaction.compact_day``, whatever ``min_files``);
+        another partition has its small files merged when it holds at least ``min_files`` of them.
 
         Returns how many partitions were compacted. Safe with other processes writing,
         reading (under ``read_lock``) or compacting the same data directory.
@@ -237,10 +241,11 @@ class ParquetEventSink:
             raise ValueError("dt must be YYYY-MM-DD")
         min_files = max(2, min_files)
         compacted = 0
+        today = self.today()
         with _flock(self.data_dir / _COMPACT_LOCK, fcntl.LOCK_EX):
             _recover_journal(self.data_dir)
             for partition in self._partitions(site_id, dt):
-                if self._compact_partition(partition, min_files):
+                if self._compact_partition(partition, min_files, today):
                     compacted += 1
         return compacted
 
@@ -250,37 +255,44 @@ class ParquetEventSink:
         dt_glob = f"dt={dt}" if dt is not None else "dt=*"
         return sorted(p for p in root.glob(f"{site_glob}/{dt_glob}") if p.is_dir())
 
-    def _compact_partition(self, partition: Path, min_files: int) -> bool:
+    def _compact_partition(self, partition: Path, min_files: int, today: str) -> bool:
+        import pyarrow.parquet as pq
+
         _remove_stale_temps(partition)
+        closed = compaction.is_closed(partition.name.removeprefix("dt="), today)
         originals = sorted(
             p for p in partition.glob("*.parquet")
-            if p.is_file() and p.stat().st_size < SMALL_FILE_BYTES and not layout.journal_pending(self.data_dir, p.name)
+            if p.is_file() and (closed or p.stat().st_size < SMALL_FILE_BYTES)
+            and not layout.journal_pending(self.data_dir, p.name)
         )
-        if len(originals) < min_files:
+        if closed:
+            # A closed day is rewritten whole; done once every file is a day file (an import adding one
+            # later makes it due again, and the rewrite takes the earlier day files in).
+            if not compaction.needs_day_layout(p.name for p in originals):
+                return False
+        elif len(originals) < min_files:
             return False
-        temp = self._write_temp(partition, self._merged_table(originals))
-        merged = partition / f"{uuid.uuid4().hex}.parquet"
-        journal = {
-            "partition": str(partition.relative_to(self.data_dir)),
-            "temp": temp.name,
-            "merged": merged.name,
-            "originals": [p.name for p in originals],
-        }
+        tables = [pq.ParquetFile(f).read() for f in originals]
+        outputs = compaction.compact_day(tables, file_rows=compaction.DAY_FILE_ROWS) if closed else [compaction.merge_small(tables)]
+        del tables
+        temps: list[Path] = []
         try:
+            for output in outputs:
+                temps.append(self._write_temp(partition, output, closed=closed))
+            prefix = compaction.DAY_FILE_PREFIX if closed else ""
+            journal = {
+                "partition": str(partition.relative_to(self.data_dir)),
+                "temps": [t.name for t in temps],
+                "merged": [f"{prefix}{uuid.uuid4().hex}.parquet" for _ in temps],
+                "originals": [p.name for p in originals],
+            }
             _write_json_atomically(self.data_dir / _JOURNAL, journal)
         except BaseException:
-            temp.unlink(missing_ok=True)
+            for temp in temps:
+                temp.unlink(missing_ok=True)
             raise
         _apply_swap(self.data_dir, journal)
         return True
-
-    def _merged_table(self, files: list[Path]) -> Any:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        tables = [pq.ParquetFile(f).read().cast(self._schema) for f in files]
-        merged = pa.concat_tables(tables)
-        return merged.sort_by([("ts", "ascending"), ("seq", "ascending")])
 
     def start_background_compaction(self, interval_s: float = 30.0) -> Callable[[], None]:
         """Compact partitions with more than ``compact_after`` small files every ``interval_s``
@@ -315,15 +327,22 @@ def start_background_compaction(
 # --- swap and recovery ------------------------------------------------------------------
 
 
+def _journal_outputs(journal: dict[str, Any]) -> list[tuple[str, str]]:
+    """(temporary name, final name) of each output file; a journal of one output may use the older keys."""
+    if "temps" in journal:
+        return list(zip(journal["temps"], journal["merged"]))
+    return [(journal["temp"], journal["merged"])]
+
+
 def _apply_swap(data_dir: Path, journal: dict[str, Any]) -> None:
-    """Under the exclusive lock: put the merged file in place of the originals, then drop the journal."""
+    """Under the exclusive lock: put the merged files in place of the originals, then drop the journal."""
     partition = data_dir / journal["partition"]
-    temp = partition / journal["temp"]
-    merged = partition / journal["merged"]
+    outputs = [(partition / temp, partition / merged) for temp, merged in _journal_outputs(journal)]
     with _swap_lock(data_dir):
-        if temp.exists():
-            os.replace(temp, merged)
-        if merged.exists():
+        for temp, merged in outputs:
+            if temp.exists():
+                os.replace(temp, merged)
+        if all(merged.exists() for _, merged in outputs):
             for name in journal["originals"]:
                 (partition / name).unlink(missing_ok=True)
         _fsync_dir(partition)
@@ -342,8 +361,7 @@ def _recover_journal(data_dir: Path) -> None:
     except FileNotFoundError:
         return
     partition = data_dir / journal["partition"]
-    merged = partition / journal["merged"]
-    if merged.exists() or (partition / journal["temp"]).exists():
+    if any((partition / t).exists() or (partition / m).exists() for t, m in _journal_outputs(journal)):
         # The merged data was fully written and fsynced before the journal existed.
         _apply_swap(data_dir, journal)
     else:
