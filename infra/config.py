@@ -74,6 +74,15 @@ def _bundling(value: Any) -> str:
     return str(value)
 
 
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return text == "true"
+
+
 def _email(value: Any) -> str:
     text = str(value).strip()
     if text and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
@@ -99,6 +108,7 @@ class DeployConfig:
     alarm_email: str = ""
     tracker_script: str = "tracker/dist/cp.min.js"
     bundling: str = "pip"
+    bytecode: bool = True
 
     @property
     def retention(self) -> logs.RetentionDays:
@@ -148,4 +158,5 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "alarm_email": _email,
     "tracker_script": str,
     "bundling": _bundling,
+    "bytecode": _boolean,
 }

@@ -104,7 +104,9 @@ class Functions(Construct):
         self._ingest = ingest
         self._origin_secret = origin_secret
 
-        bundler = LayerBundler(runtime_requirements(), install_dependencies=config.bundling == "pip")
+        bundler = LayerBundler(
+            runtime_requirements(), install_dependencies=config.bundling == "pip", bytecode=config.bytecode
+        )
         self.layer = lambda_.LayerVersion(
             self,
             "CommonLayer",
@@ -153,7 +155,7 @@ class Functions(Construct):
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
             handler=HANDLER,
-            code=function_code(name),
+            code=function_code(name, bytecode=self._config.bytecode),
             layers=[self.layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),

@@ -17,9 +17,12 @@ import pytest
 from infra.bundling import (
     CACHE_DIR,
     FUNCTIONS_DIR,
+    LAYER_MOUNT,
     PACKAGE_DIR,
     PYPROJECT,
+    FunctionBundler,
     LayerBundler,
+    bytecode_interpreter,
     distribution_name,
     runtime_requirements,
 )
@@ -134,7 +137,117 @@ def test_layer_contains_neither_local_only_packages_nor_what_lambda_provides(lay
 
 def test_layer_carries_the_clickport_package_as_in_the_repository(layer):
     assert _package_files(layer / "clickport") == _package_files(PACKAGE_DIR)
-    assert not list((layer / "clickport").rglob("__pycache__"))
+
+
+# Bytecode. Python's py_compile docs, PycInvalidationMode: TIMESTAMP "The .pyc file includes the timestamp
+# and size of the source file, which Python will compare against the metadata of the source file at runtime
+# to determine if the .pyc file needs to be regenerated"; UNCHECKED_HASH "Like CHECKED_HASH, the .pyc file
+# includes a hash of the source file content. However, Python will at runtime assume the .pyc file is up to
+# date and not validate the .pyc against the source file at all." PEP 552 lays out the header: magic (4
+# bytes), flags (4: bit 0 hash-based, bit 1 check_source), then the 8-byte source hash.
+
+
+def _python313_facts(sources: list[Path]) -> tuple[bytes, list[bytes]]:
+    """Python 3.13's magic number and its ``importlib.util.source_hash`` of each file (the key is its magic)."""
+    script = (
+        "import importlib.util, json, sys\n"
+        "paths = json.load(sys.stdin)\n"
+        "print(json.dumps([importlib.util.MAGIC_NUMBER.hex()] + "
+        "[importlib.util.source_hash(open(p, 'rb').read()).hex() for p in paths]))"
+    )
+    result = subprocess.run([bytecode_interpreter(), "-I", "-c", script], input=json.dumps([str(p) for p in sources]),
+                            capture_output=True, text=True, check=True)
+    magic, *hashes = json.loads(result.stdout)
+    return bytes.fromhex(magic), [bytes.fromhex(h) for h in hashes]
+
+
+def _pyc_of(source: Path) -> Path:
+    return source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+
+
+def test_every_module_of_the_layer_ships_unchecked_hash_bytecode_for_python313(layer):
+    sources = sorted(layer.rglob("*.py"))
+    assert len(sources) > 500  # the dependencies and the package
+    missing = [str(source.relative_to(layer)) for source in sources if not _pyc_of(source).is_file()]
+    assert not missing, missing[:10]
+    magic, _ = _python313_facts([])
+    for source in sources:
+        header = _pyc_of(source).read_bytes()[:16]
+        assert header[:4] == magic, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, source  # hash-based, source never checked
+
+
+def test_the_packages_bytecode_is_of_its_sources_and_names_the_lambda_path(layer):
+    sources = sorted((layer / "clickport").rglob("*.py"))
+    _, hashes = _python313_facts(sources)
+    for source, source_hash in zip(sources, hashes):
+        data = _pyc_of(source).read_bytes()
+        assert data[8:16] == source_hash, source
+        # Tracebacks on Lambda name /opt/python/..., not the build machine's directory.
+        assert f"{LAYER_MOUNT}/{source.relative_to(layer).as_posix()}".encode() in data, source
+        assert str(layer).encode() not in data, source
+
+
+def test_function_bundle_ships_the_handlers_bytecode(tmp_path):
+    FunctionBundler(FUNCTIONS_DIR / "event").try_bundle(str(tmp_path))
+    assert _package_files(tmp_path) == _package_files(FUNCTIONS_DIR / "event")
+    pyc = _pyc_of(tmp_path / "handler.py").read_bytes()
+    assert int.from_bytes(pyc[4:8], "little") == 0b01 and b"/var/task/handler.py" in pyc
+    FunctionBundler(FUNCTIONS_DIR / "event", bytecode=False).try_bundle(str(tmp_path / "plain"))
+    assert not list((tmp_path / "plain").rglob("*.pyc"))
+
+
+_IMPORT_COUNTING_COMPILES = (
+    "import importlib.machinery, sys\n"
+    "sys.dont_write_bytecode = True\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "compiled = []\n"
+    "original = importlib.machinery.SourceFileLoader.source_to_code\n"
+    "def counting(self, data, path, *a, **k):\n"
+    "    compiled.append(path)\n"
+    "    return original(self, data, path, *a, **k)\n"
+    "importlib.machinery.SourceFileLoader.source_to_code = counting\n"
+    "import probe_package.module\n"
+    "print(len(compiled))\n"
+)
+
+
+@pytest.mark.parametrize(("mode", "recompiled"), [("timestamp", 2), ("unchecked-hash", 0)])
+def test_only_hash_based_bytecode_survives_the_cdk_zips_reset_dates(tmp_path, mode, recompiled):
+    """cdk-assets zips every file with ``date: new Date('1980-01-01T00:00:00.000Z'), // reset dates to get the
+    same hash for the same content``: the source's mtime then differs from the one a timestamp .pyc recorded."""
+    from infra.cold_start import as_deployed
+
+    package = tmp_path / "code" / "probe_package"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "module.py").write_text("VALUE = 1\n")
+    interpreter = bytecode_interpreter()
+    subprocess.run([interpreter, "-m", "compileall", "-q", "--invalidation-mode", mode, str(package)], check=True)
+    as_deployed(tmp_path / "code")
+    result = subprocess.run([interpreter, "-I", "-c", _IMPORT_COUNTING_COMPILES, str(tmp_path / "code")],
+                            capture_output=True, text=True, check=True)
+    assert int(result.stdout) == recompiled
+
+
+def test_cold_start_from_the_built_bundle_compiles_nothing_and_answers(tmp_path):
+    """The event function's bundle as the stack builds it (for this machine's platform), dated and read-only
+    as Lambda mounts it: handler import and a first CloudFront request compile no module of the bundle; the
+    same bundle without its bytecode compiles every module it imports, at every cold start."""
+    from infra.cold_start import measure
+
+    try:
+        result = measure(tmp_path, runs=1)
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(tmp_path)], check=False)
+    [with_pyc], [without_pyc] = result.with_pyc, result.without_pyc
+    assert (with_pyc.status, with_pyc.country) == (200, "DE")
+    assert (without_pyc.status, without_pyc.country) == (200, "DE")
+    assert with_pyc.compiled == ()
+    compiled = {Path(path).name for path in without_pyc.compiled}
+    assert {"handler.py", "pipeline.py", "client.py"} <= compiled and len(without_pyc.compiled) > 100
+    print(f"\ncold start x86 (1 run): with .pyc {with_pyc.total_s * 1000:.0f} ms, "
+          f"without {without_pyc.total_s * 1000:.0f} ms")
 
 
 def test_layer_dependencies_are_built_once_per_dependency_list(layer, monkeypatch):
@@ -155,6 +268,7 @@ def test_layer_asset_hash_follows_package_sources_and_mode(tmp_path):
     first = LayerBundler(requirements, package_dir=package).asset_hash()
     assert LayerBundler(requirements, package_dir=package).asset_hash() == first
     assert LayerBundler(requirements, package_dir=package, install_dependencies=False).asset_hash() != first
+    assert LayerBundler(requirements, package_dir=package, bytecode=False).asset_hash() != first
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "x.pyc").write_bytes(b"\0")
     assert LayerBundler(requirements, package_dir=package).asset_hash() == first
@@ -186,7 +300,11 @@ def test_app_script_synthesizes_with_the_real_layer_as_the_cdk_cli_runs_it(tmp_p
     (layer,) = [path / "python" for path in staged if (path / "python" / "clickport").is_dir()]
     assert any(_elf_machine(so) == EM_AARCH64 for so in layer.rglob("*.so"))
     assert not {distribution_name(p.name) for p in layer.iterdir()} & NEVER_IN_A_BUNDLE
+    assert (layer / "clickport" / "__pycache__" / "runtime.cpython-313.pyc").is_file()
     for name in ("event", "query", "realtime", "goals"):
         expected = _package_files(FUNCTIONS_DIR / name)
         assert expected, f"functions/{name} is empty"
-        assert any(_package_files(path) == expected for path in staged), name
+        source = (FUNCTIONS_DIR / name / "handler.py").read_bytes()
+        [function] = [path for path in staged
+                      if _package_files(path) == expected and (path / "handler.py").read_bytes() == source]
+        assert (function / "__pycache__" / "handler.cpython-313.pyc").is_file(), name

@@ -92,6 +92,8 @@ def test_config_reads_context_values_given_as_strings_on_the_command_line():
         _Node({"clickport:firehoseBufferSeconds": "300", "clickport:logRetentionDays": "90", "clickport:stage": "dev"})
     )
     assert (config.firehose_buffer_seconds, config.log_retention_days, config.stage) == (300, 90, "dev")
+    assert DeployConfig.from_context(_Node({"clickport:bytecode": "false"})).bytecode is False
+    assert DeployConfig.from_context(_Node({"clickport:bytecode": True})).bytecode is True
 
 
 @pytest.mark.parametrize(
@@ -104,6 +106,7 @@ def test_config_reads_context_values_given_as_strings_on_the_command_line():
         ("clickport:athenaTimeoutSeconds", 30, "between 1 and 27"),
         ("clickport:alarmEmail", "not-an-address", "e-mail address"),
         ("clickport:stackName", "1stack", "stack name"),
+        ("clickport:bytecode", "yes", "true or false"),
     ],
 )
 def test_config_rejects_bad_context_values_naming_the_key(key, value, message):
