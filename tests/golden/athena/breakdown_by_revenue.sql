@@ -110,7 +110,7 @@ WITH events_in_range AS (
     period,
     d0,
     revenue_currency,
-    SUM(revenue_micros) AS micros
+    SUM(CAST(revenue_micros AS DECIMAL(38, 0))) AS micros
   FROM counted
   WHERE
     converts = 1 AND NOT revenue_micros IS NULL

@@ -154,7 +154,9 @@ class GroupingSteps:
         keys = [*self.period_keys, *self.names, "revenue_currency"]
         has_amount = exp.Not(this=exp.Is(this=col("revenue_micros"), expression=exp.Null()))
         return (
-            exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=col("revenue_micros")), "micros"))
+            # NOTE: summed as DECIMAL(38, 0): Athena's SUM(bigint) overflows past 2^63 micro-units.
+            exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=exp.cast(
+                col("revenue_micros"), exp.DataType.build("DECIMAL(38, 0)"))), "micros"))
             .from_(self.cte("counted"))
             .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]))
             .group_by(*[col(k) for k in keys])
