@@ -409,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="working folder (default: a new temporary one, removed after)")
     parser.add_argument("--day-layout", action="store_true",
                         help="rewrite the imported files in adapters/day_layout.py's layout before serving")
+    parser.add_argument("--compact", action="store_true",
+                        help="run the local compaction (ParquetEventSink.compact: closed days into the day layout)"
+                        " before serving")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -440,6 +443,15 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         files = relayout(data_dir)
         print(f"rewrote {files} files in the day layout in {time.perf_counter() - started:.0f} s", flush=True)
+    if args.compact:
+        from clickport.adapters.parquet_sink import ParquetEventSink
+
+        started = time.perf_counter()
+        before = len(list((data_dir / "events").glob("site_id=*/dt=*/*.parquet")))
+        partitions = ParquetEventSink(data_dir).compact()
+        after = len(list((data_dir / "events").glob("site_id=*/dt=*/*.parquet")))
+        print(f"compacted {partitions} partitions ({before} files -> {after}) in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
     big = site_ids[SITES[0]]
     key = clickport("keys", "create", "--site", big, "--read", env=env)["key"]
 

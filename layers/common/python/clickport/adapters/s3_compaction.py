@@ -1,0 +1,281 @@
+"""AWS compaction: one site's closed UTC days of Firehose files rewritten into the day layout in S3.
+
+The same core as the local sink (``compaction.compact_day``, ``compaction.write_output``). Nothing is
+moved or deleted under ``events/``: Firehose's files stay (a complete copy of every day), and the
+compacted days live under a second prefix, served at a per-site watermark:
+
+- ``events/site_id=<s>/dt=<d>/…``          Firehose's files (raw), read for days after the watermark;
+- ``compacted/site_id=<s>/dt=<d>/day-NNNNN.parquet``  the day layout, read for days up to the watermark;
+- ``compaction/site_id=<s>/dt=<d>.json``   the manifest of a compacted day (the raw keys and ETags it
+  holds, its output keys, its row count);
+- ``compaction/site_id=<s>/watermark.json``  ``{"through": "YYYY-MM-DD"}``: every day up to it is served
+  from ``compacted/``, every later day from ``events/``. One PUT changes it (S3 writes are atomic).
+
+A query reads the watermark first and reads each day from exactly one prefix, so no event is counted
+twice, and none disappears: a compacted day is written completely (outputs, then its manifest) before
+the watermark passes it. A day already served that must be rewritten (a Firehose file or an import that
+arrived after it was compacted) is first handed back to ``events/`` (the watermark is lowered below
+it), and the job waits ``grace_seconds`` (longer than any query runs) before it touches the day's
+compacted files. A run cut short anywhere leaves either the old state or a lower watermark (exact,
+slower); the next run finishes it. Runs of one site must not overlap (the scheduled function runs with
+a reserved concurrency of 1).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
+
+from clickport.adapters import compaction
+from clickport.adapters.parquet_sink import check_site_id
+
+logger = logging.getLogger(__name__)
+
+RAW_PREFIX = "events/"
+COMPACTED_PREFIX = "compacted/"
+STATE_PREFIX = "compaction/"
+GRACE_SECONDS = 60.0  # > the query timeout (API Gateway's 30 s): no query still reads what was handed back
+SETTLE_SECONDS = 3600.0  # a day is compacted once it has been over this long (Firehose buffers ≤ 900 s)
+LOOKBACK_DAYS = 7  # served days re-checked on each run for files that arrived after their compaction
+
+
+def raw_prefix(site_id: str, dt: str) -> str:
+    return f"{RAW_PREFIX}site_id={site_id}/dt={dt}/"
+
+
+def compacted_prefix(site_id: str, dt: str) -> str:
+    return f"{COMPACTED_PREFIX}site_id={site_id}/dt={dt}/"
+
+
+def manifest_key(site_id: str, dt: str) -> str:
+    return f"{STATE_PREFIX}site_id={site_id}/dt={dt}.json"
+
+
+def watermark_key(site_id: str) -> str:
+    return f"{STATE_PREFIX}site_id={site_id}/watermark.json"
+
+
+def _day_before(dt: str) -> str:
+    return (date.fromisoformat(dt) - timedelta(days=1)).isoformat()
+
+
+@dataclass
+class DayResult:
+    site_id: str
+    dt: str
+    status: str  # "compacted", "unchanged" (its manifest matches the raw files), "recompacted"
+    rows: int = 0
+    inputs: int = 0
+    outputs: list[str] = field(default_factory=list)
+
+
+class S3DayCompactor:
+    """Compacts closed UTC days of one bucket's sites (see the module docstring for the protocol)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        client: Any = None,
+        *,
+        grace_seconds: float = GRACE_SECONDS,
+        settle_seconds: float = SETTLE_SECONDS,
+        lookback_days: int = LOOKBACK_DAYS,
+        file_rows: int | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.bucket = bucket
+        self._client = client
+        self.grace_seconds = grace_seconds
+        self.settle_seconds = settle_seconds
+        self.lookback_days = lookback_days
+        self.file_rows = file_rows
+        self.now = now
+        self.sleep = sleep
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    # --- S3 steps
+
+    def _list(self, prefix: str) -> dict[str, str]:
+        """Object keys under ``prefix`` with their ETags."""
+        found: dict[str, str] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                found[item["Key"]] = item["ETag"]
+        return found
+
+    def _get_json(self, key: str) -> Any:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return json.loads(body)
+
+    def _put_json(self, key: str, value: Any) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(value, sort_keys=True).encode(),
+                               ContentType="application/json")
+
+    def _delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start:start + 1000]
+            if chunk:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
+
+    # --- state
+
+    def watermark(self, site_id: str) -> str | None:
+        """The last day served from ``compacted/`` (None: every day is read from ``events/``)."""
+        value = self._get_json(watermark_key(check_site_id(site_id)))
+        return value["through"] if value else None
+
+    def _set_watermark(self, site_id: str, through: str | None) -> None:
+        if through is None:
+            self.client.delete_object(Bucket=self.bucket, Key=watermark_key(site_id))
+        else:
+            self._put_json(watermark_key(site_id), {"through": through})
+
+    def closed_through(self) -> str:
+        """The last UTC day that may be compacted now (over for at least ``settle_seconds``)."""
+        settled = self.now().astimezone(timezone.utc) - timedelta(seconds=self.settle_seconds)
+        return (settled.date() - timedelta(days=1)).isoformat()
+
+    def raw_days(self, site_id: str) -> list[str]:
+        days = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{RAW_PREFIX}site_id={site_id}/", Delimiter="/")
+        for page in pages:
+            for common in page.get("CommonPrefixes", []):
+                days.append(common["Prefix"].rstrip("/").rsplit("dt=", 1)[1])
+        return sorted(days)
+
+    def sites(self) -> list[str]:
+        sites = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=RAW_PREFIX, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                sites.append(common["Prefix"].rstrip("/").rsplit("site_id=", 1)[1])
+        return sorted(sites)
+
+    def is_current(self, site_id: str, dt: str) -> bool:
+        """The day's manifest holds exactly its raw files now, and its outputs are all there."""
+        manifest = self._get_json(manifest_key(site_id, dt))
+        if manifest is None or manifest["inputs"] != self._list(raw_prefix(site_id, dt)):
+            return False
+        return set(manifest["outputs"]) <= set(self._list(compacted_prefix(site_id, dt)))
+
+    # --- the job
+
+    def compact_day(self, site_id: str, dt: str, *, handed_back: bool = False) -> DayResult:
+        """Write ``compacted/`` and the manifest of one closed day (it must not be served: after the watermark).
+        Compacted files already there may have been served until lately (a run cut short after lowering the
+        watermark): unless ``handed_back`` (the caller waited), wait ``grace_seconds`` before replacing them."""
+        check_site_id(site_id)
+        if dt > self.closed_through():
+            raise ValueError(f"{dt} is not a closed, settled UTC day")
+        watermark = self.watermark(site_id)
+        if watermark is not None and dt <= watermark:
+            raise ValueError(f"{dt} is served from {COMPACTED_PREFIX}; use run(), which hands it back first")
+        import pyarrow.parquet as pq
+
+        inputs = self._list(raw_prefix(site_id, dt))
+        # Invalidate the old manifest before its outputs change: a run cut short is then seen as not done.
+        existing = sorted(self._list(compacted_prefix(site_id, dt)))
+        if existing and not handed_back:
+            self.sleep(self.grace_seconds)
+        self.client.delete_object(Bucket=self.bucket, Key=manifest_key(site_id, dt))
+        self._delete(existing)
+        tables = []
+        for key in sorted(inputs):
+            body = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=inputs[key])["Body"].read()
+            tables.append(pq.read_table(io.BytesIO(body), partitioning=None))
+        rows = sum(t.num_rows for t in tables)
+        kwargs = {"file_rows": self.file_rows} if self.file_rows else {}
+        outputs = compaction.compact_day(tables, **kwargs)
+        del tables
+        keys = []
+        for index, table in enumerate(outputs):
+            buffer = io.BytesIO()
+            compaction.write_output(table, buffer, closed=True)
+            key = f"{compacted_prefix(site_id, dt)}{compaction.DAY_FILE_PREFIX}{index:05d}.parquet"
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=buffer.getvalue())
+            keys.append(key)
+        self._put_json(manifest_key(site_id, dt), {"inputs": inputs, "outputs": keys, "rows": rows})
+        return DayResult(site_id, dt, "compacted", rows=rows, inputs=len(inputs), outputs=keys)
+
+    def run(self, site_id: str, *, max_days: int | None = None) -> list[DayResult]:
+        """Bring one site up to date: served days of the last ``lookback_days`` whose raw files changed are
+        handed back and rewritten; then closed days after the watermark are compacted in order, the
+        watermark passing each as soon as it is complete. Safe to rerun; a rerun with nothing new writes
+        nothing."""
+        check_site_id(site_id)
+        closed = self.closed_through()
+        days = [d for d in self.raw_days(site_id) if d <= closed]
+        watermark = self.watermark(site_id)
+        results: list[DayResult] = []
+        if watermark is not None:
+            earliest = (date.fromisoformat(watermark) - timedelta(days=self.lookback_days - 1)).isoformat()
+            stale = [d for d in days if earliest <= d <= watermark and not self.is_current(site_id, d)]
+            if stale:
+                watermark = _day_before(stale[0])
+                self._set_watermark(site_id, watermark)
+                logger.warning("site %s: days %s changed after compaction; served from %s again", site_id,
+                               stale, RAW_PREFIX)
+                self.sleep(self.grace_seconds)  # queries that read the old watermark finish first
+                for dt in stale:
+                    results.append(self.compact_day(site_id, dt, handed_back=True))
+                    results[-1].status = "recompacted"
+                # Days between the stale ones were not touched: the watermark goes back up below.
+        done = 0
+        for dt in days:
+            if watermark is not None and dt <= watermark:
+                continue
+            if max_days is not None and done >= max_days:
+                break
+            if not self.is_current(site_id, dt):
+                results.append(self.compact_day(site_id, dt))
+                done += 1
+            elif not any(r.dt == dt for r in results):
+                results.append(DayResult(site_id, dt, "unchanged"))
+            self._set_watermark(site_id, dt)
+            watermark = dt
+        return results
+
+    def lag_days(self, site_id: str) -> int:
+        """Closed days not yet served from ``compacted/`` (the alarm's metric)."""
+        closed = self.closed_through()
+        watermark = self.watermark(site_id)
+        return sum(1 for d in self.raw_days(site_id) if d <= closed and (watermark is None or d > watermark))
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Scheduled Lambda entry: every site of ``CLICKPORT_EVENTS_BUCKET``, at most ``max_days`` days each;
+    returns (and logs, as an Embedded Metric Format line) the largest lag in days after the run."""
+    import os
+
+    compactor = S3DayCompactor(os.environ["CLICKPORT_EVENTS_BUCKET"])
+    max_days = int(event.get("max_days", 3))
+    lag = 0
+    compacted = 0
+    for site_id in compactor.sites():
+        compacted += sum(1 for r in compactor.run(site_id, max_days=max_days) if r.status != "unchanged")
+        lag = max(lag, compactor.lag_days(site_id))
+    print(json.dumps({
+        "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
+            "Namespace": "Clickport", "Dimensions": [[]],
+            "Metrics": [{"Name": "CompactionLagDays", "Unit": "Count"},
+                        {"Name": "CompactedDays", "Unit": "Count"}]}]},
+        "CompactionLagDays": lag, "CompactedDays": compacted,
+    }))
+    return {"lag_days": lag, "compacted_days": compacted}
