@@ -26,7 +26,9 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "Chromium is missing: sudo apt-get install chromium chromium-driver" >&2; fi; }
 
+# A checkout's .clickport/ (where make dev kept its data before the per-user default) moves there once.
 dev: setup
+	@$(BIN)/python -m clickport.cli.datadir adopt .clickport
 	$(BIN)/clickport serve --demo
 
 test: setup browser

@@ -7,6 +7,13 @@ import random
 from datetime import datetime, timedelta
 from typing import Iterator
 
+# The demo's own site. Its domain is reserved for documentation (RFC 2606), so no real site has it, and it is
+# not example.com, which the README's own first commands create.
+DEMO_DOMAIN = "demo.example.com"
+# Hosts the local demo page (``/demo/``) is opened on; only the demo site's allow-list has them.
+LOCAL_PAGE_HOSTS = ("127.0.0.1", "localhost", "::1")
+DEMO_ALLOW_HOSTS = (f"*{DEMO_DOMAIN}", *LOCAL_PAGE_HOSTS)
+
 PAGES = [("/", 30), ("/pricing", 14), ("/features", 10), ("/blog/privacy", 8), ("/blog/cookieless-analytics", 6),
          ("/docs", 9), ("/docs/api", 5), ("/about", 4), ("/contact", 4), ("/signup", 6)]
 REFERRERS = [(None, 34), ("https://www.google.com/", 24), ("https://www.google.de/", 6), ("https://www.bing.com/", 4),

@@ -10,6 +10,9 @@ from pathlib import Path
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 JOURNAL_PREFIX = "journal-"
+# The demo's own files (``clickport demo``): compaction never merges them, so the demo can replace exactly
+# the events it wrote and no other.
+DEMO_PREFIX = "demo-"
 
 
 def events_root(data_dir: Path) -> Path:
@@ -45,6 +48,15 @@ def journal_pending(data_dir: Path, file_name: str) -> bool:
         return False
     group = file_name[len(JOURNAL_PREFIX):].removesuffix(".parquet")
     return (journal_dir(data_dir) / f"{group}.group").exists()
+
+
+def is_demo_file(file_name: str) -> bool:
+    return file_name.startswith(DEMO_PREFIX)
+
+
+def demo_files(data_dir: Path, site_id: str) -> list[Path]:
+    """The Parquet files ``clickport demo`` wrote for ``site_id`` (its events and only its)."""
+    return sorted((events_root(data_dir) / f"site_id={site_id}").glob(f"dt=*/{DEMO_PREFIX}*.parquet"))
 
 
 def private_dir(path: Path) -> Path:

@@ -10,13 +10,28 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def default_data_dir() -> Path:
+    """The local data directory when ``CLICKPORT_DATA_DIR`` is not set: ``$XDG_DATA_HOME/clickport``, else
+    ``~/.local/share/clickport`` (the XDG Base Directory default), the same from every working directory."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    if base and Path(base).is_absolute():  # NOTE: the XDG spec says to ignore a relative value
+        return Path(base) / "clickport"
+    home = os.path.expanduser("~")
+    if home == "~":  # no HOME and no password entry (a bare container): still one fixed place per user
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / f"clickport-{os.getuid()}"
+    return Path(home) / ".local" / "share" / "clickport"
+
+
 class Settings(BaseModel):
     """Everything configurable; logic receives this model, never ``os.environ``."""
 
     model_config = ConfigDict(frozen=True)
 
     backend: Literal["local", "aws"] = "local"
-    data_dir: Path = Path(".clickport")
+    # Local data (sites, keys, events): env CLICKPORT_DATA_DIR, else one per user (``default_data_dir``).
+    data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=1, le=65535)
     key_cache_seconds: int = Field(default=30, ge=0, le=60)

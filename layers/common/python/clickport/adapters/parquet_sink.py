@@ -135,8 +135,9 @@ class ParquetEventSink:
     """EventSink writing ``events/site_id=<site>/dt=<YYYY-MM-DD>/<uuid>.parquet`` under ``data_dir``."""
 
     def __init__(self, data_dir: Path, *, compression: str = "zstd", compact_after: int = 32,
-                 today: Callable[[], str] = compaction.utc_today) -> None:
-        """``today`` gives today's UTC date (``YYYY-MM-DD``): partitions before it are closed days."""
+                 file_prefix: str = "", today: Callable[[], str] = compaction.utc_today) -> None:
+        """``file_prefix`` starts the name of every file this sink writes (``layout.DEMO_PREFIX``: the demo's).
+        ``today`` gives today's UTC date (``YYYY-MM-DD``): partitions before it are closed days."""
         if compression not in _COMPRESSIONS:
             raise ValueError(f"compression must be one of {sorted(_COMPRESSIONS)}")
         if compact_after < 1:
@@ -144,6 +145,7 @@ class ParquetEventSink:
         self.data_dir = Path(data_dir)
         self.compression = compression
         self.compact_after = compact_after
+        self.file_prefix = file_prefix
         self.today = today
         self._schema = arrow_schema()
 
@@ -189,7 +191,7 @@ class ParquetEventSink:
             except BaseException:
                 temp.unlink(missing_ok=True)
                 raise
-            final = partition / f"{uuid.uuid4().hex}.parquet"
+            final = partition / f"{self.file_prefix}{uuid.uuid4().hex}.parquet"
             os.replace(temp, final)
             _fsync_dir(partition)
             return final
@@ -220,7 +222,7 @@ class ParquetEventSink:
 
     def _publish(self, partition: Path, table: Any, name: str | None = None) -> Path:
         temp = self._write_temp(partition, table)
-        final = partition / (name or f"{uuid.uuid4().hex}.parquet")
+        final = partition / (name or f"{self.file_prefix}{uuid.uuid4().hex}.parquet")
         os.replace(temp, final)
         _fsync_dir(partition)
         return final
@@ -264,6 +266,7 @@ class ParquetEventSink:
             p for p in partition.glob("*.parquet")
             if p.is_file() and (closed or p.stat().st_size < SMALL_FILE_BYTES)
             and not layout.journal_pending(self.data_dir, p.name)
+            and not layout.is_demo_file(p.name)
         )
         if closed:
             # A closed day is rewritten whole; done once every file is a day file (an import adding one
@@ -314,6 +317,25 @@ class ParquetEventSink:
             thread.join()
 
         return stop_compaction
+
+
+def remove_event_files(data_dir: Path, files: Iterable[Path]) -> int:
+    """Delete whole event files at once for readers: under the exclusive side of ``read_lock``, so a query
+    sees all of them or none. Returns how many were deleted."""
+    data_dir = Path(data_dir)
+    removed = 0
+    with _swap_lock(data_dir):
+        partitions = set()
+        for path in files:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            partitions.add(path.parent)
+            removed += 1
+        for partition in partitions:
+            _fsync_dir(partition)
+    return removed
 
 
 def start_background_compaction(

@@ -193,8 +193,9 @@ def export_events(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from clickport.cli.demo import run_demo
+    from clickport.cli.demo import refuse_on_aws, run_demo
 
+    refuse_on_aws(args, args.aws or Settings.from_env().backend == "aws")
     return run_demo(args, runtime_for(args))
 
 

@@ -28,9 +28,12 @@ def _leaf(subparsers, name: str, help_text: str, handler: Callable) -> argparse.
 
 def build_parser() -> OneLineParser:
     from clickport.cli import commands
+    from clickport.cli.datadir import help_epilog
     from clickport.cli.importer import iso_date
+    from clickport.demo import DEMO_DOMAIN
 
-    parser = OneLineParser(prog="clickport", description="Operate a Clickport-compatible analytics service.")
+    parser = OneLineParser(prog="clickport", description="Operate a Clickport-compatible analytics service.",
+                           epilog=help_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--aws", action="store_true", help="operate the deployed stack (env CLICKPORT_BACKEND=aws)")
     parser.add_argument("--stack", default=None, help="CloudFormation stack name (default: Clickport)")
     parser.add_argument("--json", action="store_true", default=False, help=JSON_HELP)
@@ -98,14 +101,21 @@ def build_parser() -> OneLineParser:
     p.add_argument("--from", dest="start", type=iso_date, metavar="DATE", help="first UTC date, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=iso_date, metavar="DATE", help="last UTC date, YYYY-MM-DD")
 
-    _leaf(groups, "demo", "create or refresh the demo site with 30 days of synthetic traffic", commands.demo)
+    p = _leaf(groups, "demo", f"create or refresh the demo site ({DEMO_DOMAIN}) with 30 days of synthetic "
+              "traffic; replaces only the demo's own events", commands.demo)
+    p.add_argument("--allow-aws", action="store_true",
+                   help="with --aws: do write the synthetic events into the deployed stack (a new demo site, "
+                        "filled once; nothing is ever deleted there)")
 
     p = _leaf(groups, "drops", "show dropped events by reason (local)", commands.drops)
 
     p = _leaf(groups, "serve", "run the local server", commands.serve)
+    p.epilog, p.formatter_class = help_epilog(), argparse.RawDescriptionHelpFormatter
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--demo", action="store_true", help="create a demo site and key when there is no site")
+    p.add_argument("--demo", action="store_true",
+                   help=f"create the demo site ({DEMO_DOMAIN}, 30 days of synthetic traffic) and a key when it "
+                        "does not exist yet; print curl lines to paste and the demo page's address")
     return parser
 
 
