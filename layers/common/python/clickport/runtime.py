@@ -34,9 +34,10 @@ class Runtime:
         return secure_data_dir(self.settings.data_dir)
 
     def _boto_client(self, service: str):
-        import boto3
+        """A client with the service's timeouts and retries (``clickport.adapters.aws_clients``)."""
+        from clickport.adapters.aws_clients import aws_client
 
-        return boto3.client(service, region_name=self.settings.region)
+        return aws_client(service, self.settings.region)
 
     @cached_property
     def config(self) -> ConfigStore:

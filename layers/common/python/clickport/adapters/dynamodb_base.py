@@ -6,8 +6,6 @@ import functools
 from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from clickport.errors import StoreUnavailable
@@ -28,9 +26,10 @@ UNAVAILABLE_CODES = THROTTLING_CODES | {"InternalServerError", "ServiceUnavailab
 
 
 def default_client():
-    """A low-level client with short timeouts and a few standard retries (Lambda-friendly)."""
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-    return boto3.client("dynamodb", config=config)
+    """A low-level client with short timeouts and a few standard retries (``aws_clients.CLIENT_POLICIES``)."""
+    from clickport.adapters.aws_clients import aws_client
+
+    return aws_client("dynamodb")
 
 
 def error_code(exc: ClientError) -> str:

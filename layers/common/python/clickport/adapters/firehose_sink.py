@@ -89,9 +89,9 @@ class FirehoseEventSink:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from clickport.adapters.aws_clients import aws_client
 
-            self._client = boto3.client("firehose")
+            self._client = aws_client("firehose")
         return self._client
 
     def write(self, site_id: str, rows: Iterable[dict[str, Any]]) -> None:
