@@ -83,12 +83,14 @@ MAX_OFFSET = _limit(QUERY, "`offset`", 1_000_000_000, "0 to 1,000,000,000")
 MAX_RANGE_DAYS = _limit(QUERY, "`date_range`, `start_date`…`end_date`", 3660, "3,660 days",
                         "dates from 1900-01-01 to 9998-12-31, the end after the start")
 MAX_ANSWER_VALUES = _limit(
-    QUERY, "size of an answer: rows × periods × (dimensions + metrics)", 100_000, "100,000 values",
-    "rows: `limit` (default 100), or every bucket of the range for a sole time dimension without `limit`; "
-    "periods: 2 with `include_comparison`, else 1. Checked before the query runs",
+    QUERY, "size of an answer: rows × periods × (dimensions + metrics)", 125_000, "125,000 values",
+    "rows: 1 for an aggregate, else `limit` (default 100); for a sole time dimension every bucket the range "
+    "spans (at most `limit` when given); periods: 2 with a comparison, else 1. Checked before the query runs "
+    "(about 31 bytes a value with a comparison: under 4 MB)",
 )
-MAX_ANSWER_BYTES = _limit(QUERY, "an answer's JSON", 4_000_000, "4,000,000 bytes",
-                          "as Lambda carries it (escaped); a 400 after the query ran (long dimension values)")
+MAX_ANSWER_BYTES = _limit(QUERY, "an answer's JSON, as Lambda carries it (escaped)", 4_500_000, "4,500,000 bytes",
+                          "Lambda's limit is 6 MB; checked after the query ran, for answers whose values are long "
+                          "texts (pages, properties) or many currencies")
 
 # --- clickport import --------------------------------------------------------------------------------
 IMPORT = "Import: `clickport import`"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_lambda_powertools.event_handler import Response
+
+from clickport.limits import MAX_ANSWER_BYTES
 
 from clickport.http.resolver import ClickportResolver, current_key
 from clickport.ports import Goal, Site
@@ -21,10 +25,26 @@ def _site_and_goals(app: ClickportResolver) -> tuple[Site, list[Goal]]:
     return site, runtime.config.list_goals(site_id)
 
 
+def answer_text(body) -> str:
+    """The answer's JSON, serialized once (as Powertools would), unless Lambda could not carry it: a 400
+    naming ``MAX_ANSWER_BYTES`` when the answer, escaped into Lambda's response, would be larger."""
+    from clickport.errors import BadRequest
+
+    text = json.dumps(body, separators=(",", ":"))
+    carried = len(json.dumps(text))
+    if carried > MAX_ANSWER_BYTES:
+        raise BadRequest(
+            f"The answer would be {carried:,} bytes, over the limit of {MAX_ANSWER_BYTES:,} bytes: "
+            "ask for fewer rows (limit), dimensions or metrics"
+        )
+    return text
+
+
 def _timed(result) -> Response:
     timing = ", ".join(f"{name};dur={ms:.1f}" for name, ms in result.timings.items())
     headers = {"Server-Timing": timing} if timing else {}
-    return Response(status_code=200, content_type="application/json", body=result.body, headers=headers)
+    return Response(status_code=200, content_type="application/json", body=answer_text(result.body),
+                    headers=headers)
 
 
 def query_response(app: ClickportResolver, request: QueryRequest | None) -> Response:

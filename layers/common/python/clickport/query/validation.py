@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Sequence
 
 from clickport.errors import BadRequest
+from clickport.limits import MAX_ANSWER_VALUES
 from clickport.ports import Goal, Site
 from clickport.query.dimensions import Dimension, lookup_dimension, valid_dimensions_text
 from clickport.query.filters import MAX_PATTERN_LENGTH, OPERATOR_NAMES, compile_pattern, lookup_operator
 from clickport.query.metrics import METRIC_NAMES, Metric, lookup_metric
 from clickport.query.models import DEFAULT_LIMIT, FilterModel, QueryRequest
-from clickport.query.periods import MAX_RANGE_DAYS, PERIODS, ResolvedRange, resolve_dates, resolve_period
+from clickport.query.periods import MAX_RANGE_DAYS, PERIODS, ResolvedRange, TimeRange, resolve_dates, resolve_period
 from clickport.query.plan import FilterSpec, QueryPlan
 from clickport.query.zones import get_zone
 
@@ -166,6 +168,47 @@ def _order(request: QueryRequest, metrics, dimensions) -> tuple[str | None, str]
     return request.order_by, order_dir
 
 
+def bucket_count(unit: str, time_range: TimeRange, zone) -> int:
+    """How many buckets of ``unit`` the range spans (an upper bound: its first and last may be partial)."""
+    if unit == "hour":
+        return math.ceil((time_range.end - time_range.start) / timedelta(hours=1)) + 1
+    first, last = time_range.start.astimezone(zone).date(), time_range.end.astimezone(zone).date()
+    if unit == "date":
+        return (last - first).days + 1
+    if unit == "week":
+        return (last - first).days // 7 + 2
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def answer_values(plan: QueryPlan, zone) -> tuple[int, int, int, int]:
+    """(values, rows, periods, columns) of the largest answer ``plan`` can give: rows × periods × columns.
+
+    Rows: one for an aggregate; the limit; for a sole time dimension, every bucket of the range (at most
+    the limit, when one is given). Periods: 2 with a comparison. Columns: dimensions + metrics.
+    """
+    if not plan.dimensions:
+        rows = 1
+    elif plan.is_time_series:
+        buckets = bucket_count(plan.dimensions[0].name, plan.current, zone)
+        rows = buckets if plan.limit is None else min(plan.limit, buckets)
+    else:
+        rows = plan.limit if plan.limit is not None else DEFAULT_LIMIT
+    periods = len(plan.ranges)
+    columns = len(plan.dimensions) + len(plan.metrics)
+    return rows * periods * columns, rows, periods, columns
+
+
+def check_answer_size(plan: QueryPlan, zone) -> None:
+    """A 400 naming the bound when the answer could hold more than ``MAX_ANSWER_VALUES`` values."""
+    values, rows, periods, columns = answer_values(plan, zone)
+    if values > MAX_ANSWER_VALUES:
+        raise BadRequest(
+            f"The answer would hold up to {values:,} values (rows × periods × (dimensions + metrics) = "
+            f"{rows:,} × {periods} × {columns}); at most {MAX_ANSWER_VALUES:,} are allowed. Ask for fewer rows "
+            "(limit, a shorter range or a coarser time dimension), fewer metrics, or no comparison"
+        )
+
+
 def build_plan(request: QueryRequest, *, site: Site, goals: Sequence[Goal], now: datetime) -> QueryPlan:
     """Check every name and value against the registries and the site; return the frozen plan."""
     metrics = _metrics(request.metrics)
@@ -187,7 +230,7 @@ def build_plan(request: QueryRequest, *, site: Site, goals: Sequence[Goal], now:
     time_series = len(dimensions) == 1 and dimensions[0].is_time
     limit = request.limit if request.limit is not None else (None if time_series else DEFAULT_LIMIT)
     include_comparison = bool(request.include_comparison)
-    return QueryPlan(
+    plan = QueryPlan(
         site_id=site.site_id,
         metrics=metrics,
         dimensions=dimensions,
@@ -203,3 +246,5 @@ def build_plan(request: QueryRequest, *, site: Site, goals: Sequence[Goal], now:
         offset=request.offset or 0,
         now=now,
     )
+    check_answer_size(plan, zone)
+    return plan
