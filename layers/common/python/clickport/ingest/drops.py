@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections import Counter
@@ -11,10 +12,21 @@ from pathlib import Path
 DROP_REASONS = ("bot", "rate_limited", "hostname", "unknown_session")
 METRICS_NAMESPACE = "Clickport"
 _FILE = "drops.json"
+# What the local server logs for each drop: the reason and what it means; never who sent the event.
+DROP_EXPLANATIONS = {
+    "bot": "the User-Agent is a known bot, crawler or automation tool",
+    "rate_limited": "more than 60 events a minute for this site from one visitor address",
+    "hostname": "the page's host is not the site's domain or on its allow-list, or no site has the script's "
+                "data-domain (see 'clickport sites list' and docs/tracker.md)",
+    "unknown_session": "an engagement update for a session the server does not know (idle for over 24 h, or "
+                       "never started)",
+}
+logger = logging.getLogger("clickport.drops")
 
 
 class DropCounter:
-    """In-process counts, flushed to ``<data_dir>/drops.json`` (local) so ``clickport drops`` can show them."""
+    """In-process counts, flushed to ``<data_dir>/drops.json`` (local) so ``clickport drops`` can show them;
+    locally each drop is also logged with its reason."""
 
     def __init__(self, data_dir: Path | None = None, on_drop=None):
         self._data_dir = Path(data_dir) if data_dir else None
@@ -25,6 +37,8 @@ class DropCounter:
     def count(self, reason: str) -> None:
         if self._on_drop is not None:
             self._on_drop(reason)
+        if self._data_dir is not None:  # the local server: say so where the operator looks
+            logger.warning("event dropped: %s: %s", reason, DROP_EXPLANATIONS.get(reason, "see 'clickport drops'"))
         with self._lock:
             self._counts[reason] += 1
             if self._data_dir is not None:

@@ -23,6 +23,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import h11
@@ -99,7 +100,15 @@ def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
             return 404, "application/json", json.dumps(error_body(404, "tracker not built")).encode()
         return 200, "application/javascript; charset=utf-8", script.read_bytes()
 
+    def demo_page() -> tuple[int, str, bytes]:
+        from clickport.demo import DEMO_DOMAIN
+
+        page = Path(__file__).with_name("demo_page.html").read_text(encoding="utf-8")
+        return 200, "text/html; charset=utf-8", page.replace("{{DOMAIN}}", DEMO_DOMAIN).encode()
+
     return {
+        "/demo/": demo_page,  # the tracker against the demo site, on this server's own host (docs/tracker.md)
+        "/demo": demo_page,
         "/api/openapi.json": lambda: (200, "application/json", openapi.document_json().encode()),
         "/api/docs": lambda: (200, "text/html; charset=utf-8", openapi.docs_html().encode()),
         "/api/docs/swagger-ui-bundle.js": lambda: (
