@@ -181,13 +181,14 @@ def test_records_still_failing_after_max_attempts_raise_store_unavailable(make_r
     assert sleeps == [0.1, 0.2]
 
 
-@pytest.mark.parametrize("code, status", [("ServiceUnavailableException", 503), ("ResourceNotFoundException", 400)])
-def test_a_failing_call_raises_store_unavailable(make_row, noon, code, status):
+@pytest.mark.parametrize("code, status", [("ResourceNotFoundException", 400), ("AccessDeniedException", 400)])
+def test_a_refused_call_raises_store_unavailable_without_a_retry(make_row, noon, code, status):
     client, stubber = stubbed_client()
     stubber.add_client_error("put_record_batch", service_error_code=code, http_status_code=status)
 
-    with stubber, pytest.raises(StoreUnavailable):
+    with stubber, pytest.raises(StoreUnavailable, match=code):
         FirehoseEventSink(STREAM, client, sleep=lambda s: None).write("site1", [make_row(noon)])
+    stubber.assert_no_pending_responses()
 
 
 def test_an_empty_write_sends_nothing():
