@@ -57,7 +57,9 @@ def scan_scope(plan: QueryPlan) -> ScanScope:
 
 def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     started = time.perf_counter()
-    table = getattr(engine, "table", DEFAULT_TABLE)
+    # An engine with ``source(site_id)`` reads compacted and fresh days from two tables (sql.SplitSource).
+    source = getattr(engine, "source", None)
+    table = source(plan.site_id) if source is not None else getattr(engine, "table", DEFAULT_TABLE)
     built = build_query(plan, engine.dialect, table)
     sql = built.sql(engine.dialect)
     planned = time.perf_counter()

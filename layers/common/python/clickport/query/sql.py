@@ -30,7 +30,7 @@ sql_groups.py. Names come only from the registries and values only as literals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlglot import exp
 
@@ -197,7 +197,7 @@ class QueryBuilder(GroupingSteps):
         conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
         return (
             exp.select(exp.alias_(period, "period"), *[col(c) for c in self._read_columns()])
-            .from_(_table(self.table))
+            .from_(_source(self.table, self.plan.site_id, first_day.isoformat(), last_day.isoformat()))
             .where(and_all(conditions))
         )
 
@@ -335,6 +335,40 @@ class QueryBuilder(GroupingSteps):
             final = final.with_(name, as_=query)
         check_exact(final)
         return BuiltQuery(final, Layout(tuple(outputs)), self.plan.ranked_in_sql)
+
+
+@dataclass(frozen=True)
+class SplitSource:
+    """Events read from two tables split at a UTC day (AWS compaction's watermark, ``adapters/s3_compaction``):
+    days up to ``through`` from ``compacted``, later days from ``raw``. Each day comes from one table only."""
+
+    raw: str
+    compacted: str
+    through: str  # YYYY-MM-DD
+
+
+def _source(source: "str | SplitSource", site_id: str, first_day: str, last_day: str) -> exp.Expression:
+    """The FROM of ``events_in_range``: a table, or the union of both sides of a split, each side naming its
+    site and its dates as literals (partition projection prunes each table on its own)."""
+    if isinstance(source, str):
+        return _table(source)
+    sides = []
+    if first_day <= source.through:
+        sides.append((source.compacted, first_day, min(last_day, source.through)))
+    after = (date.fromisoformat(source.through) + timedelta(days=1)).isoformat()
+    if last_day >= after:
+        sides.append((source.raw, max(first_day, after), last_day))
+    selects = [
+        exp.select(exp.Star()).from_(_table(table)).where(and_all([
+            exp.EQ(this=col("site_id"), expression=lit(site_id)),
+            exp.Between(this=col("dt"), low=lit(low), high=lit(high)),
+        ]))
+        for table, low, high in sides
+    ]
+    union = selects[0]
+    for select in selects[1:]:
+        union = exp.union(union, select, distinct=False)
+    return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("events")))
 
 
 def _table(name: str) -> exp.Table:
