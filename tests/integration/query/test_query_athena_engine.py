@@ -188,3 +188,23 @@ def test_only_ranges_ending_before_today_are_cacheable(body, cacheable):
     run_query(body, site=site, goals=[], engine=engine, now=datetime(2026, 3, 30, 12, tzinfo=timezone.utc))
     assert engine.calls[0][1] is cacheable
     assert '"db"."events"' in engine.calls[0][0]
+
+
+def test_with_a_watermark_the_statement_reads_compacted_days_and_later_raw_days(client, clock):
+    import functools
+
+    from moto import mock_aws
+
+    from clickport.adapters import s3_compaction
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="events-bucket")
+        marks = functools.partial(s3_compaction.read_watermark, s3, "events-bucket")
+        engine = AthenaQueryEngine(SETTINGS, client=client, sleep=clock.sleep, clock=clock, watermark=marks)
+        assert engine.source("s1") == "db.events"  # nothing compacted yet
+        s3.put_object(Bucket="events-bucket", Key=s3_compaction.watermark_key("s1"), Body=b'{"through": "2026-03-10"}')
+        split = engine.source("s1")
+        assert (split.raw, split.compacted, split.through) == ("db.events", "db.events_compacted", "2026-03-10")
+        assert engine.source("s2") == "db.events"
+    assert AthenaQueryEngine(SETTINGS, client=client).source("s1") == "db.events"

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from clickport.errors import GatewayTimeout, ServiceUnavailable
+from clickport.query.sql import SplitSource
 from clickport.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,27 @@ class AthenaQueryEngine:
         client: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        watermark: Callable[[str], str | None] | None = None,
+        compacted_table: str | None = None,
     ) -> None:
+        """``watermark(site_id)`` (AWS compaction, ``s3_compaction.read_watermark``) turns on reading days up to
+        it from ``compacted_table`` (default ``<events table>_compacted``) and later days from the events table.
+        Read it afresh for every query (no cache: the compaction job's grace period assumes so)."""
         self.settings = settings
         self.table = f"{settings.athena_database}.{settings.athena_table}"
+        self.compacted_table = compacted_table or f"{self.table}_compacted"
+        self._watermark = watermark
         self._client = client
         self._sleep = sleep
         self._clock = clock
+
+    def source(self, site_id: str) -> "str | SplitSource":
+        """What a query of ``site_id`` reads: the events table, or both tables split at the site's watermark."""
+        if self._watermark is None:
+            return self.table
+        through = self._watermark(site_id)
+        return self.table if through is None else SplitSource(self.table, self.compacted_table, through)
 
     @property
     def client(self) -> Any:

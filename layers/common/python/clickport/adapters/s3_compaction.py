@@ -259,6 +259,16 @@ class S3DayCompactor:
         return sum(1 for d in self.raw_days(site_id) if d <= closed and (watermark is None or d > watermark))
 
 
+def read_watermark(client: Any, bucket: str, site_id: str) -> str | None:
+    """The query side's read of a site's watermark (one GET; None before the first compacted day). Pass
+    ``functools.partial(read_watermark, s3_client, bucket)`` to ``AthenaQueryEngine(watermark=…)``."""
+    try:
+        body = client.get_object(Bucket=bucket, Key=watermark_key(check_site_id(site_id)))["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)["through"]
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Scheduled Lambda entry: every site of ``CLICKPORT_EVENTS_BUCKET``, at most ``max_days`` days each;
     returns (and logs, as an Embedded Metric Format line) the largest lag in days after the run."""
