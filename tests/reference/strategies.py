@@ -125,7 +125,7 @@ EVENT_DIMENSIONS = ("page", "hostname", "event_type", "event_name", "goal", "pro
 TIME_DIMENSIONS = ("hour", "date", "week", "month")
 PERIODS = ("today", "yesterday", "realtime", "24h", "7d", "14d", "30d", "month", "last_month", "year", "12m", "all")
 OPERATORS = ("is", "is_not", "contains", "not_contains", "matches", "not_matches")
-PATTERNS = ("^/p", "a|b", "[0-9]", "\\(none\\)", "Ü", "^$", "e$", "(?i)pricing")
+PATTERNS = ("^/p", "a|b", "[0-9]", "\\(none\\)", "Ü", "^$", "e$", "[Pp]ricing", "^/(en|de)/", "^/b[^/]*$")
 VALUES = tuple(v for v in PATHS + SOURCES + CHANNELS + COUNTRIES + ("pageview", "custom", "click", "pro", "Pro") + TEXT if v)
 
 

@@ -75,7 +75,7 @@ WITH events_in_range AS (
         OR STRPOS(LOWER(COALESCE(NULLIF(ev.path, ''), '(none)')), LOWER('/Intern')) > 0
       )
     )
-    AND REGEXP_LIKE(COALESCE(NULLIF(ev.hostname, ''), '(none)'), '^(www\.)?example\.com$')
+    AND REGEXP_LIKE(COALESCE(NULLIF(ev.hostname, ''), '(none)'), '\A(?:www\.)?example\.com\z')
     AND NOT (
       COALESCE(
         (

@@ -77,7 +77,7 @@ MAX_FILTERS = _limit(QUERY, "`filters`", 20, "20")
 MAX_FILTER_VALUES = _limit(QUERY, "values of one filter", 100, "1 to 100")
 MAX_VALUE_LENGTH = _limit(QUERY, "a filter value", 2000, "1 to 2,000 characters")
 MAX_PATTERN_LENGTH = _limit(QUERY, "a `matches` / `not_matches` pattern", 500, "500 characters",
-                            "in the portable pattern language (docs/query.md)")
+                            "in the portable pattern language (below)")
 MAX_LIMIT = _limit(QUERY, "`limit`", 10_000, "1 to 10,000")
 MAX_OFFSET = _limit(QUERY, "`offset`", 1_000_000_000, "0 to 1,000,000,000")
 MAX_RANGE_DAYS = _limit(QUERY, "`date_range`, `start_date`…`end_date`", 3660, "3,660 days",
@@ -114,6 +114,9 @@ def limits_markdown() -> str:
             section = name
             lines += ["", f"## {section}", "", "| what | limit | notes |", "|---|---|---|"]
         lines.append(f"| {limit.applies_to} | {limit.value} | {limit.note} |")
+    from clickport.query import patterns
+
+    lines += ["", "## The portable pattern language of `matches`", "", patterns.__doc__.strip()]
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from clickport.query.dimensions import Dimension, lookup_dimension, valid_dimens
 from clickport.query.filters import MAX_PATTERN_LENGTH, OPERATOR_NAMES, compile_pattern, lookup_operator
 from clickport.query.metrics import METRIC_NAMES, Metric, lookup_metric
 from clickport.query.models import DEFAULT_LIMIT, FilterModel, QueryRequest
+from clickport.query.patterns import PatternRejected, portable_pattern
 from clickport.query.periods import MAX_RANGE_DAYS, PERIODS, ResolvedRange, TimeRange, resolve_dates, resolve_period
 from clickport.query.plan import FilterSpec, QueryPlan
 from clickport.query.zones import get_zone
@@ -138,18 +139,25 @@ def _filter(index: int, model: FilterModel, goals: Sequence[Goal]) -> FilterSpec
     values = (model.value,) if isinstance(model.value, str) else tuple(model.value)
     for value in values:
         _no_nul(value, f"{field}.value")
-        if operator.test == "regex":
-            if len(value) > MAX_PATTERN_LENGTH:
-                raise BadRequest(f"{field}.value: a pattern may have at most {MAX_PATTERN_LENGTH} characters")
-            try:
-                compile_pattern(value)
-            except ValueError as exc:
-                raise BadRequest(
-                    f"{field}.value: invalid regular expression {_quote(value)}: {exc} "
-                    "(RE2 syntax; lookaround and backreferences are not supported)"
-                ) from None
+    if operator.test == "regex":
+        values = tuple(_pattern(value, f"{field}.value") for value in values)
     goal_ids = _goal_ids(operator, values, goals, field) if dimension.kind == "goal" else ()
     return FilterSpec(dimension, operator, values, goal_ids)
+
+
+def _pattern(value: str, field: str) -> str:
+    """A ``matches`` pattern in the portable language, as the engines are given it (or a 400 saying why)."""
+    if len(value) > MAX_PATTERN_LENGTH:
+        raise BadRequest(f"{field}: a pattern may have at most {MAX_PATTERN_LENGTH} characters")
+    try:
+        portable = portable_pattern(value)
+        compile_pattern(portable)
+    except (PatternRejected, ValueError) as exc:
+        raise BadRequest(
+            f"{field}: {_quote(value)} is not a portable pattern: {exc} "
+            "(the pattern language both engines run alike: docs/limits.md)"
+        ) from None
+    return portable
 
 
 def _order(request: QueryRequest, metrics, dimensions) -> tuple[str | None, str]:
