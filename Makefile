@@ -43,8 +43,10 @@ test-py313:
 	.venv313/bin/python -m pip install --quiet -e '.[local,dev]'
 	.venv313/bin/python -m pytest -q tests/unit tests/integration tests/contract
 
+# The generated API documents: the OpenAPI document and the list of limits (tests keep both from drifting).
 openapi: $(BIN)/.installed
 	$(BIN)/python -m clickport.http.openapi --write docs/openapi.json
+	$(BIN)/python -m clickport.limits --write docs/limits.md
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[local,bench]'

@@ -9,7 +9,17 @@ from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 
 from clickport.limits import (
     MAX_DOMAIN_LENGTH,
@@ -28,10 +38,13 @@ from clickport.limits import (
     MAX_ZONE_LENGTH,
     REVENUE_DECIMALS,
 )
-from clickport.query.zones import zone_names
+from clickport.query.zones import TIME_ZONE_SCHEMA, zone_names
 
 EventType = Literal["pageview", "custom", "click", "form", "engagement"]
-MetaValue = Union[StrictStr, StrictBool, StrictInt, StrictFloat]
+MetaValue = Union[
+    Annotated[StrictStr, Field(json_schema_extra={"maxLength": MAX_META_VALUE_LENGTH})],  # checked in _rules
+    StrictBool, StrictInt, StrictFloat,
+]
 # Checked in the model validator (for its messages) and stated in the OpenAPI document from the same text.
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 PAGE_VISIT_ID_PATTERN = r"^[0-9a-f]{16}$"
@@ -64,10 +77,13 @@ class EventRequest(BaseModel):
     utm_content: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
     utm_term: StrictStr | None = Field(default=None, max_length=MAX_UTM_LENGTH)
     screen_width: StrictInt | None = Field(default=None, ge=0, le=MAX_SCREEN_WIDTH)
-    timezone: StrictStr | None = Field(default=None, max_length=MAX_ZONE_LENGTH,
-                                       description="an IANA zone name; validated, then not used")
-    revenue_amount: StrictFloat | StrictInt | None = Field(
-        default=None, ge=0, le=MAX_REVENUE_AMOUNT,
+    timezone: Annotated[StrictStr, Field(max_length=MAX_ZONE_LENGTH, json_schema_extra=TIME_ZONE_SCHEMA)] | None = Field(
+        default=None, description="an IANA zone name; validated, then not used")
+    revenue_amount: Annotated[
+        StrictFloat | StrictInt, Field(ge=0, le=MAX_REVENUE_AMOUNT),
+        WithJsonSchema({"type": "number", "minimum": 0, "maximum": MAX_REVENUE_AMOUNT}),  # one number, its bounds
+    ] | None = Field(
+        default=None,
         description=f"only on custom events; kept to {REVENUE_DECIMALS} decimals (rounded half away from zero)")
     revenue_currency: StrictStr | None = Field(default=None, json_schema_extra={"pattern": CURRENCY_PATTERN},
                                                description="ISO 4217; USD when an amount comes without one")

@@ -10,6 +10,7 @@ from clickport.query.models import MAX_LIMIT, MAX_OFFSET, SITE_FROM_KEY
 from clickport.query.validation import check_timezone, parse_dates
 
 PARAMETERS = ("start_date", "end_date", "timezone", "limit", "offset")
+REQUIRED_PARAMETERS = ("start_date", "end_date")  # here and on GET /api/goals
 UTM_PARAMETERS = ("source", "medium", "campaign", "content", "term")
 TIMESERIES = "timeseries"
 
@@ -57,7 +58,7 @@ def check_parameters(params: Mapping[str, str], allowed: tuple[str, ...]) -> Non
 
 def required_dates(params: Mapping[str, str]):
     """The (start, end) local dates of ``start_date``/``end_date``: both required, as ``date_range`` checks them."""
-    for name in ("start_date", "end_date"):
+    for name in REQUIRED_PARAMETERS:
         if not params.get(name):
             raise BadRequest(f"{name} is required (YYYY-MM-DD)")
     return parse_dates(params["start_date"], params["end_date"], ("start_date", "end_date"))

@@ -1,4 +1,8 @@
-"""The request model of ``POST /api/query`` (spec §3): shapes and limits; names are checked in validation.py."""
+"""The request model of ``POST /api/query`` (spec §3): shapes and limits; names are checked in validation.py.
+
+The registries' names (metrics, dimensions, periods, operators, zones) are stated in the OpenAPI document
+from here as enums; validation.py checks them, so that its messages list the valid names.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +20,39 @@ from clickport.limits import (
     MAX_METRICS,
     MAX_NAME_LENGTH,
     MAX_OFFSET,
+    MAX_PROP_KEY,
     MAX_VALUE_LENGTH,
+    MAX_ZONE_LENGTH,
 )
+from clickport.query.dimensions import DIMENSION_NAMES, DIMENSIONS, PROP_PREFIX
+from clickport.query.filters import OPERATOR_NAMES
+from clickport.query.metrics import METRIC_NAMES
+from clickport.query.periods import PERIODS
+from clickport.query.zones import TIME_ZONE_SCHEMA
 
 DEFAULT_LIMIT = 100
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+PROP_PATTERN = f"^{PROP_PREFIX}[\\s\\S]{{1,{MAX_PROP_KEY}}}$"
+FILTERABLE = tuple(name for name in DIMENSION_NAMES if not DIMENSIONS[name].is_time)
+
+
+def _one_of(names, *, props: bool = False) -> dict[str, Any]:
+    """The OpenAPI statement of a registry name: an enum (or a ``prop:<key>``)."""
+    if not props:
+        return {"json_schema_extra": {"enum": list(names)}}
+    return {"json_schema_extra": {"anyOf": [{"enum": list(names)}, {"pattern": PROP_PATTERN}]}}
+
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+MetricName = Annotated[Name, Field(**_one_of(METRIC_NAMES))]
+DimensionName = Annotated[Name, Field(**_one_of(DIMENSION_NAMES, props=True))]
+OrderName = Annotated[Name, Field(**_one_of(METRIC_NAMES + DIMENSION_NAMES, props=True))]
+FilterDimension = Annotated[Name, Field(**_one_of(FILTERABLE, props=True))]
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_VALUE_LENGTH)]
+DateText = Annotated[str, StringConstraints(max_length=40), Field(json_schema_extra={"pattern": DATE_PATTERN,
+                                                                                      "format": "date"})]
+ZoneName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ZONE_LENGTH),
+                     Field(json_schema_extra=TIME_ZONE_SCHEMA)]
 
 
 class _Strict(BaseModel):
@@ -30,27 +60,29 @@ class _Strict(BaseModel):
 
 
 class DateRangeModel(_Strict):
-    start: Annotated[str, StringConstraints(max_length=40)]
-    end: Annotated[str, StringConstraints(max_length=40)]
+    """Local dates in ``timezone``, the end exclusive and after the start."""
+
+    start: DateText
+    end: DateText
 
 
 class FilterModel(_Strict):
-    dimension: Name
-    operator: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    dimension: FilterDimension
+    operator: Annotated[str, StringConstraints(min_length=1, max_length=40), Field(**_one_of(OPERATOR_NAMES))]
     value: FilterValue | Annotated[list[FilterValue], Field(min_length=1, max_length=MAX_FILTER_VALUES)]
 
 
 class QueryRequest(_Strict):
-    metrics: Annotated[list[Name], Field(min_length=1, max_length=MAX_METRICS)] | None = None
-    dimensions: Annotated[list[Name], Field(max_length=MAX_DIMENSIONS)] | None = None
-    period: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    metrics: Annotated[list[MetricName], Field(min_length=1, max_length=MAX_METRICS)] | None = None
+    dimensions: Annotated[list[DimensionName], Field(max_length=MAX_DIMENSIONS)] | None = None
+    period: Annotated[str, StringConstraints(min_length=1, max_length=40), Field(**_one_of(PERIODS))] | None = None
     date_range: DateRangeModel | None = None
     filters: Annotated[list[FilterModel], Field(max_length=MAX_FILTERS)] | None = None
-    order_by: Name | None = None
+    order_by: OrderName | None = None
     order_dir: Literal["asc", "desc"] | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] | None = None
     offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] | None = None
-    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    timezone: ZoneName | None = None
     include_comparison: bool | None = None
 
     @model_validator(mode="wrap")

@@ -14,13 +14,13 @@ from clickport.ports import Goal, Site
 from clickport.query.dimensions import Dimension, lookup_dimension, valid_dimensions_text
 from clickport.query.filters import MAX_PATTERN_LENGTH, OPERATOR_NAMES, compile_pattern, lookup_operator
 from clickport.query.metrics import METRIC_NAMES, Metric, lookup_metric
-from clickport.query.models import DEFAULT_LIMIT, FilterModel, QueryRequest
+from clickport.query.models import DATE_PATTERN, DEFAULT_LIMIT, FilterModel, QueryRequest
 from clickport.query.patterns import PatternRejected, portable_pattern
 from clickport.query.periods import MAX_RANGE_DAYS, PERIODS, ResolvedRange, TimeRange, resolve_dates, resolve_period
 from clickport.query.plan import FilterSpec, QueryPlan
 from clickport.query.zones import get_zone
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(DATE_PATTERN)
 # Dates far enough from the calendar's ends that comparison ranges and partition bounds stay representable.
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(9998, 12, 31)

@@ -7,6 +7,17 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 
+# How a zone name is stated in a request model's schema; the OpenAPI document points it at the one
+# ``TimeZone`` schema listing every name (``time_zone_component``).
+TIME_ZONE_FORMAT = "iana-time-zone"
+TIME_ZONE_SCHEMA = {"format": TIME_ZONE_FORMAT}
+
+
+def time_zone_component() -> dict:
+    return {"type": "string", "title": "TimeZone", "description": "an IANA zone name of the pinned tz database, "
+            "exact case", "enum": sorted(zone_names())}
+
+
 @lru_cache(maxsize=1)
 def zone_names() -> frozenset[str]:
     """Every zone name of the pinned database, exact case."""
