@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,10 @@ sys.path.insert(0, str(ROOT / "layers" / "common" / "python"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
+# NOTE: no test may touch the user's own data directory (the per-user default): it lives in a temporary one.
+_DATA_HOME = tempfile.mkdtemp(prefix="clickport-tests-xdg-")
+os.environ["XDG_DATA_HOME"] = _DATA_HOME
+atexit.register(shutil.rmtree, _DATA_HOME, ignore_errors=True)
 
 from clickport.runtime import Runtime, set_runtime  # noqa: E402
 from clickport.settings import Settings  # noqa: E402
