@@ -34,6 +34,8 @@ ACCESS_LOG_FIELDS = {
 }
 ACCESS_LOG_FORMAT = json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))
 STAGE_NAME = "$default"  # no stage prefix in paths: the functions see /api/... as the local server does
+# The routes that take events: their throttle is clickport:eventThrottle*, not the stage default.
+EVENT_ROUTE_KEYS = tuple(route.route_key for route in ROUTES if route.function == "event" and route.method == "POST")
 
 
 def route_construct_id(route: Route) -> str:
@@ -102,7 +104,17 @@ class HttpApi(Construct):
                 throttling_rate_limit=config.throttle_rate_limit,
                 throttling_burst_limit=config.throttle_burst_limit,
             ),
+            route_settings={
+                route_key: {
+                    "ThrottlingRateLimit": config.event_throttle_rate_limit,
+                    "ThrottlingBurstLimit": config.event_throttle_burst_limit,
+                }
+                for route_key in EVENT_ROUTE_KEYS
+            },
         )
+        # Route settings name routes by key: the routes must exist before the stage refers to them.
+        for route_key in EVENT_ROUTE_KEYS:
+            self.stage.node.add_dependency(self.routes[route_key])
 
     @property
     def url(self) -> str:

@@ -100,6 +100,10 @@ class DeployConfig:
     firehose_buffer_seconds: int = 60
     throttle_rate_limit: int = 200
     throttle_burst_limit: int = 400
+    event_throttle_rate_limit: int = 5000
+    event_throttle_burst_limit: int = 5000
+    delivery_streams: int = 4
+    live_warm_writes_per_second: int = 0
     athena_bytes_scanned_cutoff: int = 10 * 1024**3
     athena_timeout_seconds: int = 25
     error_output_expiration_days: int = 30
@@ -148,6 +152,14 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "firehose_buffer_seconds": _int_between(60, 900),
     "throttle_rate_limit": _int_between(1, 10_000),
     "throttle_burst_limit": _int_between(1, 5_000),
+    # The event routes (POST /api/event, /api/track) get their own: bursts of events must not be cut at the
+    # query routes' throttle. API Gateway's account quota (10,000 requests/s, burst 5,000 per region) caps both.
+    "event_throttle_rate_limit": _int_between(1, 10_000),
+    "event_throttle_burst_limit": _int_between(1, 5_000),
+    # Firehose Direct PUT quota is per stream: each takes 2,000 calls/s (1,000 outside the largest regions).
+    "delivery_streams": _int_between(1, 16),
+    # 0: DynamoDB's own warm throughput (a new on-demand table: 4,000 writes/s); else pre-warm to this.
+    "live_warm_writes_per_second": _int_between(0, 1_000_000),
     # Athena: the per-query cutoff must be at least 10 MB.
     "athena_bytes_scanned_cutoff": _int_between(10_000_000, 2**62),
     # The HTTP API gives an integration at most 30 s; the query functions answer 504 before that.

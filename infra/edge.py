@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Validations
+import hashlib
+
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
@@ -35,7 +37,14 @@ API_REQUEST_HEADERS = (
 )
 TRACKER_PATH = "/cp.js"
 TRACKER_KEY = "cp.js"
-TRACKER_CACHE_CONTROL = "public, max-age=3600"
+# Browsers keep /cp.js 5 minutes, CloudFront a day; each deploy that changes the script invalidates
+# CloudFront's copies, so a new tracker reaches every visitor within about 5 minutes of the deploy.
+# CloudFront, "Manage how long content stays in the cache": "If you want objects to stay in CloudFront edge
+# caches for a different duration than they stay in browser caches, you can use the Cache-Control max-age
+# and Cache-Control s-maxage directives together."
+TRACKER_BROWSER_SECONDS = 300
+TRACKER_EDGE_SECONDS = 86400
+TRACKER_CACHE_CONTROL = f"public, max-age={TRACKER_BROWSER_SECONDS}, s-maxage={TRACKER_EDGE_SECONDS}"
 
 
 def origin_secret(scope: Construct, config: DeployConfig) -> secretsmanager.Secret:
@@ -102,6 +111,7 @@ class Edge(Construct):
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=False,
         )
+        self._invalidate_tracker_on_change()
         Validations.of(self.distribution).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-CFR1",
@@ -150,16 +160,20 @@ class Edge(Construct):
         log_group = logs.LogGroup(
             self, "TrackerUploadLogs", retention=config.retention, removal_policy=RemovalPolicy.DESTROY
         )
+        # NOTE: the AwsCustomResource provider is one function per stack: both custom resources here share
+        # this role, which may put and delete the one object and invalidate /cp.js in this distribution.
         role = iam.Role(
             self,
             "TrackerUploadRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Deploy-time upload of the tracker script: one object, its own log group",
+            description="Deploy-time upload of the tracker script and invalidation of its cached copies",
         )
         role.add_to_policy(
             iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn])
         )
-        cr.AwsCustomResource(
+        self._custom_resource_role, self._custom_resource_logs = role, log_group
+        self._tracker_digest = hashlib.sha256(script.read_bytes()).hexdigest()[:32]
+        self.tracker_upload = cr.AwsCustomResource(
             self,
             "TrackerScript",
             on_create=put_script,
@@ -176,6 +190,43 @@ class Edge(Construct):
             install_latest_aws_sdk=False,
             timeout=Duration.minutes(2),
         )
+
+    def _invalidate_tracker_on_change(self) -> None:
+        """After each deploy that uploads a changed script, drop CloudFront's cached copies of ``/cp.js``.
+
+        The call is keyed by the script's hash (``CallerReference``), so the custom resource changes, and
+        runs, exactly when the script does. CloudFront, "Invalidate files to remove content": invalidating
+        removes a file from CloudFront edge caches "before it expires"; the next request fetches it again.
+        """
+        distribution_arn = Stack.of(self).format_arn(
+            service="cloudfront", region="", resource="distribution", resource_name=self.distribution.distribution_id
+        )
+        invalidate = cr.AwsSdkCall(
+            service="CloudFront",
+            action="createInvalidation",
+            parameters={
+                "DistributionId": self.distribution.distribution_id,
+                "InvalidationBatch": {
+                    "CallerReference": f"cp.js-{self._tracker_digest}",
+                    "Paths": {"Quantity": 1, "Items": [TRACKER_PATH]},
+                },
+            },
+            physical_resource_id=cr.PhysicalResourceId.of(f"tracker-invalidation-{self._tracker_digest}"),
+        )
+        self.tracker_invalidation = cr.AwsCustomResource(
+            self,
+            "TrackerInvalidation",
+            on_create=invalidate,
+            on_update=invalidate,
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["cloudfront:CreateInvalidation"], resources=[distribution_arn])]
+            ),
+            role=self._custom_resource_role,
+            log_group=self._custom_resource_logs,
+            install_latest_aws_sdk=False,
+            timeout=Duration.minutes(2),
+        )
+        self.tracker_invalidation.node.add_dependency(self.tracker_upload)
 
     @property
     def url(self) -> str:

@@ -212,7 +212,7 @@ class Functions(Construct):
         return _Grant(
             [
                 iam.PolicyStatement(
-                    actions=["firehose:PutRecord", "firehose:PutRecordBatch"], resources=[self._ingest.stream_arn]
+                    actions=["firehose:PutRecord", "firehose:PutRecordBatch"], resources=self._ingest.stream_arns
                 )
             ],
             {"CLICKPORT_FIREHOSE_STREAM": self._ingest.stream_name},

@@ -7,7 +7,7 @@ of ``clickport.schema.EVENT_COLUMNS`` (``ts`` as ``YYYY-MM-DD HH:MM:SS.mmm`` UTC
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_logs as logs
@@ -27,7 +27,8 @@ LOG_STREAM = "S3Delivery"
 
 
 class EventIngest(Construct):
-    """The delivery stream, its role (scoped to its prefixes, its Glue table and its log stream) and error log."""
+    """The delivery streams (``config.delivery_streams`` of them, alike: the event sink spreads events over
+    them), their role (scoped to its prefixes, its Glue table and its log stream) and error log."""
 
     def __init__(self, scope: Construct, construct_id: str, *, store: EventStore, config: DeployConfig) -> None:
         super().__init__(scope, construct_id)
@@ -75,9 +76,19 @@ class EventIngest(Construct):
         )
         self.role.add_to_policy(iam.PolicyStatement(actions=["logs:PutLogEvents"], resources=[log_stream_arn]))
 
-        self.stream = firehose.CfnDeliveryStream(
+        self.streams = [
+            self._delivery_stream("DeliveryStream" if index == 0 else f"DeliveryStream{index}", store, config)
+            for index in range(config.delivery_streams)
+        ]
+        self.stream = self.streams[0]
+
+    def _delivery_stream(
+        self, construct_id: str, store: EventStore, config: DeployConfig
+    ) -> firehose.CfnDeliveryStream:
+        bucket = store.bucket
+        stream = firehose.CfnDeliveryStream(
             self,
-            "DeliveryStream",
+            construct_id,
             delivery_stream_type="DirectPut",
             delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
                 key_type="AWS_OWNED_CMK"
@@ -145,13 +156,19 @@ class EventIngest(Construct):
             ),
         )
         # The role's policy must exist before Firehose validates access to the bucket and the table.
-        self.stream.node.add_dependency(self.role.node.find_child("DefaultPolicy"))
-        self.stream.node.add_dependency(store.table)
+        stream.node.add_dependency(self.role.node.find_child("DefaultPolicy"))
+        stream.node.add_dependency(store.table)
+        return stream
 
     @property
     def stream_name(self) -> str:
-        return self.stream.ref
+        """Every stream's name, comma-separated: ``Settings.firehose_stream`` of the event function."""
+        return Fn.join(",", [stream.ref for stream in self.streams])
 
     @property
-    def stream_arn(self) -> str:
-        return self.stream.attr_arn
+    def stream_names(self) -> list[str]:
+        return [stream.ref for stream in self.streams]
+
+    @property
+    def stream_arns(self) -> list[str]:
+        return [stream.attr_arn for stream in self.streams]

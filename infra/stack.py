@@ -27,7 +27,7 @@ class ClickportStack(Stack):
         Tags.of(self).add("project", "clickport")
         Tags.of(self).add("stage", config.stage)
 
-        self.tables = Tables(self, "Tables")
+        self.tables = Tables(self, "Tables", live_warm_writes_per_second=config.live_warm_writes_per_second)
         self.store = EventStore(self, "Events", config=config)
         self.ingest = EventIngest(self, "Ingest", store=self.store, config=config)
 
@@ -60,6 +60,7 @@ class ClickportStack(Stack):
             tables={"config": self.tables.config, "live": self.tables.live},
             ingest=self.ingest,
             config=config,
+            api=self.http.api,
         )
         self._outputs()
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from clickport.http.client import request_facts
 from clickport.http.cors import TRACK_CORS_HEADERS, with_cors
+from clickport.http.observability import count_server_errors
 from clickport.http.resolver import create_resolver, current_key
 from clickport.ingest.models import EventAccepted, EventDropped, EventRequest, TrackRequest
 from clickport.ingest.places import RequestFacts
@@ -55,4 +56,4 @@ def track_preflight():
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event, context):
     response = app.resolve(event, context)
-    return with_cors(event, response)
+    return count_server_errors("event", with_cors(event, response))

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from clickport.http.stats import goals_body
+from clickport.http.observability import count_server_errors
 from clickport.http.resolver import create_resolver
 
 logger = Logger(service="clickport-goals")
@@ -24,4 +25,4 @@ def goals(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event, context):
-    return app.resolve(event, context)
+    return count_server_errors("goals", app.resolve(event, context))

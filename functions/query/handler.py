@@ -6,6 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 
+from clickport.http.observability import count_server_errors
 from clickport.http.resolver import create_resolver
 from clickport.http.stats import convenience_response, query_response
 from clickport.query.models import QueryRequest
@@ -39,4 +40,4 @@ def breakdown(breakdown: str, start_date: Date = None, end_date: Date = None, ti
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event, context):
-    return app.resolve(event, context)
+    return count_server_errors("query", app.resolve(event, context))

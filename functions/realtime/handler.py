@@ -4,6 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
 from clickport.domain.realtime import RealtimeResponse, realtime_snapshot
+from clickport.http.observability import count_server_errors
 from clickport.http.resolver import create_resolver, current_key
 from clickport.runtime import get_runtime
 
@@ -20,4 +21,4 @@ def realtime() -> RealtimeResponse:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event, context):
-    return app.resolve(event, context)
+    return count_server_errors("realtime", app.resolve(event, context))

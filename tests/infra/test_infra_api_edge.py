@@ -60,7 +60,7 @@ def test_function_environment_fills_the_settings_each_function_needs(synth):
     stack = synth.stack
     config_table = "${" + synth.logical_id(stack.tables.config) + "}"
     live_table = "${" + synth.logical_id(stack.tables.live) + "}"
-    stream = "${" + synth.logical_id(stack.ingest.stream) + "}"
+    stream = ",".join("${" + synth.logical_id(one) + "}" for one in stack.ingest.streams)
     for name in ("event", "query", "realtime", "goals"):
         settings = _settings_of(synth, name)
         assert settings.backend == "aws", name
@@ -135,6 +135,14 @@ def test_stage_throttles_and_logs_without_client_ip_user_agent_or_headers(synth)
     assert props["StageName"] == "$default"
     assert props["AutoDeploy"] is True
     assert props["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 234, "ThrottlingRateLimit": 123}
+    # The event routes have their own throttle (clickport:eventThrottle*), and the stage waits for them.
+    event_routes = {"POST /api/event", "POST /api/track"}
+    assert props["RouteSettings"] == {
+        key: {"ThrottlingBurstLimit": 2345, "ThrottlingRateLimit": 4321} for key in event_routes
+    }
+    routes = {resource["Properties"]["RouteKey"]: logical_id
+              for logical_id, resource in synth.of_type("AWS::ApiGatewayV2::Route").items()}
+    assert {routes[key] for key in event_routes} <= set(stage["DependsOn"])
     log_format = props["AccessLogSettings"]["Format"]
     fields = json.loads(log_format)
     assert fields["requestId"] == "$context.requestId"
@@ -196,12 +204,35 @@ def test_tracker_script_is_served_cached_from_a_private_bucket(synth, tracker_sc
     bucket_id = synth.logical_id(synth.stack.edge.tracker_bucket)
     assert render(origin["DomainName"]) == "${" + bucket_id + ".RegionalDomainName}"
     assert "OriginAccessControlId" in origin
-    (upload,) = synth.of_type("Custom::AWS").values()
+    upload = _custom_resource(synth, "putObject")
     create = json.loads(render(upload["Properties"]["Create"]))
-    assert create["action"] == "putObject"
     assert create["parameters"]["Key"] == "cp.js"
     assert create["parameters"]["Body"] == tracker_script.read_text()
     assert create["parameters"]["ContentType"].startswith("text/javascript")
+    # Browsers 5 minutes, CloudFront a day (s-maxage), and a deploy with a new script invalidates CloudFront.
+    assert create["parameters"]["CacheControl"] == "public, max-age=300, s-maxage=86400"
+
+
+def _custom_resource(synth, action: str) -> dict:
+    (found,) = [resource for resource in synth.of_type("Custom::AWS").values()
+                if json.loads(render(resource["Properties"]["Create"]))["action"] == action]
+    return found
+
+
+def test_a_deploy_that_changes_the_tracker_invalidates_cloudfronts_copies(synth, tracker_script):
+    import hashlib
+
+    invalidation = _custom_resource(synth, "createInvalidation")
+    digest = hashlib.sha256(tracker_script.read_bytes()).hexdigest()[:32]
+    for event in ("Create", "Update"):
+        call = json.loads(render(invalidation["Properties"][event]))
+        assert call["service"] == "CloudFront"
+        batch = call["parameters"]["InvalidationBatch"]
+        assert batch == {"CallerReference": f"cp.js-{digest}", "Paths": {"Quantity": 1, "Items": ["/cp.js"]}}
+        assert call["parameters"]["DistributionId"] == "${" + synth.logical_id(synth.stack.edge.distribution) + "}"
+    upload_id = next(logical_id for logical_id, resource in synth.of_type("Custom::AWS").items()
+                     if json.loads(render(resource["Properties"]["Create"]))["action"] == "putObject")
+    assert upload_id in invalidation["DependsOn"]  # the new object is in place before the caches are dropped
 
 
 def test_cloudfront_writes_no_access_logs(synth):
@@ -224,11 +255,25 @@ def test_every_function_has_error_and_throttle_alarms(synth):
     assert alarmed == {(metric, fn) for fn in _function_ids(synth).values() for metric in ("Errors", "Throttles")}
 
 
+def _math_metrics(alarm) -> list[dict]:
+    return [query["MetricStat"]["Metric"] for query in alarm["Properties"].get("Metrics", []) if "MetricStat" in query]
+
+
 def test_firehose_delivery_and_dynamodb_throttles_are_alarmed(synth):
-    firehose = {
-        alarm["Properties"]["MetricName"] for alarm in _alarms(synth) if alarm["Properties"].get("Namespace") == "AWS/Firehose"
+    streams = {"${" + synth.logical_id(stream) + "}" for stream in synth.stack.ingest.streams}
+    covered: dict[str, set] = {}
+    for alarm in _alarms(synth):
+        for metric in _math_metrics(alarm):
+            if metric.get("Namespace") == "AWS/Firehose":
+                covered.setdefault(metric["MetricName"], set()).add(render(metric["Dimensions"][0]["Value"]))
+    # Delivery, conversion and freshness as before; the Firehose best-practice alarms (ThrottledRecords, put
+    # calls against PutRequestsPerSecondLimit) and the active-partition limit; every one over every stream.
+    expected = {
+        "DeliveryToS3.Success", "FailedConversion.Records", "DeliveryToS3.DataFreshness", "ThrottledRecords",
+        "PartitionCountExceeded", "IncomingPutRequests", "PutRequestsPerSecondLimit",
     }
-    assert {"DeliveryToS3.Success", "FailedConversion.Records", "DeliveryToS3.DataFreshness"} <= firehose
+    assert set(covered) == expected
+    assert all(dimensions == streams for dimensions in covered.values()), covered
     throttled_tables = set()
     for alarm in _alarms(synth):
         for query in alarm["Properties"].get("Metrics", []):
@@ -236,6 +281,52 @@ def test_firehose_delivery_and_dynamodb_throttles_are_alarmed(synth):
             if stat.get("MetricName") in ("ReadThrottleEvents", "WriteThrottleEvents"):
                 throttled_tables.add(stat["Dimensions"][0]["Value"]["Ref"])
     assert throttled_tables == {synth.logical_id(synth.stack.tables.config), synth.logical_id(synth.stack.tables.live)}
+
+
+def _alarm(synth, name):
+    return synth.resources[synth.logical_id(synth.stack.monitoring.alarms[name])]["Properties"]
+
+
+def test_handled_500s_of_every_function_and_503s_of_the_event_function_are_alarmed(synth):
+    for name in ("event", "query", "realtime", "goals"):
+        props = _alarm(synth, f"{name}-server-errors")
+        assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("Clickport", "ServerErrors", "Sum")
+        dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+        assert dimensions == {"service": f"clickport-{name}", "status": "500"}
+        assert props["Threshold"] == 1
+    unavailable = {d["Name"]: d["Value"] for d in _alarm(synth, "event-unavailable")["Dimensions"]}
+    assert unavailable == {"service": "clickport-event", "status": "503"}
+
+
+def test_the_server_error_metric_a_function_emits_is_the_one_its_alarm_watches(synth, capsys, monkeypatch):
+    """CloudWatch tells metrics apart by every dimension: the EMF line the handler prints under the function's
+    own environment (Powertools adds ``service`` from POWERTOOLS_SERVICE_NAME) must carry exactly the alarm's."""
+    from clickport.http.observability import count_server_errors
+
+    for name in ("event", "query"):
+        variables = _function(synth, name)["Environment"]["Variables"]
+        for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
+            monkeypatch.setenv(key, variables[key])
+        count_server_errors(name, {"statusCode": 500, "body": "{}"})
+        count_server_errors(name, {"statusCode": 200, "body": "{}"})  # not counted
+        (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+        document = json.loads(line)
+        [directive] = document["_aws"]["CloudWatchMetrics"]
+        props = _alarm(synth, f"{name}-server-errors")
+        assert directive["Namespace"] == props["Namespace"]
+        assert directive["Metrics"][0]["Name"] == props["MetricName"]
+        assert set(directive["Dimensions"][0]) == {d["Name"] for d in props["Dimensions"]}
+        assert all(document[d["Name"]] == d["Value"] for d in props["Dimensions"])
+
+
+def test_api_5xx_share_is_alarmed(synth):
+    props = _alarm(synth, "api-5xx-rate")
+    expression = next(query["Expression"] for query in props["Metrics"] if "Expression" in query)
+    assert "errors / requests" in expression
+    metrics = {m["MetricName"]: m for m in _math_metrics({"Properties": props})}
+    assert set(metrics) == {"5xx", "Count"}
+    api_id = "${" + synth.logical_id(synth.stack.http.api) + "}"
+    assert all(render(m["Dimensions"][0]["Value"]) == api_id for m in metrics.values())
 
 
 def test_every_alarm_notifies_the_alarm_topic_which_mails_the_context_address(synth):

@@ -24,9 +24,21 @@ def test_tables_use_the_key_schemas_the_adapters_use(synth):
         props = _table(synth, table)["Properties"]
         assert props["KeySchema"] == schema.key_schema()
         assert _sorted(props["AttributeDefinitions"]) == _sorted(schema.attribute_definitions())
-        assert props.get("GlobalSecondaryIndexes", []) == schema.global_secondary_indexes()
+        indexes = [{k: v for k, v in index.items() if k != "WarmThroughput"}  # pre-warming: test below
+                   for index in props.get("GlobalSecondaryIndexes", [])]
+        assert indexes == schema.global_secondary_indexes()
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_only_the_live_table_and_its_index_are_pre_warmed_for_the_context_write_rate(synth):
+    """DynamoDB: "New on-demand tables will be able to sustain up to 4,000 writes per second and 12,000 reads
+    per second"; a burst of 5,000 events/s writes about 17,000 units/s to the live table."""
+    live = _table(synth, synth.stack.tables.live)["Properties"]
+    warm = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 20000}
+    assert live["WarmThroughput"] == warm
+    assert all(index["WarmThroughput"] == warm for index in live["GlobalSecondaryIndexes"])
+    assert "WarmThroughput" not in _table(synth, synth.stack.tables.config)["Properties"]
 
 
 def test_live_table_expires_items_and_has_the_realtime_index(synth):
@@ -144,8 +156,16 @@ def test_athena_workgroup_enforces_engine_v3_results_location_and_scan_cutoff(sy
 
 
 def _firehose(synth):
-    (stream,) = synth.of_type("AWS::KinesisFirehose::DeliveryStream").values()
-    return stream["Properties"]
+    """The delivery streams' common configuration (they are alike: the event sink spreads events over them)."""
+    streams = [stream["Properties"] for stream in synth.of_type("AWS::KinesisFirehose::DeliveryStream").values()]
+    assert all(props == streams[0] for props in streams)
+    return streams[0]
+
+
+def test_the_number_of_delivery_streams_comes_from_context(synth):
+    streams = synth.of_type("AWS::KinesisFirehose::DeliveryStream")
+    assert len(streams) == 3
+    assert sorted(synth.logical_id(stream) for stream in synth.stack.ingest.streams) == sorted(streams)
 
 
 def test_firehose_is_direct_put_and_encrypted(synth):

@@ -42,7 +42,7 @@ class Names:
         self.config = "${" + synth.logical_id(stack.tables.config) + ".Arn}"
         self.live = "${" + synth.logical_id(stack.tables.live) + ".Arn}"
         self.bucket = "${" + synth.logical_id(stack.store.bucket) + ".Arn}"
-        self.stream = "${" + synth.logical_id(stack.ingest.stream) + ".Arn}"
+        self.streams = ["${" + synth.logical_id(stream) + ".Arn}" for stream in stack.ingest.streams]
         self.workgroup = f"{ARN}:athena:{REGION_ACCOUNT}:workgroup/clickport-test"
         self.glue = {
             f"{ARN}:glue:{REGION_ACCOUNT}:catalog",
@@ -114,7 +114,7 @@ def test_event_function_reads_config_notes_first_event_dates_writes_live_table_a
             ],
             [names.live],
         )
-        | _grant(["firehose:PutRecord", "firehose:PutRecordBatch"], [names.stream])
+        | _grant(["firehose:PutRecord", "firehose:PutRecordBatch"], names.streams)
     )
 
 
@@ -156,14 +156,18 @@ def test_firehose_role_writes_only_its_prefixes_and_reads_only_its_table_schema(
     assert render(trust[0]["Condition"]) == {"StringEquals": {"sts:ExternalId": "${AWS::AccountId}"}}
 
 
-def test_tracker_upload_may_only_put_and_delete_the_one_script_object(synth):
+def test_tracker_upload_may_only_put_and_delete_the_one_script_object_and_invalidate_it(synth):
     bucket = "${" + synth.logical_id(synth.stack.edge.tracker_bucket) + ".Arn}"
-    (upload,) = synth.of_type("Custom::AWS").values()
-    provider_id = upload["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    distribution = "${" + synth.logical_id(synth.stack.edge.distribution) + "}"
+    providers = {resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for resource in synth.of_type("Custom::AWS").values()}
+    (provider_id,) = providers  # one provider function (and role) for both deploy-time calls
     role_id = synth.resources[provider_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     granted = permissions(policies_of_role(synth.resources, role_id))
-    assert {(action, resource) for action, resource, _ in granted if action.startswith("s3:")} == {
+    assert {(action, resource) for action, resource, _ in granted if not action.startswith("logs:")} == {
         ("s3:PutObject", bucket + "/cp.js"),
         ("s3:DeleteObject", bucket + "/cp.js"),
+        ("cloudfront:CreateInvalidation", f"{ARN}:cloudfront::${{AWS::AccountId}}:distribution/{distribution}"),
     }
-    assert {action for action, _, _ in granted} == {"s3:PutObject", "s3:DeleteObject", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert {action for action, _, _ in granted} == {
+        "s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation", "logs:CreateLogStream", "logs:PutLogEvents"
+    }
