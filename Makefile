@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: dev test test-long test-py313 setup browser openapi bench clean
+.PHONY: dev test test-long test-py313 setup browser openapi fuzz bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test-py313:
 openapi: $(BIN)/.installed
 	$(BIN)/python -m clickport.http.openapi --write docs/openapi.json
 	$(BIN)/python -m clickport.limits --write docs/limits.md
+
+# Schemathesis from docs' OpenAPI document against `clickport serve` on a fresh data directory (the demo
+# site): every route, valid and invalid requests; fails on any 5xx. FUZZ_EXAMPLES per operation and phase.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(BIN)/.installed
+	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES)
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[local,bench]'

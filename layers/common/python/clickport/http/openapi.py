@@ -32,7 +32,7 @@ ERROR_SCHEMA = {
 
 
 TIME_ZONE_REF = {"$ref": "#/components/schemas/TimeZone"}
-_DATE = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+_DATE = {"type": "string", "format": "date", "pattern": DATE_PATTERN, "minLength": 10, "maxLength": 10}
 # The query parameters of the GET routes as their validators read them (query/convenience.py, query/goals.py).
 QUERY_PARAMETERS: dict[str, tuple[dict, str]] = {
     "start_date": (_DATE, "the first local day, YYYY-MM-DD"),
@@ -86,6 +86,8 @@ def _document_errors(path: str, method: str, operation: dict) -> None:
     """Replace Powertools' default 422 with the statuses this API really answers."""
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
+    if "204" in responses:
+        responses["204"].pop("content", None)  # no body
     route = ROUTES_BY_KEY.get(f"{method} {path}")
     statuses = [400, 404, 405, 500, 503]
     if method == "POST":
