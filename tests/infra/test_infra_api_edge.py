@@ -303,6 +303,7 @@ def test_the_server_error_metric_a_function_emits_is_the_one_its_alarm_watches(s
     own environment (Powertools adds ``service`` from POWERTOOLS_SERVICE_NAME) must carry exactly the alarm's."""
     from clickport.http.observability import count_server_errors
 
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "set-by-lambda")
     for name in ("event", "query"):
         variables = _function(synth, name)["Environment"]["Variables"]
         for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
