@@ -39,7 +39,7 @@ class Settings(BaseModel):
     region: str | None = None
     config_table: str = "clickport-config"
     live_table: str = "clickport-live"
-    firehose_stream: str = "clickport-events"
+    firehose_stream: str = "clickport-events"  # one or more delivery streams, comma-separated (the sink spreads)
     athena_workgroup: str = "clickport"
     athena_database: str = "clickport"
     athena_table: str = "events"
