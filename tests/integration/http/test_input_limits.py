@@ -195,3 +195,64 @@ def test_the_deepest_body_a_route_needs_is_far_inside_the_depth_limit(backend):
     body = {"filters": [{"dimension": "page", "operator": "is", "value": ["/a", "/b"]}]}
     status, _, answer = backend.query(json.dumps(body))
     assert status == 200, answer
+
+
+def _import_line(**fields) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    ts = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    return json.dumps({"timestamp": ts, "user_agent": BROWSER_UA, "url": URL, "ip": "198.51.100.7", **fields})
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_import_on_aws_rejects_the_huge_revenue_line_and_stores_the_rest_unless_strict(monkeypatch, strict):
+    """``clickport import --aws`` writes through Firehose: the line is rejected with its reason before
+    anything is sent; the others are delivered (``--strict``: none)."""
+    from clickport.ingest.importer import import_events
+    from tests.support.aws import aws_stack
+
+    with aws_stack(monkeypatch) as stack:
+        good = [_import_line(url=f"{URL}/{i}") for i in range(6)]
+        huge = _import_line(type="custom", name="Purchase").replace("}", ', "revenue_amount": 1e13}')
+        summary = import_events(good[:3] + [huge] + good[3:], site=stack.site, sink=stack.runtime.sink,
+                                config=stack.runtime.config, strict=strict)
+        assert [(n, "'revenue_amount'" in reason) for n, reason in summary.rejected.entries()] == [(4, True)]
+        assert summary.stored == (0 if strict else 6)
+        assert (len(stack.stored_objects()) > 0) is (not strict)
+
+
+def test_the_local_server_answers_the_same_400s(server, keys):
+    """Through the real local server (HTTP parser, event workers and their journal), not only the handlers."""
+    import urllib.error
+    import urllib.request
+
+    def post(path, raw, key=None):
+        headers = {"User-Agent": BROWSER_UA, "Content-Type": "application/json"}
+        if key:
+            headers["x-api-key"] = key
+        request = urllib.request.Request(server + path, data=raw.encode(), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=20) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    cases = [
+        ("/api/event", _custom("1e308"), keys["tracker"], "'revenue_amount'"),
+        ("/api/track", _custom("1e13", "/api/track"), None, "'revenue_amount'"),
+        ("/api/event", '{"url": "%s", "meta_keys": ["a"], "meta_values": ["\\ud800"]}' % URL, keys["tracker"],
+         "'meta_values[0]'"),
+        ("/api/event", _deep(990), keys["tracker"], "nested deeper than"),
+        ("/api/query", '{"limit": %s}' % ("9" * 4301), keys["read"], "'limit'"),
+        ("/api/query", json.dumps({"metrics": ["visitors"], "filters": [
+            {"dimension": "page", "operator": "matches", "value": "^(a+)+$"}]}), keys["read"], "portable pattern"),
+    ]
+    for path, raw, key, fragment in cases:
+        status, body = post(path, raw, key)
+        assert status == 400 and fragment in body["message"], (path, raw[:60], body)
+    status, body = post("/api/event", '{"url": "%s"}' % URL, keys["tracker"])  # one valid event
+    assert status == 200 and body["success"] is True
+    server.flush()
+    from clickport.runtime import get_runtime
+
+    assert [row["path"] for row in stored_rows(get_runtime().settings.data_dir)] == ["/checkout"]
