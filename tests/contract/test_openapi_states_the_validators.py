@@ -235,3 +235,11 @@ def test_filter_value_bounds_hold_at_the_bound_and_fail_beyond(query):
 
     assert run("v" * length)[0] == 200 and run([f"/{i}" for i in range(count)])[0] == 200
     assert run("v" * (length + 1))[0] == 400 and run([f"/{i}" for i in range(count + 1)])[0] == 400
+
+
+def test_the_user_agent_header_limit_is_the_declared_one():
+    """``clickport.http.client`` (the edge) keeps its own constant for now; it must be the declared limit."""
+    from clickport.http import client
+    from clickport.limits import MAX_USER_AGENT
+
+    assert client.MAX_USER_AGENT == MAX_USER_AGENT

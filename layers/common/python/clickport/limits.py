@@ -95,6 +95,11 @@ MAX_ANSWER_BYTES = _limit(QUERY, "an answer's JSON, as Lambda carries it (escape
 # --- clickport import --------------------------------------------------------------------------------
 IMPORT = "Import: `clickport import`"
 MAX_LINE_BYTES = _limit(IMPORT, "an NDJSON line", 1 << 20, "1 MiB", "a rejected line")
+MAX_CITY_LENGTH = _limit(IMPORT, "`city`", 200, "1 to 200 characters")
+_rule(IMPORT, "`timestamp`", "ISO 8601 with `Z` or an offset", "not in the future")
+_rule(IMPORT, "`country`, `region`", "ISO 3166-1 alpha-2, ISO 3166-2", "`DE`, `DE-BE`")
+_rule(IMPORT, "`--format parquet` rows", "the event schema's types and the bounds above",
+      "`revenue_micros` 0 to 10^15, `seq` and `visitor_id` 63-bit, text as for events")
 
 
 def limits_markdown() -> str:

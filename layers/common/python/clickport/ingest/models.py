@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from clickport.limits import (
+    MAX_CITY_LENGTH,
     MAX_DOMAIN_LENGTH,
     MAX_ENGAGED_MS,
     MAX_EVENT_NAME_LENGTH,
@@ -178,7 +179,7 @@ class ImportLine(EventRequest):
     visitor_id: StrictInt | None = Field(default=None, ge=1, le=2**63 - 1)
     country: StrictStr | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     region: StrictStr | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
-    city: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+    city: StrictStr | None = Field(default=None, min_length=1, max_length=MAX_CITY_LENGTH)
 
     @classmethod
     def _extra_allowed(cls) -> tuple[str, ...]:

@@ -17,7 +17,18 @@ from typing import Any, Callable, Iterator, get_args
 
 from clickport.ingest.models import EventType
 from clickport.ingest.spill import RejectionLog
-from clickport.limits import MAX_ENGAGED_MS, MAX_REVENUE_MICROS, MAX_SAFE_INTEGER, MAX_SCROLL
+from clickport.limits import (
+    MAX_CITY_LENGTH,
+    MAX_DOMAIN_LENGTH,
+    MAX_ENGAGED_MS,
+    MAX_EVENT_NAME_LENGTH,
+    MAX_META_KEYS,
+    MAX_REVENUE_MICROS,
+    MAX_SAFE_INTEGER,
+    MAX_SCROLL,
+    MAX_URL_LENGTH,
+    MAX_UTM_LENGTH,
+)
 from clickport.ports import ConfigStore, Site
 from clickport.schema import COLUMN_NAMES, EVENT_COLUMNS, arrow_schema
 
@@ -31,9 +42,10 @@ NAMED_TYPES = ("custom", "click", "form")  # the types that may carry a name (as
 REQUIRED = ("ts", "seq", "type", "hostname", "path", "session_id", "visitor_id", "page_visit_id")
 PARTITION_NAMES = ("site_id", "dt")  # may be present (a copy of a store's files); ignored
 MAX_TEXT = {
-    "name": 200, "hostname": 253, "path": 2000, "referrer_url": 2000, "source": 2000, "channel": 100,
-    "utm_source": 500, "utm_medium": 500, "utm_campaign": 500, "utm_content": 500, "utm_term": 500,
-    "city": 200, "device": 100, "screen": 100, "browser": 100, "browser_version": 100, "os": 100,
+    "name": MAX_EVENT_NAME_LENGTH, "hostname": MAX_DOMAIN_LENGTH, "path": MAX_URL_LENGTH,
+    "referrer_url": MAX_URL_LENGTH, "source": MAX_URL_LENGTH, "channel": 100,
+    **{f"utm_{p}": MAX_UTM_LENGTH for p in ("source", "medium", "campaign", "content", "term")},
+    "city": MAX_CITY_LENGTH, "device": 100, "screen": 100, "browser": 100, "browser_version": 100, "os": 100,
     "os_version": 100,
 }
 PATTERNS = {
@@ -46,7 +58,7 @@ INT_RANGES = {
     "seq": (0, INT64_MAX), "session_id": (1, MAX_SAFE_INTEGER), "visitor_id": (1, INT64_MAX),
     "scroll": (0, MAX_SCROLL), "engaged_ms": (0, MAX_ENGAGED_MS), "revenue_micros": (0, MAX_REVENUE_MICROS),
 }
-MAX_META = 30
+MAX_META = MAX_META_KEYS
 
 
 class BulkImportError(Exception):
