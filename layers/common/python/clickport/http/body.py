@@ -2,7 +2,8 @@
 
 Python's parser recurses once per nesting level and converts integers of any length, so a
 deeply nested body or a 5,000-digit number would end in an exception deep inside the parser;
-here each is one ``ValueError`` naming the field, raised before anything else sees the body.
+here each is one ``JsonRejected`` (naming the field where there is one), raised before anything else
+sees the body. The HTTP resolver and ``clickport import`` both parse with it.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def _shown(name: str) -> str:
 
 def _check_values(value: Any) -> None:
     """Name the first field holding a lone surrogate or an overlong number."""
-    stack: list[tuple[str, Any]] = [("(the JSON value)", value)] if not isinstance(value, (dict, list)) else [("", value)]
+    top = "" if isinstance(value, (dict, list)) else "(the JSON value)"
+    stack: list[tuple[str, Any]] = [(top, value)]
     while stack:
         path, item = stack.pop()
         if item is _LONG:
