@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             print("fuzz:", " ".join(c if not c.startswith("x-api-key") else "x-api-key: ck_…" for c in command),
                   flush=True)
-            status = subprocess.run(command, env=env).returncode
+            status = subprocess.run(command, env=env, cwd=folder).returncode  # its replay files stay in there
         finally:
             server.terminate()
             try:
