@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 schemathesis, "run", f"{base}/api/openapi.json",
                 "--header", f"x-api-key: {key}", "--header", f"User-Agent: {USER_AGENT}",
                 "--checks", "not_a_server_error", "--mode", "all", "--max-examples", str(args.max_examples),
-                "--seed", str(args.seed), "--generation-database", "none", "--workers", "2", "--no-color",
+                "--seed", str(args.seed), "--generation-database", "none", "--workers", "1", "--no-color",
                 *rest,
             ]
             print("fuzz:", " ".join(c if not c.startswith("x-api-key") else "x-api-key: ck_…" for c in command),
