@@ -69,7 +69,7 @@ def read_lock(data_dir: Path) -> Iterator[None]:
     data_dir = Path(data_dir)
     if (data_dir / _JOURNAL).exists():
         _recover_if_abandoned(data_dir)
-    fd = os.open(_ensure_dir(data_dir) / _READ_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(layout.private_dir(data_dir) / _READ_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         with _flock(data_dir / _GATE_LOCK, fcntl.LOCK_SH):
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -85,14 +85,7 @@ def _swap_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _ensure_dir(path: Path) -> Path:
-    return layout.private_dir(path)
-
-
 # --- durable file steps ----------------------------------------------------------------
-
-
-_fsync_dir = layout.fsync_dir
 
 
 def _temp_name() -> str:
@@ -106,7 +99,7 @@ def _write_json_atomically(path: Path, value: Any) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
-    _fsync_dir(path.parent)
+    layout.fsync_dir(path.parent)
 
 
 # --- rows -------------------------------------------------------------------------------
@@ -179,7 +172,7 @@ class ParquetEventSink:
             raise ValueError("dt must be YYYY-MM-DD")
         columns = list(COLUMN_NAMES)
         try:
-            partition = _ensure_dir(layout.partition_dir(self.data_dir, site_id, dt))
+            partition = layout.private_dir(layout.partition_dir(self.data_dir, site_id, dt))
             temp = partition / _temp_name()
             try:
                 with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
@@ -193,7 +186,7 @@ class ParquetEventSink:
                 raise
             final = partition / f"{self.file_prefix}{uuid.uuid4().hex}.parquet"
             os.replace(temp, final)
-            _fsync_dir(partition)
+            layout.fsync_dir(partition)
             return final
         except OSError as exc:
             raise StoreUnavailable("the local event store could not be written") from exc
@@ -202,7 +195,7 @@ class ParquetEventSink:
         import pyarrow as pa
 
         table = pa.Table.from_pylist(rows, schema=self._schema)
-        return self._publish(_ensure_dir(partition), table, name)
+        return self._publish(layout.private_dir(partition), table, name)
 
     def write_named(self, partition: Path, rows: list[dict[str, Any]], name: str) -> Path:
         """Publish normalized rows as ``partition/name`` (the event journal names files after its segments)."""
@@ -224,7 +217,7 @@ class ParquetEventSink:
         temp = self._write_temp(partition, table)
         final = partition / (name or f"{self.file_prefix}{uuid.uuid4().hex}.parquet")
         os.replace(temp, final)
-        _fsync_dir(partition)
+        layout.fsync_dir(partition)
         return final
 
     # compaction
@@ -334,7 +327,7 @@ def remove_event_files(data_dir: Path, files: Iterable[Path]) -> int:
             partitions.add(path.parent)
             removed += 1
         for partition in partitions:
-            _fsync_dir(partition)
+            layout.fsync_dir(partition)
     return removed
 
 
@@ -367,9 +360,9 @@ def _apply_swap(data_dir: Path, journal: dict[str, Any]) -> None:
         if all(merged.exists() for _, merged in outputs):
             for name in journal["originals"]:
                 (partition / name).unlink(missing_ok=True)
-        _fsync_dir(partition)
+        layout.fsync_dir(partition)
         (data_dir / _JOURNAL).unlink(missing_ok=True)
-        _fsync_dir(data_dir)
+        layout.fsync_dir(data_dir)
 
 
 def _recover_journal(data_dir: Path) -> None:
