@@ -76,7 +76,16 @@ class Runtime:
         if self.settings.backend == "aws":
             from clickport.adapters.athena_engine import AthenaQueryEngine
 
-            return AthenaQueryEngine(self.settings, client=self._boto_client("athena"))
+            watermark = None
+            if self.settings.events_bucket:  # compaction on: split each query at the site's watermark
+                from functools import partial
+
+                from clickport.adapters.s3_compaction import read_watermark
+
+                watermark = partial(read_watermark, self._boto_client("s3"), self.settings.events_bucket)
+            compacted = f"{self.settings.athena_database}.{self.settings.athena_compacted_table}"
+            return AthenaQueryEngine(self.settings, client=self._boto_client("athena"), watermark=watermark,
+                                     compacted_table=compacted)
         from clickport.adapters.duckdb_engine import DuckDbQueryEngine
 
         return DuckDbQueryEngine(self.data_dir)

@@ -44,6 +44,10 @@ class Settings(BaseModel):
     athena_database: str = "clickport"
     athena_table: str = "events"
     athena_timeout_seconds: float = 25.0
+    # AWS compaction (``adapters/s3_compaction``): with the events bucket set, each query reads the site's
+    # watermark there and reads days up to it from the compacted table, later days from ``athena_table``.
+    events_bucket: str | None = None
+    athena_compacted_table: str = "events_compacted"
     origin_secret: str | None = None
 
     @classmethod
@@ -63,6 +67,8 @@ class Settings(BaseModel):
             "athena_database": "CLICKPORT_ATHENA_DATABASE",
             "athena_table": "CLICKPORT_ATHENA_TABLE",
             "athena_timeout_seconds": "CLICKPORT_ATHENA_TIMEOUT_SECONDS",
+            "events_bucket": "CLICKPORT_EVENTS_BUCKET",
+            "athena_compacted_table": "CLICKPORT_ATHENA_COMPACTED_TABLE",
             "origin_secret": "CLICKPORT_ORIGIN_SECRET",
         }
         values = {field: env[name] for field, name in mapping.items() if env.get(name)}

@@ -1,8 +1,8 @@
 """AWS QueryEngine: Athena in the stack's workgroup, polled with backoff under a timeout below API Gateway's 30 s.
 
 Result reuse is asked for only when the caller says the range is over (it ends before
-today). A query still running at the deadline is stopped (StopQueryExecution) and
-answered 504; throttling and unavailability are 503; a failed query raises
+today) and, with compaction on, every day it reads is served from the compacted table.
+A query still running at the deadline is stopped (StopQueryExecution) and answered 504; throttling and unavailability are 503; a failed query raises
 ``QueryFailed``, which the HTTP layer answers as a 500 carrying only a request id.
 """
 
@@ -80,6 +80,7 @@ class AthenaQueryEngine:
         self.table = f"{settings.athena_database}.{settings.athena_table}"
         self.compacted_table = compacted_table or f"{self.table}_compacted"
         self._watermark = watermark
+        self._served: tuple[str, str | None] | None = None
         self._client = client
         self._sleep = sleep
         self._clock = clock
@@ -89,6 +90,7 @@ class AthenaQueryEngine:
         if self._watermark is None:
             return self.table
         through = self._watermark(site_id)
+        self._served = (site_id, through)  # what the statement about to run reads (see _reuse)
         return self.table if through is None else SplitSource(self.table, self.compacted_table, through)
 
     @property
@@ -102,11 +104,25 @@ class AthenaQueryEngine:
         return self._client
 
     def execute(self, sql: str, *, cacheable: bool = False, scope: Any = None) -> list[tuple]:
-        """``scope`` is not needed: the statement's partition predicates prune through projection."""
+        """``scope``: the statement's site and days (partition projection prunes by the statement's own
+        predicates; the scope only decides result reuse against the watermark ``source`` read)."""
         deadline = self._clock() + self.settings.athena_timeout_seconds
-        query_id = self._call("start_query_execution", **self._start_arguments(sql, cacheable))["QueryExecutionId"]
+        arguments = self._start_arguments(sql, self._reuse(cacheable, scope))
+        query_id = self._call("start_query_execution", **arguments)["QueryExecutionId"]
         self._wait(query_id, deadline)
         return self._rows(query_id)
+
+    def _reuse(self, cacheable: bool, scope: Any) -> bool:
+        """Result reuse for a range that is over; with compaction on, only if every day the statement reads
+        is at or below the site's watermark (a day still read from the events table can get late Firehose
+        files, so a reused answer could miss them)."""
+        if not cacheable or self._watermark is None:
+            return cacheable
+        served, self._served = self._served, None  # one statement per source() call
+        if scope is None or served is None:
+            return False
+        site_id, through = served
+        return site_id == scope.site_id and through is not None and scope.last_day.isoformat() <= through
 
     def _start_arguments(self, sql: str, cacheable: bool) -> dict[str, Any]:
         arguments: dict[str, Any] = {

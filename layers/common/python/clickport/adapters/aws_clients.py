@@ -63,6 +63,8 @@ CLIENT_POLICIES: dict[str, ClientPolicy] = {
     "dynamodb": ClientPolicy(connect_timeout=1.0, read_timeout=1.0, total_max_attempts=3),
     "firehose": ClientPolicy(connect_timeout=1.0, read_timeout=2.0, total_max_attempts=2),
     "athena": ClientPolicy(connect_timeout=1.0, read_timeout=3.0, total_max_attempts=2),
+    # The query functions' one GET of a site's compaction watermark (a few bytes) before each statement.
+    "s3": ClientPolicy(connect_timeout=1.0, read_timeout=2.0, total_max_attempts=2),
 }
 
 

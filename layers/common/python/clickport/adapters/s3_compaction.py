@@ -262,9 +262,19 @@ class S3DayCompactor:
 def read_watermark(client: Any, bucket: str, site_id: str) -> str | None:
     """The query side's read of a site's watermark (one GET; None before the first compacted day). Pass
     ``functools.partial(read_watermark, s3_client, bucket)`` to ``AthenaQueryEngine(watermark=…)``."""
+    from botocore.exceptions import ClientError
+
     try:
         body = client.get_object(Bucket=bucket, Key=watermark_key(check_site_id(site_id)))["Body"].read()
     except client.exceptions.NoSuchKey:
+        return None
+    except ClientError as error:
+        # Without s3:ListBucket on the key, S3 answers a missing object 403, not 404. Reading every day from
+        # ``events/`` stays exact (Firehose's objects are never removed), only slower.
+        if error.response.get("Error", {}).get("Code") not in ("AccessDenied", "403"):
+            raise
+        logger.warning("site %s: watermark not readable (%s); reading %s only", site_id, "AccessDenied",
+                       RAW_PREFIX)
         return None
     return json.loads(body)["through"]
 
