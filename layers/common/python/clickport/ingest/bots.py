@@ -1,9 +1,23 @@
-"""Is a User-Agent a bot? Crawler patterns, automation markers, HTTP client libraries, user-agents' verdict.
+"""Is a User-Agent a bot? Maintained bot lists, automation markers, HTTP clients, and a browser-shape rule.
 
 Generic HTTP clients count as bots: a server that sends events for its visitors forwards the
-visitor's User-Agent, and an app sends a descriptive one of its own. The patterns of the
-crawler-user-agents package (case-sensitive, as that project writes them) and ours
-(case-insensitive) are compiled once into one RE2 expression: linear-time on any input.
+visitor's User-Agent, and an app sends a descriptive one of its own.
+
+Every list is compiled once into an RE2 expression (linear time on any input; patterns with look-around,
+which RE2 lacks, are listed in ``bot_patterns.SKIPPED``). Evidence comes in two strengths:
+
+- **named**: Matomo Device Detector's bot list and its HTTP-library list, headless/automation markers,
+  HTTP clients, a ``+http://`` contact URL, user-agents' own verdict. Any of them makes a bot.
+- **generic**: the patterns of crawler-user-agents (case-sensitive, as that project writes them) and of
+  isbot, and the words bot/crawler/spider/scraper. These catch the long tail, but also hit device names
+  (``M bot 54``, ``Discovery``, a ``Build/AP3A.240617.008`` token) and real browsers' own tokens
+  (Sogou's mobile browser, Viber's in-app view). They make a bot unless the User-Agent is a browser that
+  Device Detector's browser or app list names, or that ua-parser names and that carries an engine token.
+- **browser shape** (the positive rule): a User-Agent with no browser engine or platform token that
+  neither ua-parser nor Device Detector's browser and app lists recognise is not a person: bare product
+  names, e-mail addresses, random tokens, ``${jndi:…}`` probes, ``Mozilla/5.0 (compatible; X/1.0)``.
+
+The verdict is memoized per User-Agent string.
 """
 
 from __future__ import annotations
@@ -13,6 +27,7 @@ from functools import lru_cache
 import re2
 from crawleruseragents import CRAWLER_USER_AGENTS_DATA
 
+from clickport.ingest import bot_patterns
 from clickport.ingest.useragent import parse_user_agent
 
 BOT_CACHE_SIZE = 4096
@@ -84,36 +99,114 @@ HTTP_CLIENTS: tuple[str, ...] = (
     r"^HTTPClient",
 )
 
-GENERIC_BOT_WORDS: tuple[str, ...] = (
-    # A word of its own ("… bot …") or a product token ("AhrefsBot/7.0"); not "CUBOT X30".
-    r"(?:^|[^a-z])(?:bot|crawler|spider|scraper)(?:$|[^a-z])",
-    r"[a-z](?:bot|crawler|spider|scraper)/",
+# A contact URL ("+http://example.com/bot.html") is how crawlers sign; "Mozilla/5.0" alone is no browser.
+NAMED_SHAPES: tuple[str, ...] = (
     r"\+https?://",
     r"^Mozilla/5\.0$",
 )
 
+GENERIC_BOT_WORDS: tuple[str, ...] = (
+    # A word of its own ("… bot …") or a product token ("AhrefsBot/7.0"); not "CUBOT X30".
+    r"(?:^|[^a-z])(?:bot|crawler|spider|scraper)(?:$|[^a-z])",
+    r"[a-z](?:bot|crawler|spider|scraper)/",
+)
+
+# The positive rule's engine and platform tokens: what a browser's User-Agent carries. Legacy phones and
+# TVs name their WAP/MIDP/BREW stacks instead of an engine.
+BROWSER_TOKENS: tuple[str, ...] = (
+    r"AppleWebKit",
+    r"Gecko",
+    r"KHTML",
+    r"Trident/",
+    r"Presto/",
+    r"Chrome/",
+    r"CriOS/",
+    r"Safari/",
+    r"Firefox/",
+    r"MSIE ",
+    r"Opera",
+    r"NetFront",
+    r"Obigo",
+    r"UP\.Browser",
+    r"Openwave",
+    r"Browser",
+    r"MIDP",
+    r"MAUI",
+    r"BREW",
+    r"DoCoMo",
+)
+
+# Device Detector matches a pattern only at the start or after a character that is no letter, digit, '_'
+# or '-' (its own rule, so that "Bot" does not match inside a longer word).
+DEVICE_DETECTOR_BOUNDARY = r"(?:^|[^A-Z0-9_-]|[^A-Z0-9-]_|sprd-|MZ-)"
 
 # NOTE: RE2's default 8 MiB is too small for the DFA of ~1,500 alternatives (it would log
-# "DFA out of memory" and fall back to a slower engine); 32 MiB is an upper bound, used lazily.
-PATTERN_MAX_MEMORY = 32 << 20
+# "DFA out of memory" and fall back to a slower engine); 64 MiB is an upper bound, used lazily.
+PATTERN_MAX_MEMORY = 64 << 20
 
 
-def _compile():  # noqa: ANN202 (re2 exposes no public pattern type)
-    crawler = "|".join(f"(?:{entry['pattern']})" for entry in CRAWLER_USER_AGENTS_DATA)
-    ours = "|".join(f"(?:{p})" for p in (*AUTOMATION_MARKERS, *HTTP_CLIENTS, *GENERIC_BOT_WORDS))
+def _alternatives(patterns) -> str:  # noqa: ANN001
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def _compile(expression: str):  # noqa: ANN202 (re2 exposes no public pattern type)
     options = re2.Options()
     options.max_mem = PATTERN_MAX_MEMORY
-    return re2.compile(f"{crawler}|(?i:{ours})", options)
+    return re2.compile(expression, options)
 
 
-_BOT_PATTERN = _compile()
+def _device_detector(patterns) -> str:  # noqa: ANN001
+    return f"(?i:{DEVICE_DETECTOR_BOUNDARY}(?:{_alternatives(patterns)}))"
+
+
+_NAMED = _compile(
+    "|".join(
+        (
+            _device_detector(bot_patterns.DEVICE_DETECTOR_BOTS + bot_patterns.DEVICE_DETECTOR_LIBRARIES),
+            f"(?i:{_alternatives((*AUTOMATION_MARKERS, *HTTP_CLIENTS, *NAMED_SHAPES))})",
+        )
+    )
+)
+_GENERIC = _compile(
+    "|".join(
+        (
+            _alternatives(entry["pattern"] for entry in CRAWLER_USER_AGENTS_DATA),
+            f"(?i:{_alternatives((*bot_patterns.ISBOT_PATTERNS, *GENERIC_BOT_WORDS))})",
+        )
+    )
+)
+_BROWSER_TOKEN = _compile(f"(?i:{_alternatives(BROWSER_TOKENS)})")
+_KNOWN_CLIENT = _compile(
+    _device_detector(bot_patterns.DEVICE_DETECTOR_BROWSERS + bot_patterns.DEVICE_DETECTOR_APPS)
+)
+
+
+def _named_by_ua_parser(user_agent: str) -> bool:
+    return parse_user_agent(user_agent).browser.family != "Other"
+
+
+def is_known_browser(user_agent: str) -> bool:
+    """A browser or app that Device Detector's lists name, or that ua-parser names and that has an engine."""
+    if _KNOWN_CLIENT.search(user_agent):
+        return True
+    return bool(_BROWSER_TOKEN.search(user_agent)) and _named_by_ua_parser(user_agent)
+
+
+def has_browser_shape(user_agent: str) -> bool:
+    """The positive rule: an engine or platform token, or a browser family that a parser recognises."""
+    return bool(_BROWSER_TOKEN.search(user_agent)) or _named_by_ua_parser(user_agent) or bool(
+        _KNOWN_CLIENT.search(user_agent)
+    )
 
 
 @lru_cache(maxsize=BOT_CACHE_SIZE)
 def is_bot(user_agent: str) -> bool:
-    """True for a crawler, an automated browser or an HTTP library; an empty User-Agent is a bot."""
+    """True for a crawler, scanner, monitor, automated browser, HTTP library or anything that is no browser;
+    an empty User-Agent is a bot."""
     if not user_agent or not user_agent.strip():
         return True
-    if _BOT_PATTERN.search(user_agent):
+    if _NAMED.search(user_agent) or parse_user_agent(user_agent).is_bot:
         return True
-    return bool(parse_user_agent(user_agent).is_bot)
+    if _GENERIC.search(user_agent):
+        return not is_known_browser(user_agent)
+    return not has_browser_shape(user_agent)

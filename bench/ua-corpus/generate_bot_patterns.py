@@ -1,0 +1,168 @@
+"""Writes ``clickport/ingest/bot_patterns.py`` from the pinned bot lists; run after changing a pin.
+
+    .venv/bin/python bench/ua-corpus/generate_bot_patterns.py          # rewrite the module
+    .venv/bin/python bench/ua-corpus/generate_bot_patterns.py --check  # exit 1 if it is out of date
+
+- Matomo Device Detector's ``bots.yml``: from the installed ``device_detector`` package (pinned in
+  pyproject.toml's ``dev`` extra), each entry's ``regex``.
+- isbot's pattern list: ``require("isbot").list`` of the npm package pinned in ``bench/ua-corpus/package.json``
+  (``npm install`` there first; ``make setup`` does).
+
+The filter compiles every pattern into one RE2 expression (linear time on any input). RE2 has no
+look-around; a pattern that RE2 rejects is split at its top-level ``|`` and the branches RE2 accepts are kept;
+the rest are recorded in ``SKIPPED`` with the reason, never rewritten by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+
+import re2
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = ROOT / "layers" / "common" / "python" / "clickport" / "ingest" / "bot_patterns.py"
+NPM_DIR = Path(__file__).resolve().parent
+# Constant in the generated module → Device Detector's list: its bots, and the browsers, apps and HTTP
+# libraries it knows (the filter uses the latter to recognise a browser, and libraries as bots).
+DEVICE_DETECTOR_LISTS = {
+    "DEVICE_DETECTOR_BOTS": "bots.yml",
+    "DEVICE_DETECTOR_BROWSERS": "client/browsers.yml",
+    "DEVICE_DETECTOR_APPS": "client/mobile_apps.yml",
+    "DEVICE_DETECTOR_LIBRARIES": "client/libraries.yml",
+}
+
+
+def split_top_level(pattern: str) -> list[str]:
+    """The branches of a pattern's top-level alternation (``a|b(c|d)`` → ``a``, ``b(c|d)``)."""
+    branches, depth, start, i = [], 0, 0, 0
+    in_class = False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":  # "[]...]": a literal "]" first
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    branches.append(pattern[start:])
+    return branches
+
+
+def _re2_accepts(pattern: str, flags: str) -> bool:
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        re2.compile(f"(?{flags}:{pattern})" if flags else pattern, options)
+    except re2.error:
+        return False
+    return True
+
+
+def keep_linear(patterns: list[str], flags: str, source: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Patterns RE2 accepts; of the others, the top-level branches it accepts. Returns (kept, skipped)."""
+    kept: list[str] = []
+    skipped: list[tuple[str, str, str]] = []
+    for pattern in patterns:
+        if _re2_accepts(pattern, flags):
+            kept.append(pattern)
+            continue
+        branches = split_top_level(pattern)
+        good = [b for b in branches if _re2_accepts(b, flags)]
+        bad = [b for b in branches if not _re2_accepts(b, flags)]
+        if good and len(branches) > 1:
+            kept.append("|".join(good))
+        for branch in bad:
+            skipped.append((source, branch, "look-around (RE2 has none)"))
+    return kept, skipped
+
+
+def device_detector_regexes(name: str) -> list[str]:
+    """The ``regex`` of every entry of one of Device Detector's lists (``bots.yml``, ``client/browsers.yml``, …)."""
+    text = (resources.files("device_detector") / "regexes" / "upstream" / name).read_text(encoding="utf-8")
+    return [entry["regex"] for entry in yaml.safe_load(text)]
+
+
+def isbot_patterns() -> tuple[str, list[str]]:
+    package = NPM_DIR / "node_modules" / "isbot"
+    if not package.is_dir():
+        sys.exit(f"{package} is missing: run `npm install` in {NPM_DIR} (make setup does)")
+    version = json.loads((package / "package.json").read_text())["version"]
+    script = "process.stdout.write(JSON.stringify(require(process.argv[1]).list))"
+    listed = subprocess.run(["node", "-e", script, str(package)], capture_output=True, text=True, check=True)
+    return version, json.loads(listed.stdout)
+
+
+def render() -> str:
+    dd_version = metadata.version("device_detector")
+    isbot_version, isbot_all = isbot_patterns()
+    lists = {name: device_detector_regexes(name) for name in DEVICE_DETECTOR_LISTS.values()}
+    kept: dict[str, list[str]] = {}
+    skipped: list[tuple[str, str, str]] = []
+    for name, patterns in lists.items():
+        kept[name], dropped = keep_linear(patterns, "i", f"device_detector {name}")
+        skipped += dropped
+    isbot_kept, isbot_skipped = keep_linear(isbot_all, "i", "isbot")
+
+    def block(name: str, items: list[str]) -> str:
+        return f"{name}: tuple[str, ...] = (\n" + "".join(f"    {item!r},\n" for item in items) + ")\n"
+
+    skipped_block = "SKIPPED: tuple[tuple[str, str, str], ...] = (\n" + "".join(
+        f"    {entry!r},\n" for entry in skipped + isbot_skipped
+    ) + ")\n"
+    dd_blocks = "".join(
+        f"\n# {len(kept[name])} of {len(lists[name])} entries of {name} (look-around branches dropped: see SKIPPED)\n"
+        + block(constant, kept[name])
+        for constant, name in DEVICE_DETECTOR_LISTS.items()
+    )
+    return (
+        '"""Bot patterns of Matomo Device Detector and isbot, generated from their pinned versions. Do not edit.\n\n'
+        "Generated by bench/ua-corpus/generate_bot_patterns.py (see there for sources and how to update).\n"
+        "Every pattern is matched case-insensitively; Device Detector's only after the start of the string or a\n"
+        "character that is no letter, digit, '_' or '-', as Device Detector itself does.\n"
+        '"""\n\n'
+        "# fmt: off\n"
+        f"DEVICE_DETECTOR_VERSION = {dd_version!r}\n"
+        f"ISBOT_VERSION = {isbot_version!r}\n"
+        + dd_blocks
+        + f"\n# {len(isbot_kept)} of {len(isbot_all)} patterns of isbot's list\n"
+        + block("ISBOT_PATTERNS", isbot_kept)
+        + "\n# (list, pattern, why) for each pattern or top-level branch left out of the RE2 expression\n"
+        + skipped_block
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the module differs from the pinned lists")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
+        if current != text:
+            print(f"{TARGET} is out of date: run {Path(__file__).name}", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(text, encoding="utf-8")
+    print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
