@@ -8,13 +8,28 @@ from functools import lru_cache
 from pathlib import Path
 
 from clickport import __version__
-from clickport.errors import REASON_PHRASES
+from clickport.errors import REASON_PHRASES, ApiError
+from clickport.http import examples
+from clickport.http.descriptions import (
+    DIMENSION_DESCRIPTIONS,
+    METRIC_DESCRIPTIONS,
+    OPERATOR_DESCRIPTIONS,
+    PERIOD_DESCRIPTIONS,
+    PERMISSION_DESCRIPTIONS,
+    PROP_DESCRIPTION,
+    REPORT_DESCRIPTIONS,
+    STATUS_DESCRIPTIONS,
+)
+from clickport.ingest.models import CURRENCY_PATTERN
 from clickport.limits import MAX_LIMIT, MAX_OFFSET
 from clickport.local.functions import FUNCTION_NAMES, load_function
-from clickport.query.convenience import REQUIRED_PARAMETERS
-from clickport.query.models import DATE_PATTERN
+from clickport.query.convenience import PRESETS, REQUIRED_PARAMETERS
+from clickport.query.dimensions import DIMENSION_NAMES, DIMENSIONS, PROP_PREFIX
+from clickport.query.goals import COUNT_KEYS
+from clickport.query.metrics import METRICS
+from clickport.query.models import DATE_PATTERN, DEFAULT_LIMIT
 from clickport.query.zones import TIME_ZONE_FORMAT, time_zone_component
-from clickport.routes import ROUTES_BY_KEY
+from clickport.routes import ROUTES_BY_KEY, Route
 
 TITLE = "Clickport-compatible analytics API"
 _SWAGGER_DIR = "aws_lambda_powertools/event_handler/openapi/swagger_ui"
@@ -38,7 +53,7 @@ QUERY_PARAMETERS: dict[str, tuple[dict, str]] = {
     "start_date": (_DATE, "the first local day, YYYY-MM-DD"),
     "end_date": (_DATE, "the day after the last, YYYY-MM-DD (exclusive)"),
     "timezone": (TIME_ZONE_REF, "an IANA zone name; default UTC"),
-    "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "rows to return; default 100"),
+    "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, f"rows to return; default {DEFAULT_LIMIT}"),
     "offset": ({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "rows to skip; default 0"),
 }
 
@@ -100,9 +115,257 @@ def _document_errors(path: str, method: str, operation: dict) -> None:
         statuses.append(504)
     for status in sorted(statuses):
         responses[str(status)] = {
-            "description": REASON_PHRASES[status],
+            "description": f"{REASON_PHRASES[status]}: {STATUS_DESCRIPTIONS[status]}",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
+
+
+# --- what the answers look like, from the metric and dimension registries ------------------------------
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _metric_schema(name: str) -> dict:
+    metric = METRICS[name]
+    if metric.kind == "revenue":
+        schema = _ref("Revenue")
+    elif metric.decimals == 0:
+        schema = {"type": "integer", "minimum": 0}
+    else:
+        schema = {"type": "number", "minimum": 0}
+    return {**schema, "description": METRIC_DESCRIPTIONS[name]} if "$ref" not in schema else schema
+
+
+def _change_schema(name: str) -> dict:
+    metric = METRICS[name]
+    if metric.change == "per_currency":
+        return {"type": "object", "propertyNames": {"pattern": CURRENCY_PATTERN},
+                "additionalProperties": {"type": ["number", "null"]},
+                "description": "relative change in percent per currency (null when the previous amount was 0)"}
+    if metric.change == "points":
+        return {"type": "number", "description": "the difference in points"}
+    return {"type": ["number", "null"], "description": "relative change in percent, 1 decimal (null when the "
+                                                         "previous value was 0)"}
+
+
+def _metric_values(title: str, extra: dict | None = None) -> dict:
+    return {"type": "object", "title": title, "properties": {**(extra or {}),
+                                                            **{m: _metric_schema(m) for m in METRICS}},
+            "additionalProperties": False}
+
+
+_LABEL = {"type": "string"}
+_TIME_NAMES = [name for name in DIMENSION_NAMES if DIMENSIONS[name].is_time]
+
+
+def response_schemas() -> dict[str, dict]:
+    """The answers of the query, report and goals routes (their handlers return plain JSON)."""
+    row_comparison = _metric_values(
+        "RowComparison", {name: {**_LABEL, "description": "the paired bucket of the previous period"}
+                          for name in _TIME_NAMES})
+    row = {
+        "type": "object", "title": "Row",
+        "description": "one group: its dimension values, then its metrics, in request order",
+        "properties": {
+            **{name: {**_LABEL, "description": DIMENSION_DESCRIPTIONS[name]} for name in DIMENSION_NAMES},
+            **{m: _metric_schema(m) for m in METRICS},
+            "comparison": _ref("RowComparison"),
+            "change": _ref("MetricChanges"),
+        },
+        "patternProperties": {f"^{PROP_PREFIX}": {**_LABEL, "description": PROP_DESCRIPTION}},
+        "additionalProperties": False,
+    }
+    date_range = {
+        "type": "object", "title": "ResolvedRange", "required": ["start", "end"], "additionalProperties": False,
+        "description": "ISO 8601 instants with the zone's offset; the end is exclusive",
+        "properties": {"start": {"type": "string", "format": "date-time"},
+                       "end": {"type": "string", "format": "date-time"}},
+    }
+    meta = {
+        "type": "object", "title": "QueryMeta", "required": ["date_range", "timezone"], "additionalProperties": False,
+        "properties": {"date_range": _ref("ResolvedRange"), "timezone": TIME_ZONE_REF,
+                       "total_rows": {"type": "integer", "minimum": 0,
+                                      "description": "breakdowns: rows before limit and offset"}},
+    }
+    aggregate = {
+        "type": "object", "title": "AggregateResponse", "required": ["results", "meta"],
+        "additionalProperties": False, "description": "no dimensions: one object of metrics",
+        "properties": {
+            "results": _ref("MetricValues"),
+            "comparison": {"anyOf": [{"type": "null"}, {
+                "type": "object", "required": ["date_range", "results", "change"], "additionalProperties": False,
+                "properties": {"date_range": _ref("ResolvedRange"), "results": _ref("MetricValues"),
+                               "change": _ref("MetricChanges")}}],
+                "description": "with include_comparison: the previous period (null for period all)"},
+            "meta": _ref("QueryMeta"),
+        },
+    }
+    breakdown = {
+        "type": "object", "title": "BreakdownResponse", "required": ["results", "meta"],
+        "additionalProperties": False, "description": "with dimensions: one row per group",
+        "properties": {
+            "results": {"type": "array", "items": _ref("Row")},
+            "comparison": {"anyOf": [{"type": "null"}, {
+                "type": "object", "required": ["date_range"], "additionalProperties": False,
+                "properties": {"date_range": _ref("ResolvedRange")}}],
+                "description": "with include_comparison: the previous period's range (null for period all)"},
+            "meta": {"allOf": [_ref("QueryMeta"), {"required": ["total_rows"]}]},
+        },
+    }
+    goal = {
+        "type": "object", "title": "GoalConversions", "required": ["id", "name", "type", "visitors"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer", "minimum": 1}, "name": {"type": "string"},
+            "type": {"type": "string", "enum": list(COUNT_KEYS)},
+            "visitors": {"type": "integer", "minimum": 0, "description": "distinct converting visitors"},
+            **{key: {"type": "integer", "minimum": 0, "description": f"conversions of a {kind} goal"}
+               for kind, key in COUNT_KEYS.items()},
+            "revenue_by_currency": _ref("Revenue"),
+            "total_revenue": {"type": "number", "minimum": 0, "description": "when all revenue is in one currency"},
+            "currency": {"type": "string", "pattern": CURRENCY_PATTERN},
+        },
+    }
+    return {
+        "Revenue": {"type": "object", "title": "Revenue", "propertyNames": {"pattern": CURRENCY_PATTERN},
+                    "additionalProperties": {"type": "number", "minimum": 0},
+                    "description": "amounts per ISO 4217 currency, 2 decimals"},
+        "MetricValues": _metric_values("MetricValues"),
+        "MetricChanges": {"type": "object", "title": "MetricChanges", "additionalProperties": False,
+                          "properties": {m: _change_schema(m) for m in METRICS}},
+        "RowComparison": row_comparison,
+        "Row": row,
+        "ResolvedRange": date_range,
+        "QueryMeta": meta,
+        "AggregateResponse": aggregate,
+        "BreakdownResponse": breakdown,
+        "QueryResponse": {"title": "QueryResponse", "oneOf": [_ref("AggregateResponse"), _ref("BreakdownResponse")]},
+        "GoalConversions": goal,
+        "GoalsResponse": {"type": "object", "title": "GoalsResponse", "required": ["goals"],
+                          "additionalProperties": False,
+                          "properties": {"goals": {"type": "array", "items": _ref("GoalConversions"),
+                                                   "description": "every goal of the site, by id"}}},
+    }
+
+
+# The success answer's schema of the routes whose handlers return plain JSON.
+SUCCESS_SCHEMAS = {"POST /api/query": "QueryResponse", "GET /api/{breakdown}": "BreakdownResponse",
+                   "GET /api/utm/{param}": "BreakdownResponse", "GET /api/goals": "GoalsResponse"}
+TAGS = {"query": "Stats", "goals": "Goals", "realtime": "Realtime", "event": "Events"}
+
+
+def _named(items) -> dict:
+    return {name: {"summary": summary, "value": value} for name, summary, value in items}
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    return "\n".join(f"- `{name}`: {text}" for name, text in rows)
+
+
+def _report_table(names) -> str:
+    return "\n".join(f"- `{name.split('/')[-1]}`: {REPORT_DESCRIPTIONS[name]} — dimension "
+                     f"`{PRESETS[name].dimension}`, metrics {', '.join(PRESETS[name].metrics)}" for name in names)
+
+
+def operation_texts(route: Route) -> tuple[str, str]:
+    """(summary, description) of a route's operation."""
+    key = route.route_key
+    permission = f"Key: {PERMISSION_DESCRIPTIONS[route.permission]}."
+    if key == "POST /api/query":
+        return "Query metrics, grouped and filtered", "\n\n".join([
+            permission, "Every field is optional; an empty body means `{}` (visitors today, UTC).",
+            "Metrics:\n" + _table([(m, METRIC_DESCRIPTIONS[m]) for m in METRICS]),
+            "Dimensions:\n" + _table([(d, DIMENSION_DESCRIPTIONS[d]) for d in DIMENSION_NAMES]
+                                     + [(f"{PROP_PREFIX}<key>", PROP_DESCRIPTION)]),
+            "Periods (ignored when `date_range` is given):\n" + _table(
+                [(p, f"{r}; comparison: {c}") for p, (r, c) in PERIOD_DESCRIPTIONS.items()]),
+            "Filter operators (several filters combine with AND):\n" + _table(list(OPERATOR_DESCRIPTIONS.items())),
+        ])
+    if key == "GET /api/{breakdown}":
+        names = [n for n in PRESETS if not n.startswith("utm/")]
+        return "A report: one dimension, preset metrics", "\n\n".join([
+            permission, "`POST /api/query` with one dimension and preset metrics over "
+            "`[start_date, end_date)`, ordered by the first metric, descending:", _report_table(names)])
+    if key == "GET /api/utm/{param}":
+        names = [n for n in PRESETS if n.startswith("utm/")]
+        return "A report of one UTM parameter", "\n\n".join([permission, _report_table(names)])
+    if key == "GET /api/goals":
+        return "Conversions per goal", (f"{permission}\n\nEvery goal of the site, by id, with its converting "
+                                        "visitors and conversions over `[start_date, end_date)`; revenue when "
+                                        "there is some.")
+    if key == "GET /api/realtime":
+        return "Visitors active now", (f"{permission}\n\nSessions active in the last 5 minutes (`count`) and the "
+                                       "20 most recently active, newest first.")
+    if key == "POST /api/event":
+        return "Send an event from a server", (
+            f"{permission}\n\nThe `User-Agent` header is required: send your visitor's (generic HTTP clients "
+            "count as bots). A drop answers 200 with `success: false` and a reason; nothing is stored.")
+    if key == "POST /api/track":
+        return "Send an event from the browser tracker", (
+            f"Key: {PERMISSION_DESCRIPTIONS[None]}. The page's host must be the site's domain, a subdomain or on "
+            "its allow-list (else dropped as `hostname`). CORS allows any origin.")
+    if key == "OPTIONS /api/track":
+        return "CORS preflight of the tracker", "Key: none. Answers 204 with the CORS headers."
+    raise KeyError(key)
+
+
+def error_examples(route: Route) -> dict[int, dict]:
+    """Real messages of some errors, made by the validators (the others carry what `STATUS_DESCRIPTIONS` says)."""
+    from clickport.errors import Unauthorized
+    from clickport.query.convenience import preset_body
+
+    found: dict[int, dict] = {401: {"error": REASON_PHRASES[401], "message": Unauthorized().message}}
+    attempts = {
+        "POST /api/query": lambda: examples.query_answer({"metrics": ["visitor"]}),
+        "GET /api/{breakdown}": lambda: preset_body("pages", {"start_date": examples.EXAMPLE_START.isoformat()}),
+        "GET /api/utm/{param}": lambda: preset_body("utm/source", {"start_date": "2026-13-01", "end_date": "x"}),
+        "GET /api/goals": lambda: preset_body("pages", {"start_date": "2026-03-08", "end_date": "2026-03-01"}),
+    }
+    if route.route_key in attempts:
+        try:
+            attempts[route.route_key]()
+        except ApiError as error:
+            found[error.status] = {"error": REASON_PHRASES[error.status], "message": error.message}
+    return found
+
+
+def _document_examples(path: str, method: str, operation: dict) -> None:
+    """Summaries, tags, and an example for every input and answer: the worked examples of ``examples.py``."""
+    route = ROUTES_BY_KEY[f"{method} {path}"]
+    operation["summary"], operation["description"] = operation_texts(route)
+    operation["tags"] = [TAGS[route.function]]
+    for parameter in operation.get("parameters", []):
+        name = parameter["name"]
+        if parameter["in"] == "path":
+            parameter["example"] = examples.PATH_EXAMPLES[name]
+        elif name in examples.PARAMETER_EXAMPLES:
+            parameter["example"] = examples.PARAMETER_EXAMPLES[name]
+    body = operation.get("requestBody")
+    request_examples = {"POST /api/query": examples.QUERY_EXAMPLES, "POST /api/event": examples.EVENT_EXAMPLES,
+                        "POST /api/track": examples.TRACK_EXAMPLES}.get(route.route_key)
+    if body is not None:
+        body["content"]["application/json"]["examples"] = _named(request_examples)
+    ok = operation["responses"].get("200")
+    if ok is not None:
+        content = ok["content"]["application/json"]
+        if route.route_key in SUCCESS_SCHEMAS:
+            content["schema"] = _ref(SUCCESS_SCHEMAS[route.route_key])
+        if route.route_key == "POST /api/query":
+            answers = [(n, s, examples.query_answer(b)) for n, s, b in examples.QUERY_EXAMPLES]
+        elif route.route_key in examples.REPORT_ANSWERS:
+            answers = [(n.split("/")[-1], f"GET /api/{n}", examples.report_answer(n))
+                       for n in examples.REPORT_ANSWERS[route.route_key]]
+        elif route.route_key == "GET /api/goals":
+            answers = [("goals", "Every goal of the demo site", examples.goals_answer())]
+        elif route.route_key == "GET /api/realtime":
+            answers = [("realtime", "One active visitor shown", examples.realtime_answer())]
+        else:
+            answers = [(n, n, a) for n, a in examples.event_answers().items()]
+        content["examples"] = _named(answers)
+    for status, example in error_examples(route).items():
+        if str(status) in operation["responses"]:
+            operation["responses"][str(status)]["content"]["application/json"]["example"] = example
 
 
 def build_document() -> dict:
@@ -127,11 +390,13 @@ def build_document() -> dict:
     document["components"]["schemas"].pop("ValidationError", None)
     document["components"]["schemas"]["Error"] = ERROR_SCHEMA
     document["components"]["schemas"]["TimeZone"] = time_zone_component()
+    document["components"]["schemas"].update(response_schemas())
     _zones_as_one_schema(document)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             _document_inputs(path, method.upper(), operation)
             _document_errors(path, method.upper(), operation)
+            _document_examples(path, method.upper(), operation)
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
