@@ -93,6 +93,7 @@ def envelope_bytes(status: int, message: str, headers: dict[str, str] | None = N
 
 def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
     from clickport.http import openapi
+    from clickport.local.dashboard import dashboard_routes
 
     def tracker() -> tuple[int, str, bytes]:
         script = repository_root() / "tracker" / "dist" / "cp.min.js"
@@ -115,6 +116,7 @@ def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
             200, "application/javascript; charset=utf-8", openapi.swagger_asset("swagger-ui-bundle.min.js")),
         "/api/docs/swagger-ui.css": lambda: (200, "text/css; charset=utf-8", openapi.swagger_asset("swagger-ui.min.css")),
         "/cp.js": tracker,
+        **dashboard_routes(),  # the dashboard at / and its assets under /dashboard/ (docs/dashboard.md)
     }
 
 
