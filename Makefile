@@ -18,7 +18,11 @@ tracker/node_modules/.installed: tracker/package.json
 	cd tracker && npm install --no-audit --no-fund --silent
 	touch $@
 
-setup: $(BIN)/.installed tracker/node_modules/.installed
+dashboard/node_modules/.installed: dashboard/package.json
+	cd dashboard && npm install --no-audit --no-fund --silent
+	touch $@
+
+setup: $(BIN)/.installed tracker/node_modules/.installed dashboard/node_modules/.installed
 
 # The browser tests drive Debian's Chromium; install it when missing (needs root, as in CI).
 browser:
@@ -59,4 +63,4 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .venv313 tracker/node_modules cdk.out
+	rm -rf $(VENV) .venv313 tracker/node_modules dashboard/node_modules cdk.out
