@@ -26,7 +26,14 @@ from infra.bundling import (
 )
 from infra.config import DeployConfig
 from infra.ingest import EventIngest
-from infra.storage import ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, EventStore, acknowledge_prefix_access
+from infra.storage import (
+    ATHENA_RESULTS_PREFIX,
+    COMPACTED_PREFIX,
+    COMPACTION_STATE_PREFIX,
+    EVENTS_PREFIX,
+    EventStore,
+    acknowledge_prefix_access,
+)
 from infra.tables import Tables
 
 HANDLER = "handler.lambda_handler"
@@ -219,21 +226,27 @@ class Functions(Construct):
         )
 
     def _athena_query(self) -> _Grant:
+        """Athena over both tables (events, and compacted days up to each site's watermark: infra/compaction.py),
+        and the GET of the watermark under ``compaction/``."""
         store = self._store
         bucket = store.bucket
+        data_prefixes = (EVENTS_PREFIX, COMPACTED_PREFIX, COMPACTION_STATE_PREFIX)
         return _Grant(
             [
                 iam.PolicyStatement(actions=list(ATHENA_QUERY), resources=[store.workgroup_arn]),
                 iam.PolicyStatement(
-                    actions=list(GLUE_READ), resources=[store.catalog_arn, store.database_arn, store.table_arn]
+                    actions=list(GLUE_READ),
+                    resources=[store.catalog_arn, store.database_arn, store.table_arn, store.compacted_table_arn],
                 ),
                 iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
                     resources=[bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [EVENTS_PREFIX + "*", ATHENA_RESULTS_PREFIX + "*"]}},
+                    conditions={"StringLike": {"s3:prefix": [p + "*" for p in (*data_prefixes, ATHENA_RESULTS_PREFIX)]}},
                 ),
-                iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(EVENTS_PREFIX + "*")]),
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[bucket.arn_for_objects(p + "*") for p in data_prefixes]
+                ),
                 iam.PolicyStatement(
                     actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                     resources=[bucket.arn_for_objects(ATHENA_RESULTS_PREFIX + "*")],
@@ -244,9 +257,12 @@ class Functions(Construct):
                 "CLICKPORT_ATHENA_DATABASE": store.database_name,
                 "CLICKPORT_ATHENA_TABLE": store.table_name,
                 "CLICKPORT_ATHENA_TIMEOUT_SECONDS": str(self._config.athena_timeout_seconds),
+                "CLICKPORT_ATHENA_COMPACTED_TABLE": store.compacted_table_name,
+                "CLICKPORT_EVENTS_BUCKET": bucket.bucket_name,
             },
-            object_prefixes=(EVENTS_PREFIX, ATHENA_RESULTS_PREFIX),
-            prefixes_reason="Firehose names the Parquet objects Athena reads; Athena names its result objects",
+            object_prefixes=(*data_prefixes, ATHENA_RESULTS_PREFIX),
+            prefixes_reason="Firehose and the compaction job name the Parquet objects Athena reads and each site's "
+            "watermark; Athena names its result objects",
         )
 
     def _edge_trust(self) -> _Grant:

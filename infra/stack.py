@@ -7,6 +7,7 @@ from constructs import Construct
 
 from clickport.cli.aws import OUTPUTS as CLI_OUTPUTS
 from infra.api import HttpApi
+from infra.compaction import Compaction
 from infra.config import DeployConfig
 from infra.edge import Edge, origin_secret
 from infra.functions import Functions
@@ -62,6 +63,8 @@ class ClickportStack(Stack):
             config=config,
             api=self.http.api,
         )
+        self.compaction = Compaction(self, "Compaction", config=config, store=self.store,
+                                     common_layer=self.functions.layer, topic=self.monitoring.topic)
         self._outputs()
 
     def _outputs(self) -> None:

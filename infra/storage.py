@@ -8,13 +8,18 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from clickport.adapters.s3_compaction import COMPACTED_PREFIX, RAW_PREFIX
+from clickport.adapters.s3_compaction import STATE_PREFIX as COMPACTION_STATE_PREFIX  # noqa: F401 - for infra
 from clickport.schema import PARTITION_COLUMNS, glue_columns
 from infra.config import DeployConfig
 
-EVENTS_PREFIX = "events/"
+EVENTS_PREFIX = RAW_PREFIX  # Firehose's objects (the compaction job reads them, never changes them)
+# AWS compaction (clickport.adapters.s3_compaction) adds COMPACTED_PREFIX (closed days in the day layout) and
+# COMPACTION_STATE_PREFIX (per-day manifests and each site's watermark).
 ERRORS_PREFIX = "errors/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
 EVENTS_TABLE = "events"
+COMPACTED_TABLE = "events_compacted"  # Settings.athena_compacted_table of the query functions
 # Partition projection: site_id is injected (every query names its site), dt is a UTC date.
 DT_FORMAT = "yyyy-MM-dd"
 DT_RANGE = "2000-01-01,NOW+1DAYS"
@@ -116,36 +121,18 @@ class EventStore(Construct):
                 name=self.database_name, description="Clickport analytics events"
             ),
         )
-        self.table = glue.CfnTable(
-            self,
-            "EventsTable",
-            catalog_id=Aws.ACCOUNT_ID,
-            database_name=self.database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=self.table_name,
-                description="One row per stored event (clickport.schema.EVENT_COLUMNS)",
-                table_type="EXTERNAL_TABLE",
-                parameters=projection_parameters(
-                    self.events_location + "".join(f"{c.name}=${{{c.name}}}/" for c in PARTITION_COLUMNS)
-                ),
-                partition_keys=[
-                    glue.CfnTable.ColumnProperty(name=c.name, type=c.type, comment=c.doc) for c in PARTITION_COLUMNS
-                ],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[
-                        glue.CfnTable.ColumnProperty(name=c["name"], type=c["type"], comment=c["comment"] or None)
-                        for c in glue_columns()
-                    ],
-                    location=self.events_location,
-                    input_format=_PARQUET_INPUT,
-                    output_format=_PARQUET_OUTPUT,
-                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=_PARQUET_SERDE),
-                    compressed=False,
-                    stored_as_sub_directories=False,
-                ),
-            ),
+        self.table = self._events_table(
+            "EventsTable", self.table_name, self.events_location,
+            "One row per stored event (clickport.schema.EVENT_COLUMNS)",
         )
-        self.table.node.add_dependency(self.database)
+        # The same columns and partitions over compacted/: days up to a site's watermark are read here.
+        self.compacted_table_name = COMPACTED_TABLE
+        self.compacted_location = f"s3://{self.bucket.bucket_name}/{COMPACTED_PREFIX}"
+        self.compacted_table = self._events_table(
+            "CompactedEventsTable", self.compacted_table_name, self.compacted_location,
+            "Closed UTC days of events in the day layout, written by the compaction job "
+            "(clickport.adapters.s3_compaction); read for days up to each site's watermark",
+        )
 
         self.workgroup = athena.CfnWorkGroup(
             self,
@@ -170,6 +157,40 @@ class EventStore(Construct):
             ),
         )
 
+    def _events_table(self, construct_id: str, name: str, location: str, description: str) -> glue.CfnTable:
+        """A Parquet table of the event schema at ``location``, partitioned ``site_id=…/dt=…/`` by projection."""
+        table = glue.CfnTable(
+            self,
+            construct_id,
+            catalog_id=Aws.ACCOUNT_ID,
+            database_name=self.database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=name,
+                description=description,
+                table_type="EXTERNAL_TABLE",
+                parameters=projection_parameters(
+                    location + "".join(f"{c.name}=${{{c.name}}}/" for c in PARTITION_COLUMNS)
+                ),
+                partition_keys=[
+                    glue.CfnTable.ColumnProperty(name=c.name, type=c.type, comment=c.doc) for c in PARTITION_COLUMNS
+                ],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=[
+                        glue.CfnTable.ColumnProperty(name=c["name"], type=c["type"], comment=c["comment"] or None)
+                        for c in glue_columns()
+                    ],
+                    location=location,
+                    input_format=_PARQUET_INPUT,
+                    output_format=_PARQUET_OUTPUT,
+                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=_PARQUET_SERDE),
+                    compressed=False,
+                    stored_as_sub_directories=False,
+                ),
+            ),
+        )
+        table.node.add_dependency(self.database)
+        return table
+
     # ARNs for least-privilege policies.
     @property
     def catalog_arn(self) -> str:
@@ -183,6 +204,12 @@ class EventStore(Construct):
     def table_arn(self) -> str:
         return Stack.of(self).format_arn(
             service="glue", resource="table", resource_name=f"{self.database_name}/{self.table_name}"
+        )
+
+    @property
+    def compacted_table_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="glue", resource="table", resource_name=f"{self.database_name}/{self.compacted_table_name}"
         )
 
     @property

@@ -214,11 +214,12 @@ class S3DayCompactor:
         self._put_json(manifest_key(site_id, dt), {"inputs": inputs, "outputs": keys, "rows": rows})
         return DayResult(site_id, dt, "compacted", rows=rows, inputs=len(inputs), outputs=keys)
 
-    def run(self, site_id: str, *, max_days: int | None = None) -> list[DayResult]:
+    def run(self, site_id: str, *, max_days: int | None = None,
+            stop: Callable[[], bool] = lambda: False) -> list[DayResult]:
         """Bring one site up to date: served days of the last ``lookback_days`` whose raw files changed are
         handed back and rewritten; then closed days after the watermark are compacted in order, the
-        watermark passing each as soon as it is complete. Safe to rerun; a rerun with nothing new writes
-        nothing."""
+        watermark passing each as soon as it is complete, until ``max_days`` were written or ``stop()``
+        says so (checked before each day). Safe to rerun; a rerun with nothing new writes nothing."""
         check_site_id(site_id)
         closed = self.closed_through()
         days = [d for d in self.raw_days(site_id) if d <= closed]
@@ -241,7 +242,7 @@ class S3DayCompactor:
         for dt in days:
             if watermark is not None and dt <= watermark:
                 continue
-            if max_days is not None and done >= max_days:
+            if (max_days is not None and done >= max_days) or stop():
                 break
             if not self.is_current(site_id, dt):
                 results.append(self.compact_day(site_id, dt))
@@ -279,23 +280,56 @@ def read_watermark(client: Any, bucket: str, site_id: str) -> str | None:
     return json.loads(body)["through"]
 
 
+# The scheduled function stops starting new days when less than this is left of its timeout: one day of a
+# large site (read, sort, write) takes well under it at the function's memory (docs/deploy.md).
+STOP_BEFORE_TIMEOUT_SECONDS = 240.0
+LAG_METRIC = "CompactionLagDays"
+COMPACTED_METRIC = "CompactedDays"
+FAILED_SITES_METRIC = "CompactionFailedSites"
+METRIC_DIMENSION = "EventsBucket"  # one stack's bucket: stages in one account do not mix
+
+
+class CompactionFailed(RuntimeError):
+    """Some site's run raised (the others ran): the function fails, so its Errors metric counts it."""
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Scheduled Lambda entry: every site of ``CLICKPORT_EVENTS_BUCKET``, at most ``max_days`` days each;
-    returns (and logs, as an Embedded Metric Format line) the largest lag in days after the run."""
+    """Scheduled Lambda entry: every site of ``CLICKPORT_EVENTS_BUCKET``, at most ``max_days`` days each,
+    no new day started within ``STOP_BEFORE_TIMEOUT_SECONDS`` of the function's timeout. One site's failure
+    does not stop the others; it is logged and the invocation then fails. Prints one Embedded Metric Format
+    line (namespace ``Clickport``, dimension ``EventsBucket``): the largest lag in days after the run, the
+    days written, the sites that failed."""
     import os
 
-    compactor = S3DayCompactor(os.environ["CLICKPORT_EVENTS_BUCKET"])
+    from clickport.ingest.drops import METRICS_NAMESPACE
+
+    bucket = os.environ["CLICKPORT_EVENTS_BUCKET"]
+    compactor = S3DayCompactor(bucket)
     max_days = int(event.get("max_days", 3))
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+
+    def out_of_time() -> bool:
+        return remaining is not None and remaining() / 1000 < STOP_BEFORE_TIMEOUT_SECONDS
+
     lag = 0
     compacted = 0
+    failed: list[str] = []
     for site_id in compactor.sites():
-        compacted += sum(1 for r in compactor.run(site_id, max_days=max_days) if r.status != "unchanged")
-        lag = max(lag, compactor.lag_days(site_id))
+        try:
+            if not out_of_time():
+                results = compactor.run(site_id, max_days=max_days, stop=out_of_time)
+                compacted += sum(1 for r in results if r.status != "unchanged")
+            lag = max(lag, compactor.lag_days(site_id))
+        except Exception:  # noqa: BLE001 - the next sites still run; the invocation fails below
+            logger.exception("site %s: compaction failed", site_id)
+            failed.append(site_id)
     print(json.dumps({
         "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
-            "Namespace": "Clickport", "Dimensions": [[]],
-            "Metrics": [{"Name": "CompactionLagDays", "Unit": "Count"},
-                        {"Name": "CompactedDays", "Unit": "Count"}]}]},
-        "CompactionLagDays": lag, "CompactedDays": compacted,
+            "Namespace": METRICS_NAMESPACE, "Dimensions": [[METRIC_DIMENSION]],
+            "Metrics": [{"Name": LAG_METRIC, "Unit": "Count"}, {"Name": COMPACTED_METRIC, "Unit": "Count"},
+                        {"Name": FAILED_SITES_METRIC, "Unit": "Count"}]}]},
+        METRIC_DIMENSION: bucket, LAG_METRIC: lag, COMPACTED_METRIC: compacted, FAILED_SITES_METRIC: len(failed),
     }))
+    if failed:
+        raise CompactionFailed(f"compaction failed for {len(failed)} site(s): {', '.join(failed[:10])}")
     return {"lag_days": lag, "compacted_days": compacted}
