@@ -97,7 +97,8 @@ class DeployConfig:
     stack_name: str = "Clickport"
     stage: str = "prod"
     log_retention_days: int = 30
-    firehose_buffer_seconds: int = 60
+    # Stats for today wait up to this long; 300 s: a fifth of the S3 objects of 60 s (docs/deploy.md).
+    firehose_buffer_seconds: int = 300
     throttle_rate_limit: int = 200
     throttle_burst_limit: int = 400
     event_throttle_rate_limit: int = 5000

@@ -17,7 +17,11 @@ from clickport.schema import PARTITION_COLUMNS
 from infra.config import DeployConfig
 from infra.storage import ERRORS_PREFIX, EVENTS_PREFIX, EventStore, acknowledge_prefix_access
 
-# Firehose requires at least 64 MiB when it converts formats or partitions dynamically.
+# Firehose requires at least 64 MiB when it converts formats or partitions dynamically. The buffer is per
+# partition (site and UTC day), so the interval (``config.firehose_buffer_seconds``, default 300 s) decides
+# the object count of every site but the busiest: one object per active site, stream and interval, each
+# billed for dynamic partitioning and an S3 PUT. Closed days are compacted (infra/compaction.py); the
+# interval only bounds how late today's stats are (the realtime panel reads DynamoDB, not S3).
 BUFFER_SIZE_MB = 64
 PARTITION_KEYS = tuple(column.name for column in PARTITION_COLUMNS)
 METADATA_EXTRACTION_QUERY = "{" + ", ".join(f"{key}: .{key}" for key in PARTITION_KEYS) + "}"

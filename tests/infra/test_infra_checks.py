@@ -84,7 +84,7 @@ def test_context_keys_are_camel_case_under_the_clickport_prefix():
 def test_config_defaults_apply_without_context():
     config = DeployConfig.from_context(_Node({}))
     assert config == DeployConfig()
-    assert (config.stage, config.firehose_buffer_seconds, config.bundling) == ("prod", 60, "pip")
+    assert (config.stage, config.firehose_buffer_seconds, config.bundling) == ("prod", 300, "pip")
 
 
 def test_config_reads_context_values_given_as_strings_on_the_command_line():
