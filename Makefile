@@ -22,7 +22,12 @@ dashboard/node_modules/.installed: dashboard/package.json
 	cd dashboard && npm install --no-audit --no-fund --silent
 	touch $@
 
-setup: $(BIN)/.installed tracker/node_modules/.installed dashboard/node_modules/.installed
+# The bot filter's pinned npm packages: isbot's patterns and a real-browser User-Agent corpus (bench/ua-corpus).
+bench/ua-corpus/node_modules/.installed: bench/ua-corpus/package.json
+	cd bench/ua-corpus && npm install --no-audit --no-fund --silent
+	touch $@
+
+setup: $(BIN)/.installed tracker/node_modules/.installed dashboard/node_modules/.installed bench/ua-corpus/node_modules/.installed
 
 # The browser tests drive Debian's Chromium; install it when missing (needs root, as in CI).
 browser:

@@ -136,6 +136,31 @@ BROWSER_TOKENS: tuple[str, ...] = (
     r"DoCoMo",
 )
 
+# Platforms, for a User-Agent that names its device but no engine ("iPhone14", an app's "(Linux; Android 7.0; …)").
+PLATFORM_TOKENS: tuple[str, ...] = (
+    r"Windows",
+    r"Macintosh",
+    r"Mac OS X",
+    r"Linux",
+    r"Android",
+    r"iPhone",
+    r"iPad",
+    r"iPod",
+    r"CrOS",
+    r"X11",
+    r"PlayStation",
+    r"Nintendo",
+    r"Xbox",
+    r"SmartTV",
+    r"SMART-TV",
+    r"Tizen",
+    r"Web0S",
+    r"webOS",
+    r"KaiOS",
+    r"HarmonyOS",
+    r"OpenHarmony",
+)
+
 # Device Detector matches a pattern only at the start or after a character that is no letter, digit, '_'
 # or '-' (its own rule, so that "Bot" does not match inside a longer word).
 DEVICE_DETECTOR_BOUNDARY = r"(?:^|[^A-Z0-9_-]|[^A-Z0-9-]_|sprd-|MZ-)"
@@ -167,35 +192,75 @@ _NAMED = _compile(
         )
     )
 )
-_GENERIC = _compile(
+# Crawler names: crawler-user-agents' patterns (case-sensitive) and the bot words.
+_CRAWLER_NAMES = _compile(
     "|".join(
         (
             _alternatives(entry["pattern"] for entry in CRAWLER_USER_AGENTS_DATA),
-            f"(?i:{_alternatives((*bot_patterns.ISBOT_PATTERNS, *GENERIC_BOT_WORDS))})",
+            f"(?i:{_alternatives(GENERIC_BOT_WORDS)})",
         )
     )
 )
+# isbot's patterns: mostly substrings and shapes ("tools", "catch", "\b\w+/1\.0;", a bare product name).
+_ISBOT = _compile(f"(?i:{_alternatives(bot_patterns.ISBOT_PATTERNS)})")
 _BROWSER_TOKEN = _compile(f"(?i:{_alternatives(BROWSER_TOKENS)})")
-_KNOWN_CLIENT = _compile(
-    _device_detector(bot_patterns.DEVICE_DETECTOR_BROWSERS + bot_patterns.DEVICE_DETECTOR_APPS)
-)
+_PLATFORM_TOKEN = _compile(f"(?i:{_alternatives(PLATFORM_TOKENS)})")
+# The first parenthesised comment, where a browser names its platform and device; not a "(compatible; …)"
+# comment, where a crawler names itself.
+_FIRST_COMMENT = _compile(r"^[^()]*(\((?i:[^c()]|c[^o()]|co[^m()]|com[^p()])[^()]*\))")
+_KNOWN_CLIENT = _compile(_device_detector(bot_patterns.DEVICE_DETECTOR_BROWSERS + bot_patterns.DEVICE_DETECTOR_APPS))
 
 
 def _named_by_ua_parser(user_agent: str) -> bool:
     return parse_user_agent(user_agent).browser.family != "Other"
 
 
-def is_known_browser(user_agent: str) -> bool:
-    """A browser or app that Device Detector's lists name, or that ua-parser names and that has an engine."""
+def _token_spans(pattern, text: str) -> list[tuple[int, int]]:  # noqa: ANN001
+    """Each match widened to the whitespace-separated token(s) it falls in."""
+    spans = []
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        spans.append((start, end))
+    return spans
+
+
+def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)
+
+
+def _known_browser(user_agent: str) -> bool:
+    """Device Detector's browser or app lists name it, or ua-parser names it and it has an engine or platform."""
     if _KNOWN_CLIENT.search(user_agent):
         return True
-    return bool(_BROWSER_TOKEN.search(user_agent)) and _named_by_ua_parser(user_agent)
+    shaped = _BROWSER_TOKEN.search(user_agent) or _PLATFORM_TOKEN.search(user_agent)
+    return bool(shaped) and _named_by_ua_parser(user_agent)
+
+
+def _crawler_named(user_agent: str, known: bool) -> bool:
+    """A crawler name that is neither a known browser's own token nor inside its device comment.
+
+    "SogouMobileBrowser/5.28", "Viber/27.4" are the browser's own tokens (Device Detector's lists match the
+    same token); "Linux; Android 7.0; M bot 54" and "Build/AP3A.240617.008" are the device comment. A name
+    appended to a browser string ("… Safari/537.36 LinkTiger") counts.
+    """
+    matches = _token_spans(_CRAWLER_NAMES, user_agent)
+    if not matches or not known:
+        return bool(matches)
+    excused = _token_spans(_KNOWN_CLIENT, user_agent)
+    comment = _FIRST_COMMENT.search(user_agent)
+    if comment and _named_by_ua_parser(user_agent):
+        excused.append(comment.span(1))
+    return any(not _overlaps(match, excused) for match in matches)
 
 
 def has_browser_shape(user_agent: str) -> bool:
-    """The positive rule: an engine or platform token, or a browser family that a parser recognises."""
-    return bool(_BROWSER_TOKEN.search(user_agent)) or _named_by_ua_parser(user_agent) or bool(
-        _KNOWN_CLIENT.search(user_agent)
+    """The positive rule: an engine token, or a browser that ua-parser or Device Detector's lists recognise."""
+    return bool(
+        _BROWSER_TOKEN.search(user_agent) or _named_by_ua_parser(user_agent) or _KNOWN_CLIENT.search(user_agent)
     )
 
 
@@ -207,6 +272,9 @@ def is_bot(user_agent: str) -> bool:
         return True
     if _NAMED.search(user_agent) or parse_user_agent(user_agent).is_bot:
         return True
-    if _GENERIC.search(user_agent):
-        return not is_known_browser(user_agent)
+    known = _known_browser(user_agent)
+    if _crawler_named(user_agent, known):
+        return True
+    if _ISBOT.search(user_agent) and not known:
+        return True
     return not has_browser_shape(user_agent)
