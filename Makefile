@@ -52,10 +52,11 @@ test-py313:
 	.venv313/bin/python -m pip install --quiet -e '.[local,dev]'
 	.venv313/bin/python -m pytest -q tests/unit tests/integration tests/contract
 
-# The generated API documents: the OpenAPI document and the list of limits (tests keep both from drifting).
+# The generated API documents: the OpenAPI document, the list of limits and the API reference (tests keep them from drifting).
 openapi: $(BIN)/.installed
 	$(BIN)/python -m clickport.http.openapi --write docs/openapi.json
 	$(BIN)/python -m clickport.limits --write docs/limits.md
+	$(BIN)/python -m clickport.http.reference --write docs/api-reference.md
 
 # Schemathesis from docs' OpenAPI document against `clickport serve` on a fresh data directory (the demo
 # site): every route, valid and invalid requests; fails on any 5xx. FUZZ_EXAMPLES per operation and phase.

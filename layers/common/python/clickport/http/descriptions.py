@@ -63,7 +63,7 @@ DIMENSION_DESCRIPTIONS: dict[str, str] = {
                   "`pageview` for pageviews",
     "goal": "the name of a goal the event matches (goals match at query time, so they apply to past data)",
 }
-PROP_DESCRIPTION = (f"`prop:<key>`: the value of custom property `<key>` (from `meta_keys`/`meta_values`; key 1 "
+PROP_DESCRIPTION = (f"the value of custom property `<key>` (from `meta_keys`/`meta_values`; key 1 "
                     f"to {MAX_PROP_KEY} characters)")
 
 PERIOD_DESCRIPTIONS: dict[str, tuple[str, str]] = {  # name: (range, the comparison's range)
@@ -150,4 +150,59 @@ PERMISSION_DESCRIPTIONS: dict[str | None, str] = {
     "read": "an API key with the `read` permission (`x-api-key` header)",
     "tracker": "an API key with the `tracker` permission (`x-api-key` header)",
     None: "no key: the site is found by the body's `domain`, as the browser tracker sends it",
+}
+
+
+def _query_defaults() -> dict[str, object]:
+    from clickport.query.models import DEFAULT_LIMIT
+    from clickport.query.validation import DEFAULT_PERIOD, DEFAULT_TIMEZONE
+
+    return {"metrics": ["visitors"], "period": DEFAULT_PERIOD, "filters": [], "limit": DEFAULT_LIMIT, "offset": 0,
+            "timezone": DEFAULT_TIMEZONE, "include_comparison": False, "order_dir": "desc"}
+
+
+# The value a field of POST /api/query takes when it is absent (a test checks them against the query plan).
+QUERY_DEFAULTS: dict[str, object] = _query_defaults()
+
+# Fields of the request bodies, by schema; a model's own description (ingest/models.py) comes first.
+FIELD_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "QueryRequest": {
+        "metrics": "what to count (see Metrics); no duplicates",
+        "dimensions": "what to group by (see Dimensions); at most one time dimension, no duplicates; none or `[]` "
+                      "gives one aggregate object",
+        "period": "a named range relative to now (see Periods); ignored when `date_range` is given",
+        "date_range": "local dates in `timezone`, the end exclusive and after the start",
+        "filters": "conditions that all must hold (AND)",
+        "order_by": "a requested metric or dimension; default: the first metric (a sole time dimension: time "
+                    "order)",
+        "order_dir": "`asc` or `desc`; default `desc` (`asc` for a sole time dimension without `order_by`); "
+                     "ties go by the dimension values, ascending",
+        "limit": "rows to return (a sole time dimension without `limit`: every bucket)",
+        "offset": "rows to skip",
+        "timezone": "the IANA zone of periods, dates and time buckets",
+        "include_comparison": "also run the query over the previous period and give the change",
+    },
+    "FilterModel": {
+        "dimension": "any dimension but the time dimensions (see Dimensions), or `prop:<key>`; compared with the "
+                     "shown value (`(none)`, `Direct` included)",
+        "operator": "see Filter operators",
+        "value": "a non-empty string or a non-empty array of them",
+    },
+    "DateRangeModel": {"start": "the first local day, YYYY-MM-DD", "end": "the day after the last, YYYY-MM-DD"},
+    "EventRequest": {
+        "type": "the event type; `engagement` updates a page visit (needs `session_id` and `page_visit_id`, "
+                "takes only `scroll` and `engaged_ms` besides)",
+        "referrer": "the referring URL",
+        "utm_source": "campaign source; else read from the URL's query string",
+        "utm_medium": "campaign medium; else read from the URL's query string",
+        "utm_campaign": "campaign name; else read from the URL's query string",
+        "utm_content": "campaign content; else read from the URL's query string",
+        "utm_term": "campaign term; else read from the URL's query string",
+        "screen_width": "viewport width in pixels (device class)",
+        "meta_keys": "custom property names, unique",
+        "session_id": "continue a session this site issued (else the visitor's latest session, or a new one)",
+        "page_visit_id": "the page visit an engagement update belongs to (16 hex characters)",
+        "scroll": "greatest scroll depth in percent; on pageview and engagement only",
+        "engaged_ms": "visible time in milliseconds; on pageview and engagement only",
+    },
 }

@@ -12,11 +12,13 @@ from clickport.errors import REASON_PHRASES, ApiError
 from clickport.http import examples
 from clickport.http.descriptions import (
     DIMENSION_DESCRIPTIONS,
+    FIELD_DESCRIPTIONS,
     METRIC_DESCRIPTIONS,
     OPERATOR_DESCRIPTIONS,
     PERIOD_DESCRIPTIONS,
     PERMISSION_DESCRIPTIONS,
     PROP_DESCRIPTION,
+    QUERY_DEFAULTS,
     REPORT_DESCRIPTIONS,
     STATUS_DESCRIPTIONS,
 )
@@ -32,6 +34,10 @@ from clickport.query.zones import TIME_ZONE_FORMAT, time_zone_component
 from clickport.routes import ROUTES_BY_KEY, Route
 
 TITLE = "Clickport-compatible analytics API"
+INFO = ("Every example below answers with data on the demo site (`make dev`, or `clickport serve --demo`): "
+        "choose Authorize, paste the key the server printed, then Try it out. The written reference, with the "
+        "meaning of every metric, dimension, period and operator, is `docs/api-reference.md` in the repository, "
+        "generated from the same declarations as this document.")
 _SWAGGER_DIR = "aws_lambda_powertools/event_handler/openapi/swagger_ui"
 
 
@@ -269,19 +275,29 @@ def _report_table(names) -> str:
 
 
 def operation_texts(route: Route) -> tuple[str, str]:
-    """(summary, description) of a route's operation."""
+    """(summary, description) of a route's operation: its intro, and for the query the names it takes."""
+    summary, intro = operation_intro(route)
+    if route.route_key != "POST /api/query":
+        return summary, intro
+    return summary, "\n\n".join([
+        intro,
+        "Metrics:\n" + _table([(m, METRIC_DESCRIPTIONS[m]) for m in METRICS]),
+        "Dimensions:\n" + _table([(d, DIMENSION_DESCRIPTIONS[d]) for d in DIMENSION_NAMES]
+                                 + [(f"{PROP_PREFIX}<key>", PROP_DESCRIPTION)]),
+        "Periods (ignored when `date_range` is given):\n" + _table(
+            [(p, f"{r}; comparison: {c}") for p, (r, c) in PERIOD_DESCRIPTIONS.items()]),
+        "Filter operators (several filters combine with AND):\n" + _table(list(OPERATOR_DESCRIPTIONS.items())),
+    ])
+
+
+def operation_intro(route: Route) -> tuple[str, str]:
+    """(summary, what the operation does and which key it needs)."""
     key = route.route_key
     permission = f"Key: {PERMISSION_DESCRIPTIONS[route.permission]}."
     if key == "POST /api/query":
-        return "Query metrics, grouped and filtered", "\n\n".join([
-            permission, "Every field is optional; an empty body means `{}` (visitors today, UTC).",
-            "Metrics:\n" + _table([(m, METRIC_DESCRIPTIONS[m]) for m in METRICS]),
-            "Dimensions:\n" + _table([(d, DIMENSION_DESCRIPTIONS[d]) for d in DIMENSION_NAMES]
-                                     + [(f"{PROP_PREFIX}<key>", PROP_DESCRIPTION)]),
-            "Periods (ignored when `date_range` is given):\n" + _table(
-                [(p, f"{r}; comparison: {c}") for p, (r, c) in PERIOD_DESCRIPTIONS.items()]),
-            "Filter operators (several filters combine with AND):\n" + _table(list(OPERATOR_DESCRIPTIONS.items())),
-        ])
+        return "Query metrics, grouped and filtered", (
+            f"{permission}\n\nEvery field is optional; an empty body means `{{}}` (visitors today, UTC). No "
+            "dimensions: one object of metrics; with dimensions: one row per group.")
     if key == "GET /api/{breakdown}":
         names = [n for n in PRESETS if not n.startswith("utm/")]
         return "A report: one dimension, preset metrics", "\n\n".join([
@@ -330,6 +346,16 @@ def error_examples(route: Route) -> dict[int, dict]:
     return found
 
 
+def _document_fields(schemas: dict) -> None:
+    """Every field of the request bodies says what it is; the query's fields say their defaults."""
+    for name, fields in {**FIELD_DESCRIPTIONS, "TrackRequest": FIELD_DESCRIPTIONS["EventRequest"]}.items():
+        for field, schema in schemas[name]["properties"].items():
+            if "description" not in schema and field in fields:
+                schema["description"] = fields[field]
+            if name == "QueryRequest" and field in QUERY_DEFAULTS:
+                schema["default"] = QUERY_DEFAULTS[field]
+
+
 def _document_examples(path: str, method: str, operation: dict) -> None:
     """Summaries, tags, and an example for every input and answer: the worked examples of ``examples.py``."""
     route = ROUTES_BY_KEY[f"{method} {path}"]
@@ -372,7 +398,7 @@ def build_document() -> dict:
     """Merge every function's generated schema into one document."""
     document: dict = {
         "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": __version__},
+        "info": {"title": TITLE, "version": __version__, "description": INFO},
         "paths": {},
         "components": {
             "schemas": {},
@@ -391,6 +417,7 @@ def build_document() -> dict:
     document["components"]["schemas"]["Error"] = ERROR_SCHEMA
     document["components"]["schemas"]["TimeZone"] = time_zone_component()
     document["components"]["schemas"].update(response_schemas())
+    _document_fields(document["components"]["schemas"])
     _zones_as_one_schema(document)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
