@@ -9,8 +9,9 @@
   (``npm install`` there first; ``make setup`` does).
 
 The filter compiles every pattern into one RE2 expression (linear time on any input). RE2 has no
-look-around; a pattern that RE2 rejects is split at its top-level ``|`` and the branches RE2 accepts are kept;
-the rest are recorded in ``SKIPPED`` with the reason, never rewritten by hand. Capturing groups become
+look-around; of a pattern that RE2 rejects, the alternatives (at any depth) that use look-around are
+dropped and the rest is kept (see ``prune``); the dropped ones are recorded in ``SKIPPED``, never rewritten
+by hand. Capturing groups become
 non-capturing (the filter needs no submatches); nothing else about a pattern changes.
 """
 
@@ -107,21 +108,87 @@ def _re2_accepts(pattern: str, flags: str) -> bool:
     return True
 
 
+LOOK_AROUND = ("(?=", "(?!", "(?<=", "(?<!")
+
+
+def top_level_groups(branch: str) -> list[tuple[int, int, int]]:
+    """(start, content start, end) of each outermost group of a branch: ``branch[start] == "("``,
+    ``branch[end] == ")"``, and the content begins after the group's ``(?:``/``(?i:`` prefix."""
+    groups, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(branch):
+        char = branch[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if branch[i + 1 : i + 2] == "]":
+                i += 1
+        elif char == "(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                content = start + 1
+                if branch[content : content + 1] == "?":
+                    colon = branch.find(":", content)
+                    content = colon + 1 if 0 <= colon < i else i  # "(?i)": a flag, no content
+                groups.append((start, content, i))
+        i += 1
+    return groups
+
+
+def prune(pattern: str, flags: str) -> tuple[str | None, list[str]]:
+    """The pattern without the alternatives that RE2 rejects, at any depth; (None, …) if none is left.
+
+    ``a|(?<!x)b`` → ``a``; ``w*(?:(?<!cu)bot|monitor|probe)\\b`` → ``w*(?:monitor|probe)\\b``. A branch whose
+    look-around is not inside an alternation is dropped whole. Dropping alternatives only narrows what a
+    pattern matches, so the result matches a subset of what the list's authors wrote: never more.
+    Returns the pruned pattern and the dropped alternatives.
+    """
+    if _re2_accepts(pattern, flags):
+        return pattern, []
+    kept: list[str] = []
+    dropped: list[str] = []
+    for branch in split_top_level(pattern):
+        if _re2_accepts(branch, flags):
+            kept.append(branch)
+            continue
+        rebuilt, inner_dropped, last = [], [], 0
+        for start, content, end in top_level_groups(branch):
+            if branch.startswith(LOOK_AROUND, start):
+                rebuilt = None
+                break
+            inner, lost = prune(branch[content:end], flags) if content < end else (branch[content:end], [])
+            if inner is None:
+                rebuilt = None
+                break
+            rebuilt.append(branch[last:content] + inner)
+            inner_dropped += lost
+            last = end
+        if rebuilt is not None:
+            candidate = "".join(rebuilt) + branch[last:]
+            if _re2_accepts(candidate, flags):
+                kept.append(candidate)
+                dropped += inner_dropped
+                continue
+        dropped.append(branch)
+    return ("|".join(kept) if kept else None), dropped
+
+
 def keep_linear(patterns: list[str], flags: str, source: str) -> tuple[list[str], list[tuple[str, str, str]]]:
-    """Patterns RE2 accepts; of the others, the top-level branches it accepts. Returns (kept, skipped)."""
+    """Each pattern as RE2 accepts it: pruned of its look-around alternatives. Returns (kept, skipped)."""
     kept: list[str] = []
     skipped: list[tuple[str, str, str]] = []
     for pattern in map(without_captures, patterns):
-        if _re2_accepts(pattern, flags):
-            kept.append(pattern)
-            continue
-        branches = split_top_level(pattern)
-        good = [b for b in branches if _re2_accepts(b, flags)]
-        bad = [b for b in branches if not _re2_accepts(b, flags)]
-        if good and len(branches) > 1:
-            kept.append("|".join(good))
-        for branch in bad:
-            skipped.append((source, branch, "look-around (RE2 has none)"))
+        pruned, dropped = prune(pattern, flags)
+        if pruned is not None:
+            kept.append(pruned)
+        skipped += [(source, branch, "look-around (RE2 has none)") for branch in dropped]
     return kept, skipped
 
 

@@ -9,7 +9,7 @@ character that is no letter, digit, '_' or '-', as Device Detector itself does.
 DEVICE_DETECTOR_VERSION = '6.5.1'
 ISBOT_VERSION = '5.2.3'
 
-# 840 of 843 entries of bots.yml (look-around branches dropped: see SKIPPED)
+# 841 of 843 entries of bots.yml (look-around branches dropped: see SKIPPED)
 DEVICE_DETECTOR_BOTS: tuple[str, ...] = (
     'WireReaderBot',
     'monitoring360bot',
@@ -851,9 +851,10 @@ DEVICE_DETECTOR_BOTS: tuple[str, ...] = (
     '(?:ABEvalBot|AdsTxtCrawlerTP|ArtelLeadRadar|DNSResearchBot|Dormouse|FinderGo|FormFinder|GitCrawlerBot|HanaleiBot|HubSeedsBot|ImportDomains|KenyaDomainScorer|LetrixLabs|PhishBucketRust|PostitLeadDiscovery|PrivacyPolicyBot|ProductLookoutBot|Robozilla|Secweb-Sectxt|SeoCherryBot|ShopifyChecker|SitemapCrawler\\.de|SleepBot|StudyBot|The Knowledge AI|Thinkbot|ThinkChaos|TprAdsTxtCrawler|WATCrawler|ProspectorBR)',
     '(?:CheckerProxy|CMSLookup|CSE-Scanner|DomainProbe|FreePBX-Scanner|Goosee-Audit|NetScope-DomainScanner|SecurityScanner|Shodan-Pull|TLM-Audit-Scanner|wp2shell-check)',
     'nuhk|grub-client|Download Demon|SearchExpress|Microsoft URL Control|borg|altavista|dataminr\\.com|teoma|oegp|http%20client|htdig|mogimogi|larbin|scrubby|searchsight|semanticdiscovery|snappy|dataparksearch|findlinks|BrowserMob|URL2PNG|ZooShot|GomezA|Google SketchUp|Read%20Later|7Siters|centuryb\\.o\\.t9|InterNaetBoten|EasyBib AutoCite|Bidtellect|tomnomnom/meg|cortex|Re-re Studio|adreview|AHC/|NameOfAgent|Request-Promise|ALittle Client|Hello,? world|wp_is_mobile|0xAbyssalDoesntExist|Anarchy99|^revolt|nvd0rz|xfa1|Hakai|gbrmss|fuck-your-hp|IDBTE4M CODE87|Antoine|Insomania|Hells-Net|b3astmode|Linux Gnu \\(cow\\)|Test Certificate Info|iplabel|Magellan|TheSafex?Internetx?Search|Searcherx?web|kirkland-signature|LinkChain|survey-security-dot-txt|infrawatch|Time/|r00ts3c-owned-you|nvdorz|Root Slut|NiggaBalls|BotPoke|GlobalWebSearch|xx032_bo9vs83_2a|sslshed|geckotrail|Wordup|Keydrop|\\(compatible\\)|John Recon|SPARK COMMIT|masjesu|Komaru_The_Cat|Jesus Christ of Nazareth is LORD|Kowai|Hakai|LoliSec|LMAO|^xenu|^(?:chrome|desktop|firefox|Abcd|Dark|KvshClient|node|Node\\.js|Report Runner|url|Zeus|ZmEu)$|OnlyScans|TheInternetSearchx|Laravel Reaver|bang2013|libredtail|Mozilliqa|Tiberius|honeygain|AW-WB-Filter|SaferSoftwashLeadGen|YourUserAgentHere|phpneuralnetwork|Crusader/|multi-country-domains|platform-fingerprint|greedyhand|DomainExtractor|nsfw-go-placeholder-filter|Intently\\.co|KarnoProspectingStudio|recon-(?:crawler|engine)',
+    '[a-z0-9_-]*(?:analyzer|appengine|archiver?|check(?:er)?|collector|crawl|crawler|indexer|inspector|lookup|monitor|^parser|probe|resolver|robots|scraper|script|searcher|study|transcoder|uptime|user[ _]?agent|validator|-(?:AI|Extended|User)/)(?:[^a-z]|$)',
 )
 
-# 599 of 615 entries of client/browsers.yml (look-around branches dropped: see SKIPPED)
+# 602 of 615 entries of client/browsers.yml (look-around branches dropped: see SKIPPED)
 DEVICE_DETECTOR_BROWSERS: tuple[str, ...] = (
     'FulldiveBrowser/(?:[\\d.]+)',
     'Teak/(?:[\\d.]+)',
@@ -1182,6 +1183,8 @@ DEVICE_DETECTOR_BROWSERS: tuple[str, ...] = (
     'Aloha/',
     'Chrome/.+Tenta/(?:\\d+[.\\d]+)',
     'Tenta/(?:\\d+[.\\d]+)',
+    'Chrome.+(?:Avast(?:SecureBrowser)?|ASW)(?:/(?:\\d+[.\\d]+))?',
+    '(?:Avast(?:SecureBrowser)?|ASW)(?:/(?:\\d+[.\\d]+))?',
     'Android \\d+; [A-Za-z0-9]{10}; U; [^;]+\\) AppleWebKit/.+Chrome/',
     'Epic(?:/(?:\\d+[.\\d]+))',
     'Fennec(?:/(?:\\d+[.\\d]+))?',
@@ -1255,6 +1258,7 @@ DEVICE_DETECTOR_BROWSERS: tuple[str, ...] = (
     'Chrome/.+ OP(?:RG)?X(?:/(?:\\d+[.\\d]+))?',
     'OP(?:RG)?X(?:/(?:\\d+[.\\d]+))?',
     'Opera(?:%20)?GX/.+CFNetwork/.+Darwin/',
+    '(?:Opera Tablet.*Version|Mobile.+OPR)/(?:\\d+[.\\d]+)',
     'MMS/(?:\\d+[.\\d]+)',
     'OMI/(?:\\d+[.\\d]+)',
     'Opera%20Touch/(?:\\d+[.\\d]+)?.+CFNetwork',
@@ -1444,7 +1448,7 @@ DEVICE_DETECTOR_BROWSERS: tuple[str, ...] = (
     '(?:(?:iPod|iPad|iPhone).+Version|MobileSafari)/(?:\\d+[.\\d]+)',
     'NetworkingExtension/.+ Network/.+ iOS/(?:\\d+[.\\d]+)',
     '(?:Version/(?:\\d+\\.[.\\d]+) .*)?Mobile.*Safari/',
-    'Version/(?:\\d+\\.[.\\d]+) .*Safari/',
+    'Version/(?:\\d+\\.[.\\d]+) .*Safari/|(?:Safari(?:%20)?%E6%B5%8F%E8%A7%88%E5%99%A8)/?\\d+',
     '(?:com\\.apple\\.WebKit\\.Networking|com\\.apple\\.AuthenticationServicesCore\\.AuthenticationServicesAgent|NetworkingExtension)/(?:\\d+[.\\d]+).+ (?:CF)?Network',
     '(?:\\w{1,5}[_ ])?Dorado(?: WAP-Browser)?(?:[/ ]?(?:\\d+[.\\d]+))?',
     'NetSurf(?:/(?:\\d+[.\\d]+))?',
@@ -2466,14 +2470,22 @@ SKIPPED: tuple[tuple[str, str, str], ...] = (
     ('device_detector bots.yml', '(?<!HTC)[ _]Butterfly/', 'look-around (RE2 has none)'),
     ('device_detector bots.yml', 'Daum(?!(?:Apps|Device))', 'look-around (RE2 has none)'),
     ('device_detector bots.yml', 'zeal(?!ot)', 'look-around (RE2 has none)'),
-    ('device_detector bots.yml', '[a-z0-9_-]*(?:(?<!cu|Hu|power[ _]|m[ _])bot(?![ _]TAB|[ _]?5[0-9]|[ _]Senior|[ _]Junior)|analyzer|appengine|archiver?|check(?:er)?|collector|crawl|crawler|(?<!node-|uclient-|Mikrotik/\\d\\.[x\\d] |electron-)fetch(?:er)?|(?<!url)grabber|indexer|inspector|lookup|monitor|^parser|probe|(?<!Microsoft |banshee-)project(?!or)|(?<!Google Wap |Blue |SpeedMode; )proxy|(?<!P)research|resolver|robots|(?<!Cam)scanner|scraper|script|searcher|(?<!-)security|spider(?! 8)|study|transcoder|uptime|user[ _]?agent|validator|-(?:AI|Extended|User)/)(?:[^a-z]|$)', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!cu|Hu|power[ _]|m[ _])bot(?![ _]TAB|[ _]?5[0-9]|[ _]Senior|[ _]Junior)', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!node-|uclient-|Mikrotik/\\d\\.[x\\d] |electron-)fetch(?:er)?', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!url)grabber', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!Microsoft |banshee-)project(?!or)', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!Google Wap |Blue |SpeedMode; )proxy', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!P)research', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!Cam)scanner', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', '(?<!-)security', 'look-around (RE2 has none)'),
+    ('device_detector bots.yml', 'spider(?! 8)', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', 'Maple (?!III)(?:\\d+[.\\d]+)', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', '(?<!motorola |Sparx |; )Edge[ /](?:\\d+[.\\d]+)', 'look-around (RE2 has none)'),
-    ('device_detector client/browsers.yml', 'Chrome.+(?:Avast(?:SecureBrowser)?|ASW|Safer(?!Surf))(?:/(?:\\d+[.\\d]+))?', 'look-around (RE2 has none)'),
-    ('device_detector client/browsers.yml', '(?:Avast(?:SecureBrowser)?|ASW|Safer(?!Surf))(?:/(?:\\d+[.\\d]+))?', 'look-around (RE2 has none)'),
+    ('device_detector client/browsers.yml', 'Safer(?!Surf)', 'look-around (RE2 has none)'),
+    ('device_detector client/browsers.yml', 'Safer(?!Surf)', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', 'UC%20Browser/(?:\\d+[.\\d]+)? CFNetwork/.+Darwin/.+(?!.*x86_64)', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', '(?!.*Opera[ /])Firefox(?:[ /](?:\\d+[.\\d]+))?', 'look-around (RE2 has none)'),
-    ('device_detector client/browsers.yml', '(?:Opera Tablet.*Version|Opera/.+(?<!SymbOS; )Opera Mobi.+Version|Mobile.+OPR)/(?:\\d+[.\\d]+)', 'look-around (RE2 has none)'),
+    ('device_detector client/browsers.yml', 'Opera/.+(?<!SymbOS; )Opera Mobi.+Version', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', 'Opera/(?:\\d+\\.[.\\d]+) .*(?<!SymbOS; )Opera Mobi', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', 'Chrome(?!book)(?:/(?:\\d+[.\\d]+))?.+ArkWeb/', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', 'Chrome(?!book)(?:/(?:\\d+[.\\d]+))?', 'look-around (RE2 has none)'),
@@ -2483,7 +2495,7 @@ SKIPPED: tuple[tuple[str, str, str], ...] = (
     ('device_detector client/browsers.yml', '(?<! like )Android(?!\\.)', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', 'Opera%20Coast/(?:\\d+[.\\d]+)? CFNetwork/.+Darwin/.+(?!.*x86_64)', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', '^(?!AppleCoreMedia).*?\\b(?<!Apple-)(?:iPod|(?<!Apple TV; U; CPU )iPhone|iPad)', 'look-around (RE2 has none)'),
-    ('device_detector client/browsers.yml', '(?:(?<!SmartTV )Safari|Safari(?:%20)?%E6%B5%8F%E8%A7%88%E5%99%A8)/?\\d+', 'look-around (RE2 has none)'),
+    ('device_detector client/browsers.yml', '(?<!SmartTV )Safari', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', '^(?!AppleCoreMedia).*?\\bMacintosh', 'look-around (RE2 has none)'),
     ('device_detector client/browsers.yml', '(?<!like )Gecko(?!/\\d+ SlimerJS)', 'look-around (RE2 has none)'),
     ('device_detector client/mobile_apps.yml', 'FeedR(?!eader)(?:/(?:[\\d.]+))?', 'look-around (RE2 has none)'),

@@ -208,6 +208,10 @@ _PLATFORM_TOKEN = _compile(f"(?i:{_alternatives(PLATFORM_TOKENS)})")
 # The first parenthesised comment, where a browser names its platform and device; not a "(compatible; …)"
 # comment, where a crawler names itself.
 _FIRST_COMMENT = _compile(r"^[^()]*(\((?i:[^c()]|c[^o()]|co[^m()]|com[^p()])[^()]*\))")
+# Where a browser's own string ends: its last Safari/Firefox/Gecko/Chrome token. What follows is appended.
+_BROWSER_END = _compile(r"(?:Safari|Firefox|Gecko|Chrome)/[\w.]+")
+# In the appended part: a host name ("scanner.example", "monitoring.example.com") or a "(compatible; …)".
+_APPENDED_TOOL = _compile(r"(?i:(?:^|[\s(;])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:$|[\s);/])|\(compatible)")
 _KNOWN_CLIENT = _compile(_device_detector(bot_patterns.DEVICE_DETECTOR_BROWSERS + bot_patterns.DEVICE_DETECTOR_APPS))
 
 
@@ -257,6 +261,20 @@ def _crawler_named(user_agent: str, known: bool) -> bool:
     return any(not _overlaps(match, excused) for match in matches)
 
 
+def appended_tool(user_agent: str) -> bool:
+    """Something appended to a browser's string: a tool (isbot's patterns), a host name or a "(compatible; …)"
+    comment after the last Safari/Firefox/Gecko/Chrome token. An app that Device Detector's browser and app
+    lists name there ("MicroMessenger/8.0", "Instagram 340.0", "YaBrowser/24.1 (lite)") owns what follows
+    it, so its tokens ("Process/tools", "ru.yandex.searchplugin/21.8") are no evidence."""
+    ends = [match.end() for match in _BROWSER_END.finditer(user_agent)]
+    if not ends:
+        return False
+    tail = ends[-1]
+    if any(match.start() >= tail for match in _KNOWN_CLIENT.finditer(user_agent)):
+        return False
+    return any(match.start() >= tail for pattern in (_ISBOT, _APPENDED_TOOL) for match in pattern.finditer(user_agent))
+
+
 def has_browser_shape(user_agent: str) -> bool:
     """The positive rule: an engine token, or a browser that ua-parser or Device Detector's lists recognise."""
     return bool(
@@ -276,5 +294,7 @@ def is_bot(user_agent: str) -> bool:
     if _crawler_named(user_agent, known):
         return True
     if _ISBOT.search(user_agent) and not known:
+        return True
+    if known and appended_tool(user_agent):
         return True
     return not has_browser_shape(user_agent)
