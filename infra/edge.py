@@ -79,6 +79,8 @@ class Edge(Construct):
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
         )
+        # The bucket's one origin: /cp.js here, the dashboard's files too (infra/dashboard.py).
+        self.tracker_origin = origins.S3BucketOrigin.with_origin_access_control(self.tracker_bucket)
         api_origin = origins.HttpOrigin(
             f"{api.api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
@@ -100,7 +102,7 @@ class Edge(Construct):
             ),
             additional_behaviors={
                 TRACKER_PATH: cloudfront.BehaviorOptions(
-                    origin=origins.S3BucketOrigin.with_origin_access_control(self.tracker_bucket),
+                    origin=self.tracker_origin,
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                     cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,

@@ -9,6 +9,7 @@ from clickport.cli.aws import OUTPUTS as CLI_OUTPUTS
 from infra.api import HttpApi
 from infra.compaction import Compaction
 from infra.config import DeployConfig
+from infra.dashboard import Dashboard
 from infra.edge import Edge, origin_secret
 from infra.functions import Functions
 from infra.ingest import EventIngest
@@ -54,6 +55,7 @@ class ClickportStack(Stack):
         )
         self.http = HttpApi(self, "Http", functions=self.functions.functions, config=config)
         self.edge = Edge(self, "Edge", api=self.http, secret_value=secret_value, config=config)
+        self.dashboard = Dashboard(self, "Dashboard", edge=self.edge)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

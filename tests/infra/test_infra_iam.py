@@ -49,6 +49,7 @@ class Names:
             f"{ARN}:glue:{REGION_ACCOUNT}:database/clickport_test",
             f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/events",
         }
+        self.compacted_table = f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/events_compacted"
         self.synth = synth
 
     def log_group(self, name: str) -> str:
@@ -76,7 +77,9 @@ def _config_read(names):
 
 
 def _athena(names):
-    prefixes = json.dumps({"StringLike": {"s3:prefix": ["events/*", "athena-results/*"]}}, sort_keys=True)
+    # events/ (Firehose), compacted/ (closed days, up to each site's watermark), compaction/ (the watermark).
+    data = ["events/*", "compacted/*", "compaction/*"]
+    prefixes = json.dumps({"StringLike": {"s3:prefix": [*data, "athena-results/*"]}}, sort_keys=True)
     results = names.bucket + "/athena-results/*"
     return (
         _grant(
@@ -88,10 +91,10 @@ def _athena(names):
             ],
             [names.workgroup],
         )
-        | _grant(["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"], names.glue)
+        | _grant(["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"], [*names.glue, names.compacted_table])
         | _grant(["s3:GetBucketLocation"], [names.bucket])
         | _grant(["s3:ListBucket"], [names.bucket], prefixes)
-        | _grant(["s3:GetObject"], [names.bucket + "/events/*", results])
+        | _grant(["s3:GetObject"], [names.bucket + "/" + prefix for prefix in data] + [results])
         | _grant(["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], [results])
     )
 
@@ -162,7 +165,10 @@ def test_tracker_upload_may_only_put_and_delete_the_one_script_object_and_invali
     providers = {resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for resource in synth.of_type("Custom::AWS").values()}
     (provider_id,) = providers  # one provider function (and role) for both deploy-time calls
     role_id = synth.resources[provider_id]["Properties"]["Role"]["Fn::GetAtt"][0]
-    granted = permissions(policies_of_role(synth.resources, role_id))
+    # The provider (and its role) is shared with the dashboard's copies: tests/infra/test_infra_dashboard.py.
+    granted = {(action, resource, condition)
+               for action, resource, condition in permissions(policies_of_role(synth.resources, role_id))
+               if "/dashboard/" not in resource and not (action == "s3:GetObject" and resource != bucket + "/cp.js")}
     assert {(action, resource) for action, resource, _ in granted if not action.startswith("logs:")} == {
         ("s3:PutObject", bucket + "/cp.js"),
         ("s3:DeleteObject", bucket + "/cp.js"),
