@@ -23,7 +23,7 @@ from clickport.http.descriptions import (
     STATUS_DESCRIPTIONS,
 )
 from clickport.ingest.models import CURRENCY_PATTERN
-from clickport.limits import MAX_LIMIT, MAX_OFFSET
+from clickport.limits import MAX_BODY_BYTES, MAX_LIMIT, MAX_OFFSET
 from clickport.local.functions import FUNCTION_NAMES, load_function
 from clickport.query.convenience import PRESETS, REQUIRED_PARAMETERS
 from clickport.query.dimensions import DIMENSION_NAMES, DIMENSIONS, PROP_PREFIX
@@ -120,9 +120,10 @@ def _document_errors(path: str, method: str, operation: dict) -> None:
     if route is not None and route.function == "query":
         statuses.append(504)
     for status in sorted(statuses):
+        phrase = {"type": "object", "properties": {"error": {"const": REASON_PHRASES[status]}}}
         responses[str(status)] = {
             "description": f"{REASON_PHRASES[status]}: {STATUS_DESCRIPTIONS[status]}",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}, phrase]}}},
         }
 
 
@@ -326,23 +327,59 @@ def operation_intro(route: Route) -> tuple[str, str]:
     raise KeyError(key)
 
 
+def _answer(method: str, target: str, body: bytes = b"") -> tuple[int, dict]:
+    """What the function behind ``target`` answers, before any store is read (routing, size, validation)."""
+    from clickport.local.apigw import build_event
+
+    function, event = build_event(method, target, {"user-agent": examples.BROWSER_USER_AGENT}, body, "127.0.0.1")
+    result = load_function(function).app.resolve(event, None)
+    return result["statusCode"], json.loads(result["body"])
+
+
 def error_examples(route: Route) -> dict[int, dict]:
-    """Real messages of some errors, made by the validators (the others carry what `STATUS_DESCRIPTIONS` says)."""
+    """Real error answers of a route, made by its function and validators where they need no store."""
+    from pydantic import ValidationError
+
+    from clickport.domain.keys import require_permission
     from clickport.errors import Unauthorized
+    from clickport.http.envelope import STORE_UNAVAILABLE, describe_validation_errors
+    from clickport.ingest.models import EventRequest
+    from clickport.ports import ApiKeyRecord
     from clickport.query.convenience import preset_body
 
-    found: dict[int, dict] = {401: {"error": REASON_PHRASES[401], "message": Unauthorized().message}}
-    attempts = {
+    target = route.path
+    for name, value in examples.PATH_EXAMPLES.items():
+        target = target.replace("{" + name + "}", value)
+    unknown = route.path + "/unknown" if route.is_static else route.path.split("{")[0] + "unknown"
+    answers = [_answer("GET", unknown), _answer("DELETE", target)]
+    if route.method == "POST":
+        answers.append(_answer("POST", target, b" " * (MAX_BODY_BYTES + 1)))
+    found = {status: body for status, body in answers}
+    found[401] = {"error": REASON_PHRASES[401], "message": Unauthorized().message}
+    found[503] = {"error": REASON_PHRASES[503], "message": STORE_UNAVAILABLE}
+    if route.permission is not None:
+        record = ApiKeyRecord("", "ck_example", "s_demo", frozenset(), examples.EXAMPLE_NOW)
+        try:
+            require_permission(record, route.permission)
+        except ApiError as error:
+            found[error.status] = {"error": REASON_PHRASES[error.status], "message": error.message}
+    invalid = {
         "POST /api/query": lambda: examples.query_answer({"metrics": ["visitor"]}),
         "GET /api/{breakdown}": lambda: preset_body("pages", {"start_date": examples.EXAMPLE_START.isoformat()}),
         "GET /api/utm/{param}": lambda: preset_body("utm/source", {"start_date": "2026-13-01", "end_date": "x"}),
         "GET /api/goals": lambda: preset_body("pages", {"start_date": "2026-03-08", "end_date": "2026-03-01"}),
+        "POST /api/event": lambda: EventRequest.model_validate({"url": f"{examples.DEMO_DOMAIN}/pricing"}),
     }
-    if route.route_key in attempts:
+    if route.route_key in invalid:
         try:
-            attempts[route.route_key]()
+            invalid[route.route_key]()
         except ApiError as error:
             found[error.status] = {"error": REASON_PHRASES[error.status], "message": error.message}
+        except ValidationError as error:
+            found[400] = {"error": REASON_PHRASES[400], "message": describe_validation_errors(error.errors())}
+    if route.route_key == "POST /api/track":
+        status, body = _answer("POST", target, json.dumps({"domain": examples.DEMO_DOMAIN}).encode())
+        found[status] = body
     return found
 
 

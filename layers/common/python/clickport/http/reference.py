@@ -82,7 +82,8 @@ def describe(schema: dict) -> str:
     for key in ("anyOf", "oneOf"):
         if key in schema:
             parts = [describe(s) for s in schema[key] if s.get("type") != "null"]
-            return " or ".join(parts)
+            sibling = f", matching `{schema['pattern']}`" if "pattern" in schema else ""
+            return " or ".join(parts) + sibling
     if "allOf" in schema:
         return describe(schema["allOf"][0])
     if "const" in schema:
@@ -246,12 +247,15 @@ def endpoint_section(document: dict, route_key: str) -> list[str]:
         content = answer.get("content", {}).get("application/json")
         shape = describe(content["schema"]) if content and content.get("schema") else "no body"
         lines.append(f"Answer `{status}`: {shape}.")
-    errors = [f"`{s}` {REASON_PHRASES[int(s)]}" for s in statuses if not s.startswith("2")]
-    lines += ["", "Errors ([`Error`](#error), see [Errors](#errors)): " + ", ".join(errors) + ".", ""]
+    lines += ["", "Errors (an [`Error`](#error); when each happens: [Errors](#errors)):", "",
+              "| status | `error` | for example |", "|---|---|---|"]
     for status in statuses:
-        example = operation["responses"][status].get("content", {}).get("application/json", {}).get("example")
-        if example is not None:
-            lines += [f"For example `{status}`: `{json.dumps(example, ensure_ascii=False)}`", ""]
+        if status.startswith("2"):
+            continue
+        example = operation["responses"][status]["content"]["application/json"].get("example")
+        message = _cell(f"`{example['message']}`") if example else ""
+        lines.append(f"| {status} | `{REASON_PHRASES[int(status)]}` | {message} |")
+    lines.append("")
     answers = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get(
         "examples", {})
     for title, target, request_body, answer_name in _requests(path, method, operation):
