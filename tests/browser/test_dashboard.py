@@ -1,0 +1,197 @@
+"""The dashboard in real Chromium over the demo site's seeded data: its KPI values and comparison deltas, a
+panel's rows and a filter chip's effect are the API's own answers; screenshots at 375 and 1440 px."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .devtools import DevToolsPage, headless_chromium
+from .local_stack import REPO, LocalClickport
+
+pytestmark = pytest.mark.browser
+
+KPIS = ["visitors", "sessions", "pageviews", "views_per_visit", "bounce_rate", "avg_duration"]
+TIME_ZONE = "Europe/Berlin"  # not the machine's: the page must send the zone it shows
+# Screenshots and the load time land here (CLICKPORT_TEST_OUTPUT sets another folder).
+OUTPUT = Path(os.environ.get("CLICKPORT_TEST_OUTPUT", REPO / "test-output"))
+
+
+def _wait_for(browser: DevToolsPage, expression: str, what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = browser.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what} ({expression})")
+        browser.pump(0.1)
+
+
+def _click(browser: DevToolsPage, selector: str) -> None:
+    """A real click, after scrolling the element into the viewport (the click lands where the element is shown)."""
+    browser.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})")
+    browser.click(selector)
+
+
+def _rendered(browser: DevToolsPage) -> int:
+    return int(browser.evaluate("document.getElementById('app').dataset.rendered || 0"))
+
+
+def _after(browser: DevToolsPage, generation: int, what: str) -> None:
+    _wait_for(browser, f"Number(document.getElementById('app').dataset.rendered || 0) > {generation}", what)
+
+
+def _kpis(browser: DevToolsPage) -> dict[str, Any]:
+    return browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('.kpi .value[data-metric]')]"
+        ".map(e => [e.dataset.metric, e.dataset.value === undefined ? null : JSON.parse(e.dataset.value)]))")
+
+
+def _changes(browser: DevToolsPage) -> dict[str, Any]:
+    return browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('.kpi .change[data-change]')]"
+        ".map(e => [e.dataset.change, e.dataset.value === undefined ? 'absent' : JSON.parse(e.dataset.value)]))")
+
+
+def _panel_rows(browser: DevToolsPage, panel: str) -> list[tuple[str, int]]:
+    return [tuple(row) for row in browser.evaluate(
+        f"[...document.querySelectorAll('#{panel} .rows .row')]"
+        ".map(r => [r.dataset.value, JSON.parse(r.querySelector('[data-col=visitors]').dataset.raw)])")]
+
+
+def _screenshot(browser: DevToolsPage, width: int, name: str) -> Path:
+    browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                 mobile=width < 600)
+    browser.pump(0.5)  # the chart follows its container's new width
+    height = min(int(browser.evaluate("document.documentElement.scrollHeight")), 6000)
+    overflow = browser.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= width, f"at {width} px the page is {overflow} px wide"
+    shot = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}-{width}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    stack = LocalClickport(tmp_path_factory.mktemp("dashboard") / "data")
+    key = stack.command("demo")["key"]
+    with stack.serving():
+        yield stack, key
+
+
+def test_the_dashboard_shows_the_apis_numbers_and_a_filter_chip_narrows_every_figure(demo):
+    stack, key = demo
+    period = {"period": "7d", "timezone": TIME_ZONE}
+    with headless_chromium() as browser:
+        browser.call("Page.enable")
+        browser.call("Network.enable")
+        browser.call("Emulation.setTimezoneOverride", timezoneId=TIME_ZONE)
+        browser.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
+        browser.call("Page.navigate", url=f"{stack.origin}/?period=7d&compare=1#key={key}")
+        try:
+            _wait_for(browser, "document.getElementById('app')?.dataset.rendered", "the first full view")
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\n--- clickport serve log ---\n{stack.server_log()}") from failure
+        load_ms = int(browser.evaluate("document.getElementById('app').dataset.firstDrawnMs"))
+
+        # Signed in from the fragment, which is gone from the address bar; the zone shown is the one sent.
+        assert browser.evaluate("location.href") == f"{stack.origin}/?period=7d&compare=1"
+        assert browser.evaluate("sessionStorage.getItem('clickport:key')") == key
+        assert browser.evaluate("document.querySelector('.tz').textContent") == TIME_ZONE
+        assert browser.evaluate("document.querySelector('.site').textContent") == "demo.example.com"
+
+        # KPI values and their change against the previous period: the API's answer, metric by metric.
+        expected = stack.query(key, {"metrics": KPIS, "include_comparison": True, **period})
+        assert _kpis(browser) == expected["results"]
+        assert expected["results"]["visitors"] > 0 and expected["comparison"]["results"]["visitors"] > 0
+        assert _changes(browser) == expected["comparison"]["change"]
+        shown = browser.evaluate("document.querySelector('[data-metric=visitors]').title")
+        assert shown.replace(",", "") == str(expected["results"]["visitors"])
+
+        # A panel's rows: the top sources with their visitors.
+        sources = stack.query(key, {"metrics": ["visitors"], "dimensions": ["source"], "limit": 10, **period})
+        assert _panel_rows(browser, "panel-sources") == [(r["source"], r["visitors"]) for r in sources["results"]]
+        assert len(sources["results"]) > 1
+
+        _screenshot(browser, 1440, "dashboard")
+        _screenshot(browser, 375, "dashboard")
+        browser.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
+
+        # Clicking a country adds a chip; the KPIs, the comparison and the other panels follow the filter.
+        country, _ = _panel_rows(browser, "panel-locations")[1]
+        generation = _rendered(browser)
+        _click(browser, f"#panel-locations .row[data-value='{country}']")
+        _after(browser, generation, "the view filtered by country")
+        chip = {"dimension": "country", "operator": "is", "value": country}
+        assert browser.evaluate("[...document.querySelectorAll('.chip[data-filter]')].map(c => c.dataset.filter)") == [
+            "country"]
+        assert f"f=country%7Cis%7C{country}" in browser.evaluate("location.search")
+        filtered = stack.query(key, {"metrics": KPIS, "include_comparison": True, "filters": [chip], **period})
+        assert filtered["results"]["visitors"] < expected["results"]["visitors"]
+        assert _kpis(browser) == filtered["results"]
+        assert _changes(browser) == filtered["comparison"]["change"]
+        narrowed = stack.query(key, {"metrics": ["visitors"], "dimensions": ["source"], "limit": 10,
+                                     "filters": [chip], **period})
+        assert _panel_rows(browser, "panel-sources") == [(r["source"], r["visitors"]) for r in narrowed["results"]]
+        _screenshot(browser, 1440, "dashboard-filtered")
+        browser.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
+
+        # Removing the chip brings the whole site back; the comparison toggle takes the deltas away.
+        generation = _rendered(browser)
+        _click(browser, ".chip[data-filter=country]")
+        _after(browser, generation, "the view without the filter")
+        assert _kpis(browser) == expected["results"]
+        generation = _rendered(browser)
+        _click(browser, "#compare")
+        _after(browser, generation, "the view without comparison")
+        assert set(_changes(browser).values()) == {"absent"}
+        assert "compare" not in browser.evaluate("location.search")
+
+        # The key never went into a URL the page requested.
+        requested = [e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"]
+        assert any(url.endswith("/api/query") for url in requested)
+        assert all(key not in url for url in requested)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "dashboard-load.json").write_text(json.dumps({"first_full_view_ms": load_ms}) + "\n")
+    assert load_ms < 5000, f"the first full view took {load_ms} ms"
+
+
+def test_the_chart_has_one_point_per_api_bucket_and_the_realtime_view_the_apis_count(demo):
+    stack, key = demo
+    with headless_chromium() as browser:
+        browser.call("Page.enable")
+        browser.call("Emulation.setTimezoneOverride", timezoneId=TIME_ZONE)
+        browser.call("Page.navigate", url=f"{stack.origin}/?period=yesterday#key={key}")
+        _wait_for(browser, "document.getElementById('app')?.dataset.rendered", "the first full view")
+        hours = stack.query(key, {"metrics": ["visitors"], "dimensions": ["hour"], "period": "yesterday",
+                                  "timezone": TIME_ZONE})
+        assert browser.evaluate("document.querySelector('.chart').dataset.buckets") == str(len(hours["results"]))
+        _click(browser, "button.view")
+        _wait_for(browser, "!!document.querySelector('[data-realtime-count]')", "the realtime view")
+        count = browser.evaluate("document.querySelector('[data-realtime-count]').dataset.realtimeCount")
+        request = urllib.request.Request(f"{stack.origin}/api/realtime", headers={"x-api-key": key})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert count == str(json.load(answer)["count"])
+        assert "view=realtime" in browser.evaluate("location.search")
+
+
+def test_a_refused_key_brings_back_the_sign_in_form_with_the_reason(demo):
+    stack, _ = demo
+    with headless_chromium() as browser:
+        browser.call("Page.enable")
+        browser.call("Page.navigate", url=f"{stack.origin}/#key=ck_not_a_key_of_this_server_0123456789abcdef")
+        message = _wait_for(browser, "document.querySelector('form.signin .error')?.textContent", "the sign-in error")
+        assert "401" in message and "not accepted" in message
+        assert browser.evaluate("sessionStorage.getItem('clickport:key')") is None
+        assert browser.evaluate("location.hash") == ""
