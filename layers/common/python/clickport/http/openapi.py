@@ -337,12 +337,13 @@ def _answer(method: str, target: str, body: bytes = b"") -> tuple[int, dict]:
 
 
 def error_examples(route: Route) -> dict[int, dict]:
-    """Real error answers of a route, made by its function and validators where they need no store."""
+    """Real error answers of a route, made by its function and validators where they need no store (the
+    others, 500, 503 and 504, are documented by their reason phrase)."""
     from pydantic import ValidationError
 
     from clickport.domain.keys import require_permission
     from clickport.errors import Unauthorized
-    from clickport.http.envelope import STORE_UNAVAILABLE, describe_validation_errors
+    from clickport.http.envelope import describe_validation_errors
     from clickport.ingest.models import EventRequest
     from clickport.ports import ApiKeyRecord
     from clickport.query.convenience import preset_body
@@ -356,7 +357,6 @@ def error_examples(route: Route) -> dict[int, dict]:
         answers.append(_answer("POST", target, b" " * (MAX_BODY_BYTES + 1)))
     found = {status: body for status, body in answers}
     found[401] = {"error": REASON_PHRASES[401], "message": Unauthorized().message}
-    found[503] = {"error": REASON_PHRASES[503], "message": STORE_UNAVAILABLE}
     if route.permission is not None:
         record = ApiKeyRecord("", "ck_example", "s_demo", frozenset(), examples.EXAMPLE_NOW)
         try:
