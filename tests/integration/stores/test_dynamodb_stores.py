@@ -53,7 +53,7 @@ def test_sessions_are_written_under_their_realtime_shard(store, dynamodb_client,
                        expires_at=T0 // 1000 + 60)
     item = dynamodb_client.scan(TableName=live_table)["Items"][0]
     assert item["rt_pk"] == {"S": f"{SITE}#3"}  # 35 % 16
-    assert item["rt_sk"] == {"N": str((T0 + 5) // 60_000)}  # the minute of the last activity
+    assert item["rt_sk"] == {"N": str((T0 + 5) // tables.REALTIME_BUCKET_MS)}  # the bucket of the last activity
     assert item["expires_at"] == {"N": str(T0 // 1000 + 60)}
 
 
@@ -151,13 +151,25 @@ def test_record_event_is_one_update_plus_one_only_for_a_new_greatest_scroll(
     assert calls == ["UpdateItem"] * expected_calls
 
 
-def test_active_sessions_queries_each_shard_once_and_reads_only_the_newest(store, calls, new_session):
+def test_active_sessions_queries_each_shard_once_then_reads_candidates_and_the_newest(store, calls, new_session):
     for session_id in range(1, 41):
         store.create_session(new_session(session_id=session_id, last_ms=T0 - session_id))
     calls.clear()
     count, newest = store.active_sessions(SITE, T0 - 300_000, T0, 5)
     assert (count, [s.session_id for s in newest]) == (40, [1, 2, 3, 4, 5])
-    assert Counter(calls) == {"Query": tables.REALTIME_SHARDS, "BatchGetItem": 1}
+    # one batch read of the candidates' exact last activity, one of the 5 newest in full
+    assert Counter(calls) == {"Query": tables.REALTIME_SHARDS, "BatchGetItem": 2}
+
+
+def test_active_sessions_reads_candidates_in_chunks_of_one_hundred(store, calls, new_session):
+    created = [new_session(last_ms=T0 - i) for i in range(250)]
+    for session in created:
+        store.create_session(session)
+    calls.clear()
+    count, newest = store.active_sessions(SITE, T0 - 300_000, T0, 20)
+    expected = sorted(created, key=lambda s: (s.last_ms, s.session_id), reverse=True)[:20]
+    assert (count, newest) == (250, expected)
+    assert Counter(calls) == {"Query": tables.REALTIME_SHARDS, "BatchGetItem": 3 + 1}
 
 
 def test_active_sessions_follows_query_pages(store, new_session):
@@ -193,27 +205,29 @@ def _throttled_session():
                        expires_at=T0 // 1000 + 60)
 
 
-def test_the_realtime_index_key_moves_once_a_minute_and_counting_stays_exact(store, new_session, dynamodb_client,
-                                                                             live_table):
+def test_the_realtime_index_key_moves_only_when_the_bucket_changes_and_counting_stays_exact(
+        store, new_session, dynamodb_client, live_table):
     def index_key(session_id):
         items = dynamodb_client.scan(TableName=live_table)["Items"]
         return next(int(i["rt_sk"]["N"]) for i in items if i.get("session_id") == {"N": str(session_id)})
 
-    minute = 1_750_000_020_000 // 60_000 * 60_000  # a whole minute
-    inside = new_session(session_id=16, last_ms=minute + 10_000)  # same bucket as `since`, but after it
-    before = new_session(session_id=32, last_ms=minute + 5_000)  # same bucket as `since`, before it
+    bucket = tables.REALTIME_BUCKET_MS
+    edge = T0 // bucket * bucket + bucket  # a whole bucket
+    inside = new_session(session_id=16, last_ms=edge + 10_000)  # same bucket as `since`, but after it
+    before = new_session(session_id=32, last_ms=edge + 5_000)  # same bucket as `since`, before it
     store.create_session(inside)
     store.create_session(before)
-    since = minute + 7_000
+    since = edge + 7_000
     count, sessions = store.active_sessions(SITE, since, since + 300_000, 20)
     assert count == 1 and [s.session_id for s in sessions] == [16]
-    # Two events within one minute leave the index key where it was; the next minute moves it.
-    store.record_event(SITE, 16, ts_ms=minute + 20_000, page=None, page_visit_id=None, pageview=False, scroll=None,
-                       expires_at=2**40)
-    assert index_key(16) == minute // 60_000
-    assert store.active_sessions(SITE, minute + 15_000, minute + 30_000, 20)[0] == 1
-    store.record_event(SITE, 16, ts_ms=minute + 61_000, page=None, page_visit_id=None, pageview=False, scroll=None,
-                       expires_at=2**40)
-    assert index_key(16) == minute // 60_000 + 1
-    assert store.active_sessions(SITE, minute + 60_500, minute + 70_000, 20)[0] == 1
-    assert store.active_sessions(SITE, minute + 61_001, minute + 70_000, 20)[0] == 0
+    # Events within one bucket leave the index key where it was; the next bucket moves it.
+    store.record_event(SITE, 16, ts_ms=edge + bucket - 1, page=None, page_visit_id=None, pageview=False,
+                       scroll=None, expires_at=2**40)
+    assert index_key(16) == edge // bucket
+    assert store.active_sessions(SITE, edge + bucket - 1, edge + bucket, 20)[0] == 1
+    assert store.active_sessions(SITE, edge + bucket, edge + bucket, 20)[0] == 0
+    store.record_event(SITE, 16, ts_ms=edge + bucket + 1_000, page=None, page_visit_id=None, pageview=False,
+                       scroll=None, expires_at=2**40)
+    assert index_key(16) == edge // bucket + 1
+    assert store.active_sessions(SITE, edge + bucket + 500, edge + bucket + 10_000, 20)[0] == 1
+    assert store.active_sessions(SITE, edge + bucket + 1_001, edge + bucket + 10_000, 20)[0] == 0

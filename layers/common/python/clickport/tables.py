@@ -85,16 +85,18 @@ CONFIG_TABLE = TableSchema(
 )
 
 # Sessions, rate-limit counters, daily salts: everything expires; never backed up.
-# The realtime index is sharded per site (``rt_pk`` = "<site>#<shard>") so a busy site
-# spreads its session writes over REALTIME_SHARDS partitions; its sort key ``rt_sk`` is the minute of
-# the last activity, so the index entry moves once a minute, and ``last_ms`` is projected for the
-# exact 300-second filter.
+# The realtime index is sharded per site (``rt_pk`` = "<site>#<shard>") so a busy site spreads its session
+# writes over REALTIME_SHARDS partitions. Its sort key ``rt_sk`` is the coarse bucket of the last activity
+# (``last_ms // REALTIME_BUCKET_MS``) and it projects keys only: an event rewrites ``rt_sk`` with the value
+# it already has unless the session enters a new bucket, so the index is written when a session starts and
+# when it changes bucket, never on an event's last-activity write. Readers filter the candidates on the
+# table's exact ``last_ms`` (``docs/stores.md``).
+REALTIME_BUCKET_MS = 600_000
 REALTIME_INDEX = Index(
     name="realtime",
     partition_key=Key("rt_pk", "S"),
     sort_key=Key("rt_sk", "N"),
-    projection="INCLUDE",
-    non_key_attributes=("session_id", "last_ms", "expires_at"),
+    projection="KEYS_ONLY",
 )
 LIVE_TABLE = TableSchema(
     logical_name="LiveTable",

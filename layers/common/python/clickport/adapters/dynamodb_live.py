@@ -2,9 +2,15 @@
 
 Item layout (``docs/stores.md``): one item per session, visitor pointer and counter (no hot keys);
 salts share the partition ``SALT``. Every item carries ``expires_at`` (the table's TTL attribute);
-reads ignore expired items because TTL deletes late. Sessions are also in the sparse ``realtime``
-index under ``rt_pk = "<site>#<session_id % shards>"``, sorted by ``rt_sk`` = the minute of the last
-activity: the index key moves once a minute per session, not on every event (``docs/stores.md``).
+reads ignore expired items because TTL deletes late.
+
+- A session started through its visitor (``claim_visitor_session``, the server-side path) keeps its state
+  in the visitor pointer itself, so the next event of that visitor finds the whole session in one read;
+  its ``SESSION`` item is a small alias naming the pointer, for callers that continue it by id.
+- Sessions are in the sparse ``realtime`` index under ``rt_pk = "<site>#<session_id % shards>"``, sorted by
+  ``rt_sk`` = the bucket of the last activity (``tables.REALTIME_BUCKET_MS``), keys only: the index is
+  written when a session starts and when it enters a new bucket, not on every event; ``active_sessions``
+  reads the candidates' exact ``last_ms`` from the table.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import heapq
 import json
 import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -55,11 +63,17 @@ def visitor_key(site_id: str, visitor_id: int) -> Item:
     return {"pk": s(f"VISITOR#{site_id}#{visitor_id}"), "sk": s("VISITOR")}
 
 
-REALTIME_BUCKET_MS = 60_000
+REALTIME_BUCKET_MS = tables.REALTIME_BUCKET_MS
+# Sessions located in this process (session → the key that holds its state), so the event path never pays an
+# extra read to find a server-side session; bounded, and only a hint: a stale entry is detected and corrected.
+LOCATOR_SIZE = 4096
+# A session read through its visitor pointer is handed to the ``get_session`` that follows in the same request.
+HANDOFF_SECONDS = 2.0
+READ_WORKERS = 4
 
 
 def realtime_bucket(last_ms: int) -> int:
-    """The realtime index sort key: the minute of the last activity."""
+    """The realtime index sort key: the bucket (``REALTIME_BUCKET_MS``) of the last activity."""
     return last_ms // REALTIME_BUCKET_MS
 
 
@@ -78,6 +92,8 @@ class DynamoDbLiveStore:
         self._table = table_name
         self._client = client if client is not None else default_client()
         self._shards = shards
+        self._located: OrderedDict[tuple[str, int], Item] = OrderedDict()
+        self._handoffs: dict[tuple[str, int], tuple[float, Item]] = {}
 
     # Rate-limit counters
 
@@ -170,10 +186,9 @@ class DynamoDbLiveStore:
 
     # Sessions
 
-    @translate_errors
-    def create_session(self, session: LiveSession) -> None:
+    def _session_item(self, session: LiveSession, key: Item) -> Item:
         item: Item = {
-            **session_key(session.site_id, session.session_id),
+            **key,
             "site_id": s(session.site_id),
             "session_id": n(session.session_id),
             "visitor_id": n(session.visitor_id),
@@ -191,12 +206,57 @@ class DynamoDbLiveStore:
         }
         if session.scroll is not None:
             item["scroll"] = n(session.scroll)
-        self._client.put_item(TableName=self._table, Item=item)
+        return item
+
+    @translate_errors
+    def create_session(self, session: LiveSession) -> None:
+        """A session this process claimed for its visitor goes into the visitor pointer (while the claim holds),
+        with an alias under its own key; any other session is its own item."""
+        ref = (session.site_id, session.session_id)
+        home = self._located.get(ref)
+        if home is not None and home["pk"]["S"].startswith("VISITOR#"):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=self._session_item(session, home),
+                    ConditionExpression="#sid = :sid",
+                    ExpressionAttributeNames={"#sid": "session_id"},
+                    ExpressionAttributeValues={":sid": n(session.session_id)},
+                )
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
+                self._forget(ref)  # the visitor moved on to another session meanwhile: a session item then
+            else:
+                self._client.put_item(TableName=self._table, Item=self._alias_item(session, home))
+                return
+        self._client.put_item(
+            TableName=self._table, Item=self._session_item(session, session_key(session.site_id, session.session_id))
+        )
+
+    @staticmethod
+    def _alias_item(session: LiveSession, home: Item) -> Item:
+        # NOTE: the alias outlives the session's first expiry by a day, so a session continued by id keeps it.
+        return {
+            **session_key(session.site_id, session.session_id),
+            "site_id": s(session.site_id),
+            "session_id": n(session.session_id),
+            "at": s(home["pk"]["S"]),
+            "expires_at": n(session.expires_at + 86_400),
+        }
 
     @translate_errors
     def get_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
-        item = self._get(session_key(site_id, session_id))
-        if item is None or not _alive(item, now_ms):
+        ref = (site_id, session_id)
+        item = self._take_handoff(ref)
+        if item is None:
+            item = self._get(session_key(site_id, session_id))
+            if item is not None and "at" in item:
+                home = {"pk": item["at"], "sk": s("VISITOR")}
+                item = self._get(home)
+                if item is not None and get_int(item, "session_id") == session_id:
+                    self._remember(ref, home)
+        if item is None or not _is_session(item, site_id, session_id) or not _alive(item, now_ms):
             return None
         return _session(item)
 
@@ -215,47 +275,67 @@ class DynamoDbLiveStore:
     ) -> LiveSession:
         """One ``update_item`` (a second, conditional one only when ``scroll`` is a new maximum).
         Raises ``KeyError`` when the session is absent or expired at ``ts_ms``."""
-        names = {"#pk": "pk", "#seq": "seq", "#pvs": "pageviews", "#last": "last_ms", "#rtsk": "rt_sk",
-                 "#e": "expires_at"}
-        values: Item = {":one": n(1), ":pv": n(1 if pageview else 0), ":ts": n(ts_ms), ":exp": n(expires_at),
-                        ":ts_s": seconds_of_ms(ts_ms), ":bucket": n(realtime_bucket(ts_ms))}
-        sets = ["#last = :ts", "#rtsk = :bucket", "#e = :exp"]
+        names = {"#sid": "session_id", "#started": "started_ms", "#seq": "seq", "#pvs": "pageviews",
+                 "#last": "last_ms", "#rtpk": "rt_pk", "#rtsk": "rt_sk", "#e": "expires_at"}
+        values: Item = {":sid": n(session_id), ":one": n(1), ":pv": n(1 if pageview else 0), ":ts": n(ts_ms),
+                        ":exp": n(expires_at), ":ts_s": seconds_of_ms(ts_ms),
+                        ":rtpk": s(realtime_partition(site_id, session_id, self._shards)),
+                        ":bucket": n(realtime_bucket(ts_ms))}
+        # rt_pk and rt_sk are written with every event, but they only change (and the index is only written)
+        # when the session enters a new bucket.
+        sets = ["#last = :ts", "#rtpk = :rtpk", "#rtsk = :bucket", "#e = :exp"]
         for attribute, value in (("current_page", page), ("page_visit_id", page_visit_id)):
             if value is not None:
                 names[f"#{attribute}"] = attribute
                 values[f":{attribute}"] = s(value)
                 sets.append(f"#{attribute} = :{attribute}")
-        key = session_key(site_id, session_id)
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression=f"SET {', '.join(sets)} ADD #seq :one, #pvs :pv",
-                ConditionExpression="attribute_exists(#pk) AND #e > :ts_s",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                raise KeyError(f"no live session {session_id} in site {site_id}") from exc
-            raise
+        ref = (site_id, session_id)
+        own = session_key(site_id, session_id)
+        key = self._located.get(ref, own)
+        for _ in range(3):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression=f"SET {', '.join(sets)} ADD #seq :one, #pvs :pv",
+                    ConditionExpression="#sid = :sid AND attribute_exists(#started) AND #e > :ts_s",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                break
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
+                old = exc.response.get("Item") or {}
+                if key is own and "at" in old:  # an alias: the state is in the visitor pointer it names
+                    key = {"pk": old["at"], "sk": s("VISITOR")}
+                elif key is not own:  # a stale hint: the pointer holds another session now
+                    self._forget(ref)
+                    key = own
+                else:
+                    raise KeyError(f"no live session {session_id} in site {site_id}") from exc
+        else:
+            raise KeyError(f"no live session {session_id} in site {site_id}")
+        if key is not own:
+            self._remember(ref, key)
         session = _session(response["Attributes"])
         if scroll is not None and (session.scroll is None or session.scroll < scroll):
-            self._raise_scroll(key, scroll)
+            self._raise_scroll(key, session_id, scroll)
             # NOTE: when a concurrent event raised it further, the stored maximum is higher still.
             session.scroll = scroll
         return session
 
-    def _raise_scroll(self, key: Item, scroll: int) -> None:
+    def _raise_scroll(self, key: Item, session_id: int, scroll: int) -> None:
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=key,
                 UpdateExpression="SET #scroll = :scroll",
-                ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#scroll) OR #scroll < :scroll)",
-                ExpressionAttributeNames={"#pk": "pk", "#scroll": "scroll"},
-                ExpressionAttributeValues={":scroll": n(scroll)},
+                ConditionExpression="#sid = :sid AND (attribute_not_exists(#scroll) OR #scroll < :scroll)",
+                ExpressionAttributeNames={"#sid": "session_id", "#scroll": "scroll"},
+                ExpressionAttributeValues={":sid": n(session_id), ":scroll": n(scroll)},
             )
         except ClientError as exc:
             if not is_conditional_failure(exc):
@@ -267,31 +347,58 @@ class DynamoDbLiveStore:
     def claim_visitor_session(
         self, site_id: str, visitor_id: int, session_id: int, now_ms: int, idle_ms: int, expires_at: int
     ) -> int:
+        """A conditional put of the pointer. The winner's pointer comes back with a lost claim (its state is
+        handed to the ``get_session`` that follows); a replaced pointer that still held a live session moves
+        that session's state to its own key, so it can still be continued by id."""
+        home = visitor_key(site_id, visitor_id)
         for _ in range(3):
             try:
-                self._client.put_item(
+                response = self._client.put_item(
                     TableName=self._table,
                     Item=self._visitor_item(site_id, visitor_id, session_id, now_ms, expires_at),
                     ConditionExpression="attribute_not_exists(#pk) OR #last < :cutoff OR #e <= :now_s",
                     ExpressionAttributeNames={"#pk": "pk", "#last": "last_ms", "#e": "expires_at"},
                     ExpressionAttributeValues={":cutoff": n(now_ms - idle_ms), ":now_s": seconds_of_ms(now_ms)},
+                    ReturnValues="ALL_OLD",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-                return session_id
             except ClientError as exc:
                 if not is_conditional_failure(exc):
                     raise
-                winner = exc.response.get("Item") or self._get(visitor_key(site_id, visitor_id))
+                winner = exc.response.get("Item") or self._get(home)
                 if winner is not None:
-                    return get_int(winner, "session_id")
+                    winner_id = get_int(winner, "session_id")
+                    if "started_ms" in winner:
+                        self._handoff((site_id, winner_id), winner)
+                    return winner_id
+                continue
+            self._remember((site_id, session_id), home)
+            old = response.get("Attributes")
+            if old and "started_ms" in old and get_int(old, "session_id") != session_id and _alive(old, now_ms):
+                self._move_out(old)
+            return session_id
         raise StoreUnavailable("the visitor's session could not be claimed")
+
+    def _move_out(self, old: Item) -> None:
+        """The state of a session whose visitor pointer was just reclaimed, under the session's own key
+        (replacing its alias); still in the realtime index, should it be active."""
+        site_id, session_id = get_s(old, "site_id"), get_int(old, "session_id")
+        item = {**old, **session_key(site_id, session_id)}
+        self._client.put_item(TableName=self._table, Item=item)
+        self._forget((site_id, session_id))
 
     @translate_errors
     def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int) -> int | None:
-        item = self._get(visitor_key(site_id, visitor_id))
+        """One read: a pointer that holds its session's state hands it to the ``get_session`` that follows."""
+        home = visitor_key(site_id, visitor_id)
+        item = self._get(home)
         if item is None or not _alive(item, now_ms) or get_int(item, "last_ms") < now_ms - idle_ms:
             return None
-        return get_int(item, "session_id")
+        session_id = get_int(item, "session_id")
+        if "started_ms" in item:
+            self._remember((site_id, session_id), home)
+            self._handoff((site_id, session_id), item)
+        return session_id
 
     @staticmethod
     def _visitor_item(site_id: str, visitor_id: int, session_id: int, now_ms: int, expires_at: int) -> Item:
@@ -304,36 +411,57 @@ class DynamoDbLiveStore:
             "expires_at": n(expires_at),
         }
 
+    # In-process hints (never needed for correctness: every one is checked against the item it leads to)
+
+    def _remember(self, ref: tuple[str, int], home: Item) -> None:
+        self._located[ref] = home
+        self._located.move_to_end(ref)
+        while len(self._located) > LOCATOR_SIZE:
+            self._located.popitem(last=False)
+
+    def _forget(self, ref: tuple[str, int]) -> None:
+        self._located.pop(ref, None)
+
+    def _handoff(self, ref: tuple[str, int], item: Item) -> None:
+        self._handoffs = {ref: (time.monotonic() + HANDOFF_SECONDS, item)}
+
+    def _take_handoff(self, ref: tuple[str, int]) -> Item | None:
+        deadline, item = self._handoffs.pop(ref, (0.0, None))
+        return item if deadline > time.monotonic() else None
+
     # Realtime
 
     @translate_errors
     def active_sessions(self, site_id: str, since_ms: int, now_ms: int, limit: int) -> tuple[int, list[LiveSession]]:
-        """One paginated index query per shard (from the minute of ``since_ms``, filtered on the exact last
-        activity: counted and ranked), then one batch read of the ``limit`` newest sessions."""
+        """One paginated index query per shard for the sessions whose bucket is at or after the bucket of
+        ``since_ms`` (candidates), a batch read of their exact ``last_ms`` (counted and ranked), then one
+        batch read of the ``limit`` newest in full."""
         index = tables.REALTIME_INDEX
-        count = 0
-        newest: list[tuple[int, int, dict[str, Any]]] = []  # min-heap of (last_ms, session_id, key)
-        limit = max(limit, 0)
+        keys: list[Item] = []
         for shard in range(self._shards):
             for item in self._query(
                 IndexName=index.name,
                 KeyConditionExpression="#rt_pk = :rt_pk AND #rt_sk >= :bucket",
-                FilterExpression="#e > :now_s AND #last >= :since",
-                ProjectionExpression="#pk, #sk, #sid, #last",
-                ExpressionAttributeNames={"#rt_pk": index.partition_key.name, "#rt_sk": index.sort_key.name,
-                                          "#e": "expires_at", "#pk": "pk", "#sk": "sk", "#sid": "session_id",
-                                          "#last": "last_ms"},
-                ExpressionAttributeValues={":rt_pk": s(f"{site_id}#{shard}"), ":since": n(since_ms),
-                                           ":bucket": n(realtime_bucket(since_ms)),
-                                           ":now_s": seconds_of_ms(now_ms)},
+                ExpressionAttributeNames={"#rt_pk": index.partition_key.name, "#rt_sk": index.sort_key.name},
+                ExpressionAttributeValues={":rt_pk": s(f"{site_id}#{shard}"),
+                                           ":bucket": n(realtime_bucket(since_ms))},
             ):
-                count += 1
-                entry = (get_int(item, "last_ms"), get_int(item, "session_id"), {"pk": item["pk"], "sk": item["sk"]})
-                if len(newest) < limit:
-                    heapq.heappush(newest, entry)
-                elif limit and entry[:2] > newest[0][:2]:
-                    heapq.heapreplace(newest, entry)
-        sessions = [_session(item) for item in self._batch_get([key for _, _, key in newest]) if _alive(item, now_ms)]
+                keys.append({"pk": item["pk"], "sk": item["sk"]})
+        count = 0
+        newest: list[tuple[int, int, dict[str, Any]]] = []  # min-heap of (last_ms, session_id, key)
+        limit = max(limit, 0)
+        for item in self._batch_get(keys, projection=("pk", "sk", "site_id", "session_id", "last_ms",
+                                                      "expires_at")):
+            if get_s(item, "site_id") != site_id or not _alive(item, now_ms) or get_int(item, "last_ms") < since_ms:
+                continue
+            count += 1
+            entry = (get_int(item, "last_ms"), get_int(item, "session_id"), {"pk": item["pk"], "sk": item["sk"]})
+            if len(newest) < limit:
+                heapq.heappush(newest, entry)
+            elif limit and entry[:2] > newest[0][:2]:
+                heapq.heapreplace(newest, entry)
+        sessions = [_session(item) for item in self._batch_get([key for _, _, key in newest])
+                    if _alive(item, now_ms)]
         sessions.sort(key=lambda session: (session.last_ms, session.session_id), reverse=True)
         return count, sessions
 
@@ -352,24 +480,39 @@ class DynamoDbLiveStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _batch_get(self, keys: list[Item]) -> list[Item]:
+    def _batch_get(self, keys: list[Item], projection: tuple[str, ...] = ()) -> list[Item]:
+        """Eventually consistent batch reads of ``keys``; chunks of 100 run on a few threads."""
+        chunks = [keys[start : start + BATCH_GET_MAX_KEYS] for start in range(0, len(keys), BATCH_GET_MAX_KEYS)]
+        if len(chunks) <= 1:
+            return [item for chunk in chunks for item in self._batch_get_chunk(chunk, projection)]
+        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(chunks))) as pool:
+            return [item for items in pool.map(lambda c: self._batch_get_chunk(c, projection), chunks)
+                    for item in items]
+
+    def _batch_get_chunk(self, keys: list[Item], projection: tuple[str, ...]) -> list[Item]:
         items: list[Item] = []
-        for start in range(0, len(keys), BATCH_GET_MAX_KEYS):
-            request = {self._table: {"Keys": keys[start : start + BATCH_GET_MAX_KEYS]}}
-            for attempt in range(BATCH_GET_ATTEMPTS):
-                response = self._client.batch_get_item(RequestItems=request)
-                items.extend(response.get("Responses", {}).get(self._table, []))
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise StoreUnavailable("DynamoDB did not return every realtime session")
-        return items
+        spec: dict[str, Any] = {"Keys": keys}
+        if projection:
+            spec["ProjectionExpression"] = ", ".join(f"#a{i}" for i in range(len(projection)))
+            spec["ExpressionAttributeNames"] = {f"#a{i}": name for i, name in enumerate(projection)}
+        request = {self._table: spec}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            response = self._client.batch_get_item(RequestItems=request)
+            items.extend(response.get("Responses", {}).get(self._table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+            time.sleep(0.05 * 2**attempt)
+        raise StoreUnavailable("DynamoDB did not return every realtime session")
 
 
 def _decimal(item: Item, name: str) -> Decimal:
     return Decimal(item[name]["N"])
+
+
+def _is_session(item: Item, site_id: str, session_id: int) -> bool:
+    """A whole session of that site (not an alias, not a bare visitor pointer, not another session)."""
+    return "started_ms" in item and get_s(item, "site_id") == site_id and get_int(item, "session_id") == session_id
 
 
 def _alive(item: Item, now_ms: int) -> bool:
