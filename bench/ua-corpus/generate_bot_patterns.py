@@ -25,7 +25,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import re2
-import yaml
+import yaml_rs
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "layers" / "common" / "python" / "clickport" / "ingest" / "bot_patterns.py"
@@ -195,7 +195,7 @@ def keep_linear(patterns: list[str], flags: str, source: str) -> tuple[list[str]
 def device_detector_regexes(name: str) -> list[str]:
     """The ``regex`` of every entry of one of Device Detector's lists (``bots.yml``, ``client/browsers.yml``, …)."""
     text = (resources.files("device_detector") / "regexes" / "upstream" / name).read_text(encoding="utf-8")
-    return [entry["regex"] for entry in yaml.safe_load(text)]
+    return [entry["regex"] for entry in yaml_rs.loads(text)]
 
 
 def isbot_patterns() -> tuple[str, list[str]]:

@@ -92,15 +92,7 @@ def test_crawler_patterns_are_case_sensitive_as_their_project_writes_them():
     # "Googlebot/" is a crawler pattern; the generic word rule catches any "...bot/" too, so use
     # a crawler-only marker the generic rules do not know: "ia_archiver".
     assert is_bot("ia_archiver (+http://www.alexa.com/site/help/webmasters; crawler@alexa.com)") is True
-    assert bots._BOT_PATTERN.search("IA_ARCHIVER") is None
-
-
-def test_every_example_of_the_crawler_list_is_a_bot():
-    from crawleruseragents import CRAWLER_USER_AGENTS_DATA
-
-    examples = [ua for entry in CRAWLER_USER_AGENTS_DATA for ua in entry.get("instances", ())]
-    assert examples
-    assert [ua for ua in examples if not is_bot(ua)] == []
+    assert bots._CRAWLER_NAMES.search("IA_ARCHIVER") is None
 
 
 def test_user_agents_verdict_counts_even_without_a_pattern(monkeypatch):

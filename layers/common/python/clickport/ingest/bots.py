@@ -3,21 +3,30 @@
 Generic HTTP clients count as bots: a server that sends events for its visitors forwards the
 visitor's User-Agent, and an app sends a descriptive one of its own.
 
-Every list is compiled once into an RE2 expression (linear time on any input; patterns with look-around,
-which RE2 lacks, are listed in ``bot_patterns.SKIPPED``). Evidence comes in two strengths:
+The lists (Matomo Device Detector's bots, HTTP libraries, browsers and apps, and isbot's patterns, generated
+into ``bot_patterns`` from pinned versions; crawler-user-agents from its package) are compiled once into
+RE2 expressions: every check is a fixed number of linear-time passes over the string, whatever the input.
+RE2 has no look-around: those alternatives of a list are left out (``bot_patterns.SKIPPED``). In order:
 
-- **named**: Matomo Device Detector's bot list and its HTTP-library list, headless/automation markers,
-  HTTP clients, a ``+http://`` contact URL, user-agents' own verdict. Any of them makes a bot.
-- **generic**: the patterns of crawler-user-agents (case-sensitive, as that project writes them) and of
-  isbot, and the words bot/crawler/spider/scraper. These catch the long tail, but also hit device names
-  (``M bot 54``, ``Discovery``, a ``Build/AP3A.240617.008`` token) and real browsers' own tokens
-  (Sogou's mobile browser, Viber's in-app view). They make a bot unless the User-Agent is a browser that
-  Device Detector's browser or app list names, or that ua-parser names and that carries an engine token.
-- **browser shape** (the positive rule): a User-Agent with no browser engine or platform token that
-  neither ua-parser nor Device Detector's browser and app lists recognise is not a person: bare product
-  names, e-mail addresses, random tokens, ``${jndi:…}`` probes, ``Mozilla/5.0 (compatible; X/1.0)``.
+1. **Named** (always a bot): Device Detector's bot and HTTP-library lists (its generic rule included:
+   "…monitor", "…checker", "…validator", "…probe", …), headless/automation markers, HTTP clients, a
+   ``+http://`` contact URL, ``Mozilla/5.0`` alone, user-agents' own verdict.
+2. **Crawler names** (crawler-user-agents, case-sensitive as that project writes them, and the words
+   bot/crawler/spider/scraper): a bot unless, in a known browser (below), the name is the browser's own
+   token (``SogouMobileBrowser/5.28``, ``Viber/27.4``: Device Detector's lists match the same token) or lies
+   in its device comment (``Linux; Android 7.0; M bot 54``, ``Build/AP3A.240617.008``).
+3. **isbot's patterns** (substrings and shapes: ``checker``, ``audit``, a bare product name, …): a bot
+   unless the User-Agent is a known browser.
+4. **A tool appended** to a known browser: isbot's patterns, a host name or ``(compatible; …)`` after the
+   browser's last Safari/Firefox/Gecko/Chrome token (``… Safari/537.36 (scanner.example)``), unless an
+   app that Device Detector names owns that tail (WeChat's ``MicroMessenger/… Process/tools``).
+5. **Browser shape** (the positive rule): no engine token (AppleWebKit, Gecko, Trident, Presto, a WAP/MIDP
+   stack, …) and neither ua-parser nor Device Detector's browser and app lists name a browser: not a
+   person (bare product names, e-mail addresses, random tokens, ``${jndi:…}`` probes,
+   ``Mozilla/5.0 (compatible; X/1.0)``).
 
-The verdict is memoized per User-Agent string.
+A **known browser** is one that Device Detector's browser or app lists name, or that ua-parser names and
+that has an engine or platform token. The verdict is memoized per User-Agent string.
 """
 
 from __future__ import annotations
