@@ -60,7 +60,6 @@ export class TimeChart {
         value: (u, v) => (v === null ? '–' : metricText(metric, v)[1]),
       });
     }
-    const every = Math.max(1, Math.ceil(rows.length / (this.size().width < 600 ? 6 : 12)));
     const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const options = {
       ...this.size(),
@@ -69,7 +68,10 @@ export class TimeChart {
       axes: [
         {
           ...axis, grid: { show: false },
-          splits: () => xs.filter((i) => i % every === 0),
+          splits: (u) => {
+            const every = Math.max(1, Math.ceil(xs.length / (u.width < 600 ? 5 : 12)));
+            return xs.filter((i) => i % every === 0);
+          },
           values: (u, splits) => splits.map((i) => bucketLabel(bucket, labels[i])),
         },
         { ...axis, size: 56, values: (u, splits) => splits.map((v) => metricText(metric, v)[0]) },

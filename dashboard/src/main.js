@@ -7,6 +7,7 @@ import { errorBox, Panel, panelDefinitions, shownValue } from './panels.js';
 import { bucketOf, dimensionLabel, PERIODS, rangeFields, readState, writeState } from './state.js';
 
 const KEY_STORE = 'clickport:key';
+const SITE_STORE = 'clickport:site'; // the key's display prefix (ck_ + 8) and the domain
 const LIVE_SECONDS = 30;
 const REALTIME_SECONDS = 10;
 const KPIS = [
@@ -31,6 +32,7 @@ function keyFromFragment() {
 function signIn(message) {
   stopTimers();
   sessionStorage.removeItem(KEY_STORE);
+  sessionStorage.removeItem(SITE_STORE);
   const input = h('input', { type: 'password', name: 'key', id: 'key', autocomplete: 'off', spellcheck: 'false',
     placeholder: 'ck_…', required: true, 'aria-describedby': 'key-help' });
   const form = h('form', { class: 'signin card', onsubmit: (event) => {
@@ -223,16 +225,31 @@ class Dashboard {
     });
   }
 
+  /** The site's domain: its most viewed hostname (the API has no site endpoint); kept for this tab. */
   async loadSite() {
+    const known = sessionStorage.getItem(SITE_STORE);
+    if (known && known.startsWith(`${this.key.slice(0, 11)} `)) {
+      this.showSite(known.slice(12));
+      return;
+    }
     try {
       const answer = await api(this.key, '/api/query', { metrics: ['pageviews'], dimensions: ['hostname'], period: '30d',
         limit: 1, timezone: this.state.tz });
       const host = answer.results[0]?.hostname;
-      this.site.textContent = host ? host.replace(/^www\./, '') : 'No pageviews in the last 30 days';
-      document.title = host ? `${this.site.textContent} · Clickport` : document.title;
+      if (!host) {
+        this.site.textContent = 'No pageviews in the last 30 days';
+        return;
+      }
+      this.showSite(host.replace(/^www\./, ''));
+      sessionStorage.setItem(SITE_STORE, `${this.key.slice(0, 11)} ${this.site.textContent}`);
     } catch (error) {
       if (!this.fatal(error)) this.site.textContent = 'Clickport';
     }
+  }
+
+  showSite(domain) {
+    this.site.textContent = domain;
+    document.title = `${domain} · Clickport`;
   }
 
   async loadLive() {
@@ -298,6 +315,7 @@ class Dashboard {
     } catch (error) {
       if (generation !== this.generation || this.fatal(error)) return;
       replace(this.chartError, errorBox(error, () => this.render()));
+      this.retryLater(error, () => this.loadChart(this.generation));
     } finally {
       if (generation === this.generation) this.chartBox.classList.remove('loading');
     }
@@ -314,9 +332,10 @@ class Dashboard {
       replace(this.realtime, h('section', { class: 'card' },
         h('h2', {}, h('span', { class: 'big', 'data-realtime-count': String(answer.count) }, plain(answer.count)),
           ` visitor${answer.count === 1 ? '' : 's'} in the last 5 minutes`),
-        h('p', { class: 'help' }, `The ${answer.visitors.length} most recently active sessions, newest first; refreshed every ${REALTIME_SECONDS} s.`),
+        h('p', { class: 'help' }, `${answer.visitors.length ? 'The most recently active sessions, newest first' : 'No live sessions'}; refreshed every ${REALTIME_SECONDS} s.`),
         rows.length ? h('div', { class: 'scroll' }, h('table', { class: 'sessions' },
-          h('thead', {}, h('tr', {}, ['Entry page', 'Current page', 'Views', 'Duration', 'Source', 'Place', 'Device'].map((t) => h('th', {}, t)))),
+          h('thead', {}, h('tr', {}, ['Entry page', 'Current page', 'Views', 'Duration', 'Source', 'Place', 'Device']
+            .map((t, i) => h('th', { class: i === 2 || i === 3 ? 'num' : null }, t)))),
           h('tbody', {}, rows))) : h('p', { class: 'empty' }, 'Nobody right now.')));
     } catch (error) {
       if (this.fatal(error)) return;

@@ -212,7 +212,7 @@ export function panelDefinitions() {
     { id: 'panel-goals', title: 'Goals', tabs: [
       { key: 'goal', label: 'Goals', dimension: 'goal', columns: [
         { metric: 'visitors', label: 'Uniques' }, { metric: 'conversions', label: 'Conv.' },
-        { metric: 'conversion_rate', label: 'CR' }, { metric: 'total_revenue', label: 'Revenue', wide: true, money: true }] },
+        { metric: 'conversion_rate', label: 'CR' }, { metric: 'total_revenue', label: 'Revenue', money: true }] },
     ] },
     { id: 'panel-props', title: 'Custom events', tabs: [
       { key: 'event', label: 'Events', dimension: 'event_name', columns: [V, { metric: 'events', label: 'Events', wide: true }] },
