@@ -96,6 +96,10 @@ def test_banner_lines_work_when_pasted_on_the_first_run_and_after_a_restart(tmp_
         assert _field(banner, "data") == f"{default_dir}   (the default; CLICKPORT_DATA_DIR sets another)"
         assert _field(banner, "demo site").endswith(f"({DEMO_DOMAIN})")
         assert _field(banner, "key").startswith("ck_")
+        key = _field(banner, "key").split()[0]
+        assert _field(banner, "dashboard") == f"{url}/#key={key}   (opens signed in)"
+        with urllib.request.urlopen(f"{url}/", timeout=30) as answer:  # the dashboard's page
+            assert answer.headers["Content-Type"].startswith("text/html") and b"/dashboard/app-" in answer.read()
         assert _field(banner, "demo page").startswith(f"{url}/demo/ ")
 
         event, overview, page = _paste(_pasted(banner), elsewhere, _base_env(home))
@@ -126,6 +130,7 @@ def test_banner_lines_work_when_pasted_on_the_first_run_and_after_a_restart(tmp_
     with serving(restart_env, tmp_path, tmp_path / "second.log") as banner:
         assert _field(banner, "data") == f"{default_dir}   (from CLICKPORT_DATA_DIR)"
         assert _field(banner, "key").startswith("not shown again")
+        assert _field(banner, "dashboard").endswith("/   (sign in with a read key)")
         event, overview, page = _paste(_pasted(banner), elsewhere, _base_env(tmp_path / "another-home"))
         assert event["success"] is True
         assert overview["results"]["visitors"] > 0

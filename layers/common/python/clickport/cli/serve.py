@@ -55,6 +55,10 @@ def banner(url: str, site: Site, key: str | None, data_dir: Path, from_env: bool
         key_line = "  key:        not shown again (keys are stored hashed): the first line below creates one"
         create = f"{clickport_command(data_dir, from_env)} keys create --site {shlex.quote(site.site_id)}"
         export = f'export CLICKPORT_KEY="$({create} | sed -n 1p)"'
+    if key:  # the fragment never reaches a server; the dashboard keeps the key in the tab and clears the address bar
+        dashboard_line = f"  dashboard:  {url}/#key={key}   (opens signed in)"
+    else:
+        dashboard_line = f"  dashboard:  {url}/   (sign in with a read key)"
     header = '-H "x-api-key: $CLICKPORT_KEY"'
     event = {"url": f"https://{DEMO_DOMAIN}/pricing", "referrer": "https://www.google.com/"}
     overview = {"metrics": ["visitors", "pageviews", "bounce_rate"], "period": "7d"}
@@ -65,6 +69,7 @@ def banner(url: str, site: Site, key: str | None, data_dir: Path, from_env: bool
         f"  data:       {data_line(data_dir, from_env)}",
         f"  demo site:  {site.site_id} ({site.domain})",
         key_line,
+        dashboard_line,
         f"  docs:       {url}/api/docs",
         f"  demo page:  {url}{DEMO_PAGE}   (a page with the tracker for the demo site; open it in a browser)",
         "Try it: paste these lines into a shell (the last one counts the demo page's views today):",
