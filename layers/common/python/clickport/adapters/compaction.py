@@ -5,9 +5,17 @@ UTC date is over (``dt`` before today, UTC). Closed days are rewritten, all thei
 the day layout (``day_layout``: ``(ts, seq)`` order, zstd, delta-encoded ``ts``, sized row groups) in
 files of at most ``DAY_FILE_ROWS`` rows; today's partition only has its small files merged.
 
-These functions do no I/O besides ``write_output``: the local sink (``parquet_sink``) and the S3 job
-(``s3_compaction``) list, read, publish and swap files their own way and share everything else.
-Every input row is in the output exactly once (duplicates included: compaction never deduplicates).
+A closed day also gets derived data: its **session slots** (``session_slots``), one row per session and
+UTC 15-minute slot (every zone offset in use is a multiple of 15 minutes, so every local day, hour and
+range edge of a whole-day query falls on a slot boundary). A row holds the slot's first event's visitor
+id and session attributes, its first and last ``ts`` and its countable events, pageviews and clicks.
+Rows of a session merge exactly across slots, days and zones (min, max, sums, the first row's values);
+the query plans read them for closed days instead of the events (``query/sql_slots.py``).
+
+These functions do no I/O besides ``write_output``/``write_slots``: the local sink (``parquet_sink``)
+and the S3 job (``s3_compaction``) list, read, publish and swap files their own way and share
+everything else. Every input row is in the output exactly once (duplicates included: compaction never
+deduplicates).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from clickport.adapters import day_layout
-from clickport.schema import COLUMN_NAMES, arrow_schema
+from clickport.schema import COLUMN_NAMES, SESSION_ATTRIBUTES, arrow_schema
 
 # Files of a closed day hold at most this many rows (a few row groups each): 1M events a day is one file.
 DAY_FILE_ROWS = 4 * day_layout.ROW_GROUP_ROWS
@@ -77,3 +85,78 @@ def write_output(table: Any, where: Any, *, closed: bool, compression: str = "zs
         day_layout.write_day(table, where)
     else:
         pq.write_table(table, where, compression=compression.upper())
+
+
+# --- session slots: derived per-session rollups of a closed day
+
+SLOT_MS = 15 * 60 * 1000  # every UTC offset in use is a multiple of 15 minutes
+COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
+# ``ts`` is the slot's first event's time (so time buckets and range conditions read it like an event's).
+SLOT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ts", "timestamp"),
+    ("last_ts", "timestamp"),
+    ("session_id", "bigint"),
+    ("visitor_id", "bigint"),
+    ("counted", "bigint"),
+    ("pageviews", "bigint"),
+    ("clicks", "bigint"),
+    *((name, "string") for name in SESSION_ATTRIBUTES),
+)
+SLOT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in SLOT_COLUMNS)
+
+
+def slots_schema() -> Any:
+    import pyarrow as pa
+
+    types = {"timestamp": pa.timestamp("ms", tz="UTC"), "bigint": pa.int64(), "string": pa.string()}
+    return pa.schema([pa.field(name, types[kind]) for name, kind in SLOT_COLUMNS])
+
+
+def session_slots(tables: Iterable[Any]) -> Any:
+    """A closed day's session slots from its events (every row of ``tables``, the event schema): one row
+    per ``(session_id, UTC 15-minute slot)``, with the slot's first event (by ``(ts, seq)``) visitor id and
+    session attributes (kept as stored, NULL included), its first and last ``ts`` and how many countable
+    events, pageviews and clicks it holds. Rows in ``ts`` order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    events = _as_event_table(tables)
+    schema = slots_schema()
+    if events.num_rows == 0:
+        return schema.empty_table()
+    ms = pc.cast(events["ts"], pa.int64())
+    kind = events["type"]
+    flags = {
+        "counted": pc.is_in(kind, value_set=pa.array(COUNTABLE_TYPES)),
+        "pageviews": pc.equal(kind, "pageview"),
+        "clicks": pc.equal(kind, "click"),
+    }
+    work = pa.table({
+        "session_id": events["session_id"],
+        "slot": pc.divide(ms, SLOT_MS),  # non-negative times: integer division is the floor
+        "ts": events["ts"],
+        "seq": events["seq"],
+        "visitor_id": events["visitor_id"],
+        **{name: pc.cast(pc.fill_null(flag, False), pa.int64()) for name, flag in flags.items()},
+        **{name: events[name] for name in SESSION_ATTRIBUTES},
+    }).sort_by([("session_id", "ascending"), ("ts", "ascending"), ("seq", "ascending")])
+    first = pc.ScalarAggregateOptions(skip_nulls=False)
+    grouped = work.group_by(["session_id", "slot"], use_threads=False).aggregate(
+        [("ts", "min"), ("ts", "max"), ("visitor_id", "first", first)]
+        + [(name, "sum") for name in flags]
+        + [(name, "first", first) for name in SESSION_ATTRIBUTES]
+    )
+    out = pa.table({
+        "ts": grouped["ts_min"],
+        "last_ts": grouped["ts_max"],
+        "session_id": grouped["session_id"],
+        "visitor_id": grouped["visitor_id_first"],
+        **{name: grouped[f"{name}_sum"] for name in flags},
+        **{name: grouped[f"{name}_first"] for name in SESSION_ATTRIBUTES},
+    })
+    return out.cast(schema).sort_by([("ts", "ascending"), ("session_id", "ascending")])
+
+
+def write_slots(table: Any, where: Any) -> None:
+    """Write one closed day's session slots (``session_slots``) to a path or file object."""
+    day_layout.write_slots(table, where)

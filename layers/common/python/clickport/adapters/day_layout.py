@@ -40,3 +40,22 @@ def write_day(table: Any, where: Any) -> None:
         row_group_size=ROW_GROUP_ROWS,
         write_statistics=True,
     )
+
+
+SLOT_DELTA_COLUMNS = ("ts", "last_ts")
+
+
+def write_slots(table: Any, where: Any) -> None:
+    """Write one closed day's session slots (``compaction.session_slots``: ``ts`` order) to a path or file
+    object: zstd, times delta-encoded, the rest dictionary-encoded, statistics, sized row groups."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        table,
+        where,
+        compression=COMPRESSION,
+        use_dictionary=[name for name in table.column_names if name not in SLOT_DELTA_COLUMNS],
+        column_encoding={name: "DELTA_BINARY_PACKED" for name in SLOT_DELTA_COLUMNS},
+        row_group_size=ROW_GROUP_ROWS,
+        write_statistics=True,
+    )

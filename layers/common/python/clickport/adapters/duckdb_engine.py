@@ -12,8 +12,10 @@ import threading
 from pathlib import Path
 
 from clickport import layout
+from clickport.adapters import compaction, slot_files
 from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
+from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE
 from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
 
 _DUCKDB_TYPES = {
@@ -34,6 +36,14 @@ def _quote(text: str) -> str:
 def empty_events_sql() -> str:
     """A typed, empty stand-in for the events table (no Parquet file exists yet)."""
     columns = [f"CAST(NULL AS {_DUCKDB_TYPES[c.type]}) AS {c.name}" for c in EVENT_COLUMNS]
+    columns += [f"CAST(NULL AS VARCHAR) AS {c.name}" for c in PARTITION_COLUMNS]
+    return "SELECT " + ", ".join(columns) + " WHERE FALSE"
+
+
+def empty_slots_sql() -> str:
+    """A typed, empty stand-in for the session slots (no partition in scope has any)."""
+    types = {"timestamp": "TIMESTAMPTZ", "bigint": "BIGINT", "string": "VARCHAR"}
+    columns = [f"CAST(NULL AS {types[kind]}) AS {name}" for name, kind in compaction.SLOT_COLUMNS]
     columns += [f"CAST(NULL AS VARCHAR) AS {c.name}" for c in PARTITION_COLUMNS]
     return "SELECT " + ", ".join(columns) + " WHERE FALSE"
 
@@ -59,6 +69,7 @@ class DuckDbQueryEngine:
 
     dialect = "duckdb"
     table = TABLE
+    session_slots = True  # closed days' session slots can be read (``execute(..., slots=True)``)
 
     def __init__(self, data_dir: Path, *, threads: int | None = None, memory_limit: str | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -96,29 +107,67 @@ class DuckDbQueryEngine:
             return listed or None
         return f"{root}/{FILE_PATTERN}" if next(files, None) is not None else None
 
-    def execute(self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None) -> list[tuple]:
+    def execute(
+        self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None, slots: bool = False
+    ) -> list[tuple]:
+        """Run ``sql`` over ``events`` or, with ``slots`` (a plan of query/sql_slots.py, which needs a
+        scope), over ``session_slots``, ``rolled_events`` (the events of the partitions those slots
+        stand for) and ``fresh_events`` (the events of every other partition in scope)."""
         cursor = self._cursor()
         try:
             with read_lock(self.data_dir):
                 # NOTE: the files are listed inside the read lock, as the store's reader contract asks.
-                source = self._source(scope)
-                events = parquet_events_sql(source) if source is not None else empty_events_sql()
-                cursor.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS {events}")
+                if slots:
+                    if scope is None:
+                        raise ValueError("a plan over session slots needs a scan scope")
+                    views = self._slot_views(scope)
+                else:
+                    source = self._source(scope)
+                    views = {TABLE: parquet_events_sql(source) if source is not None else empty_events_sql()}
+                for name, query in views.items():
+                    cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
                 return cursor.execute(sql).fetchall()
         finally:
             cursor.close()
+
+    def _slot_views(self, scope: ScanScope) -> dict[str, str]:
+        root = layout.events_root(self.data_dir)
+        rolled: list[str] = []
+        fresh: list[str] = []
+        slot_paths: list[str] = []
+        for partition, names in _scope_partitions(root, scope):
+            path = slot_files.rolled_up(self.data_dir, scope.site_id, partition.removeprefix("dt="), names)
+            files = [str(root / f"site_id={scope.site_id}" / partition / name) for name in names]
+            if path is not None:
+                slot_paths.append(str(path))
+                rolled += files
+            else:
+                fresh += files
+        return {
+            SLOTS_TABLE: parquet_events_sql(slot_paths) if slot_paths else empty_slots_sql(),
+            ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
+            FRESH_TABLE: parquet_events_sql(fresh) if fresh else empty_events_sql(),
+        }
+
+
+def _scope_partitions(root: Path, scope: ScanScope) -> list[tuple[str, list[str]]]:
+    """``(dt=<day>, [file names])`` of the scope's partitions that hold Parquet files, in path order."""
+    site = root / f"site_id={scope.site_id}"
+    first, last = f"dt={scope.first_day.isoformat()}", f"dt={scope.last_day.isoformat()}"
+    try:
+        partitions = sorted(e.name for e in os.scandir(site) if e.is_dir() and first <= e.name <= last)
+    except FileNotFoundError:
+        return []
+    found: list[tuple[str, list[str]]] = []
+    for name in partitions:
+        with os.scandir(site / name) as entries:
+            files = sorted(e.name for e in entries if e.name.endswith(".parquet") and e.is_file())
+        if files:
+            found.append((name, files))
+    return found
 
 
 def _scope_files(root: Path, scope: ScanScope) -> list[str]:
     """The Parquet files of ``site_id=<site>/dt=<day>/`` for the scope's days, in path order."""
     site = root / f"site_id={scope.site_id}"
-    first, last = f"dt={scope.first_day.isoformat()}", f"dt={scope.last_day.isoformat()}"
-    files: list[str] = []
-    try:
-        partitions = sorted(e.name for e in os.scandir(site) if e.is_dir() and first <= e.name <= last)
-    except FileNotFoundError:
-        return files
-    for name in partitions:
-        with os.scandir(site / name) as entries:
-            files += sorted(str(site / name / e.name) for e in entries if e.name.endswith(".parquet") and e.is_file())
-    return files
+    return [str(site / partition / name) for partition, names in _scope_partitions(root, scope) for name in names]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from clickport import layout
-from clickport.adapters import compaction
+from clickport.adapters import compaction, slot_files
 from clickport.errors import StoreUnavailable
 from clickport.schema import COLUMN_NAMES, arrow_schema, epoch_ms, utc_date
 
@@ -265,6 +265,7 @@ class ParquetEventSink:
             # A closed day is rewritten whole; done once every file is a day file (an import adding one
             # later makes it due again, and the rewrite takes the earlier day files in).
             if not compaction.needs_day_layout(p.name for p in originals):
+                self._ensure_slots(partition, originals)
                 return False
         elif len(originals) < min_files:
             return False
@@ -288,7 +289,26 @@ class ParquetEventSink:
                 temp.unlink(missing_ok=True)
             raise
         _apply_swap(self.data_dir, journal)
+        if closed:
+            self._publish_slots(partition, journal["merged"], outputs)
         return True
+
+    def _publish_slots(self, partition: Path, day_files: list[str], tables: list[Any]) -> None:
+        """A closed day's session slots (derived data, ``adapters/slot_files``), after its day files."""
+        site_id = partition.parent.name.removeprefix("site_id=")
+        dt = partition.name.removeprefix("dt=")
+        slot_files.publish(self.data_dir, site_id, dt, day_files, tables, swap_lock=_swap_lock(self.data_dir))
+
+    def _ensure_slots(self, partition: Path, day_files: list[Path]) -> None:
+        """Slots for a closed day already in the day layout that has none for its current files."""
+        import pyarrow.parquet as pq
+
+        names = sorted(p.name for p in partition.glob("*.parquet") if p.is_file())
+        if not day_files or names != sorted(p.name for p in day_files):
+            return  # other files (demo, pending) keep the partition read from its events
+        site_id, dt = partition.parent.name.removeprefix("site_id="), partition.name.removeprefix("dt=")
+        if slot_files.rolled_up(self.data_dir, site_id, dt, names) is None:
+            self._publish_slots(partition, names, [pq.ParquetFile(f).read() for f in day_files])
 
     def start_background_compaction(self, interval_s: float = 30.0) -> Callable[[], None]:
         """Compact partitions with more than ``compact_after`` small files every ``interval_s``

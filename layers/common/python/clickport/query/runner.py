@@ -11,6 +11,7 @@ from clickport.ports import QueryEngine, ScanScope
 from clickport.query.periods import day_start, local_date
 from clickport.query.plan import QueryPlan
 from clickport.query.sql import build_query
+from clickport.query.sql_slots import slots_eligible
 from clickport.query.zones import get_zone
 
 DEFAULT_TABLE = "events"
@@ -60,10 +61,13 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     # An engine with ``source(site_id)`` reads compacted and fresh days from two tables (sql.SplitSource).
     source = getattr(engine, "source", None)
     table = source(plan.site_id) if source is not None else getattr(engine, "table", DEFAULT_TABLE)
-    built = build_query(plan, engine.dialect, table)
+    # An engine with ``session_slots`` reads closed days' session rollups where the plan's values merge over them.
+    slots = bool(getattr(engine, "session_slots", False)) and isinstance(table, str) and slots_eligible(plan)
+    built = build_query(plan, engine.dialect, table, slots=slots)
     sql = built.sql(engine.dialect)
     planned = time.perf_counter()
-    rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan))
+    options = {"slots": True} if slots else {}
+    rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan), **options)
     executed = time.perf_counter()
     result = EngineResult(timings={"sql": (planned - started) * 1000, "engine": (executed - planned) * 1000})
     for raw in rows:

@@ -390,7 +390,13 @@ def check_exact(expression: exp.Expression) -> None:
             raise ValueError(f"approximate function in a query: {node.sql()}")
 
 
-def build_query(plan: QueryPlan, dialect: str, table: str = "events") -> BuiltQuery:
+def build_query(plan: QueryPlan, dialect: str, table: "str | SplitSource" = "events", *, slots: bool = False) -> BuiltQuery:
+    """The plan's statement over ``table``; with ``slots``, over session slots (sql_slots.py: the plan
+    must be ``slots_eligible`` and the engine must provide the slot tables)."""
+    if slots:
+        from clickport.query.sql_slots import SlotQueryBuilder
+
+        return SlotQueryBuilder(plan, dialect).build()
     return QueryBuilder(plan, dialect, table).build()
 
 

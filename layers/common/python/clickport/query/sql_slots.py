@@ -1,0 +1,224 @@
+"""Plans over session slots: closed days read from their per-session rollup, the rest from events.
+
+Compaction writes, for every closed UTC day, one row per session and UTC 15-minute slot
+(``adapters/compaction.session_slots``): the slot's first event's time (``ts``), visitor id and
+session attributes, its last time (``last_ts``) and its countable events, pageviews and clicks. Every
+zone offset in use is a multiple of 15 minutes, so local days, hours, weeks and months begin on slot
+boundaries, and a slot lies whole inside one bucket and one side of any such range edge.
+
+One statement reads, as ``slot_rows`` (``UNION ALL``):
+
+- ``session_slots``: the slots of the partitions rolled up, those lying whole inside a range: with
+  ``[cs, fe)`` the range shrunk to slot boundaries, a slot is inside iff its first time is in it;
+- ``fresh_events``: every event in range of the other partitions (today's, or a day not yet
+  compacted), each as a row of one event (``last_ts = ts``, counts of 0 or 1);
+- ``rolled_events``: the events of rolled-up partitions in the pieces of a range outside ``[cs, fe)``
+  (ranges ending at "now", or comparisons "up to the same elapsed time"), each as a row of one event.
+
+Every event in range is in exactly one of them, and a session's rows merge exactly: sums of counts, the
+first row's visitor and attributes by ``ts``, duration = max ``last_ts`` − min ``ts``. Filters on session
+attributes apply to every row (the attributes are the session's, spec §3.8.2).
+
+Used for plans whose values all merge that way (``slots_eligible``): filters and dimensions on stamped
+session attributes, time dimensions, and the totals visitors, sessions, pageviews, events, clickers —
+plus bounces and durations without a time dimension (they need the whole session in range). Anything
+else (event-level dimensions and filters, entry/exit pages, scroll, goals, revenue) reads events
+(sql.py). The engine names the three tables and decides which partitions are rolled up, under its read
+lock (``adapters/duckdb_engine``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlglot import exp
+
+from clickport.query.expressions import and_all, col, flag, lit, or_all
+from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
+from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, _table
+from clickport.query.sql_dimensions import kind_of
+from clickport.query.sql_totals import EVENT, needs_session_step, session_reads, zero_if_null
+
+SLOTS_TABLE, ROLLED_TABLE, FRESH_TABLE = "session_slots", "rolled_events", "fresh_events"
+SLOT_MS = 15 * 60 * 1000
+COUNTS = ("counted", "pageviews", "clicks")
+# Totals that merge exactly over slot rows; the second set also with a time dimension.
+SESSION_PLAN_TOTALS = frozenset({"visitors", "sessions", "pageviews", "events", "bounce_base", "bounces", "duration_ms", "clickers"})
+TIME_PLAN_TOTALS = frozenset({"visitors", "sessions", "pageviews", "events", "clickers"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
+
+
+def slots_eligible(plan: QueryPlan) -> bool:
+    """The plan's values all merge exactly over session slots (see the module docstring)."""
+    if any(not kind_of(f.dimension).stamped for f in plan.filters):
+        return False
+    if any(d.kind not in ("session_column", "time") for d in plan.dimensions):
+        return False
+    allowed = TIME_PLAN_TOTALS if any(d.is_time for d in plan.dimensions) else SESSION_PLAN_TOTALS
+    return plan.needs_totals <= allowed
+
+
+def _ms(instant: datetime) -> int:
+    return (instant.astimezone(timezone.utc) - _EPOCH) // _ONE_MS
+
+
+def _instant(ms: int) -> datetime:
+    return _EPOCH + ms * _ONE_MS
+
+
+class SlotQueryBuilder(QueryBuilder):
+    """The statement of an eligible plan over ``session_slots``, ``fresh_events`` and ``rolled_events``."""
+
+    def __init__(self, plan: QueryPlan, dialect: str, *, prefix: str = "", names: list[str] | None = None) -> None:
+        if not slots_eligible(plan):
+            raise ValueError("the plan's values do not merge over session slots")
+        super().__init__(plan, dialect, SLOTS_TABLE, prefix=prefix, names=names)
+
+    # --- the ranges: whole slots inside each range, and the pieces outside them
+
+    def _inner(self, index: int) -> tuple[datetime, datetime] | None:
+        """``[cs, fe)``: the range shrunk to slot boundaries (None when no whole slot fits)."""
+        time_range = self.plan.ranges[index]
+        start, end = _ms(time_range.start), _ms(time_range.end)
+        inner_start = -(-start // SLOT_MS) * SLOT_MS
+        inner_end = end // SLOT_MS * SLOT_MS
+        return (_instant(inner_start), _instant(inner_end)) if inner_start < inner_end else None
+
+    def _between(self, start: datetime, end: datetime) -> exp.Expression:
+        return and_all([
+            exp.GTE(this=col("ts"), expression=self.dialect.timestamp(start)),
+            exp.LT(this=col("ts"), expression=self.dialect.timestamp(end)),
+        ])
+
+    def _slot_condition(self) -> exp.Expression | None:
+        parts = [self._between(*inner) for i in range(len(self.plan.ranges)) if (inner := self._inner(i)) is not None]
+        return or_all(parts) if parts else None
+
+    def _edge_condition(self) -> exp.Expression | None:
+        """Instants of the ranges outside their whole slots (read from the rolled-up partitions' events)."""
+        parts: list[exp.Expression] = []
+        for i, time_range in enumerate(self.plan.ranges):
+            inner = self._inner(i)
+            if inner is None:
+                parts.append(self._between(time_range.start, time_range.end))
+                continue
+            if time_range.start < inner[0]:
+                parts.append(self._between(time_range.start, inner[0]))
+            if inner[1] < time_range.end:
+                parts.append(self._between(inner[1], time_range.end))
+        return or_all(parts) if parts else None
+
+    # --- slot_rows: the union of the three sides
+
+    def _stamped_columns(self) -> tuple[str, ...]:
+        needed: set[str] = set()
+        for dimension in self._all_dimensions():
+            if kind_of(dimension).stamped:
+                needed |= set(kind_of(dimension).reads(dimension))
+        return tuple(sorted(needed))
+
+    def _side(self, table: str, condition: exp.Expression, *, slots: bool) -> exp.Select:
+        first_day = self.context.start.date() - timedelta(days=1)
+        last_day = self.context.end.date() + timedelta(days=1)
+        ranges = self.plan.ranges
+        period = lit(CURRENT) if len(ranges) == 1 else exp.Case(
+            ifs=[exp.If(this=self._in_range(CURRENT), true=lit(CURRENT))], default=lit(PREVIOUS)
+        )
+        columns: list[exp.Expression] = [exp.alias_(period, "period"), col("ts")]
+        columns.append(col("last_ts") if slots else exp.alias_(col("ts"), "last_ts"))
+        columns += [col("session_id"), col("visitor_id")]
+        if slots:
+            columns += [col(name) for name in COUNTS]
+        else:
+            countable = exp.In(this=col("type"), expressions=[lit(t) for t in COUNTABLE_TYPES])
+            columns += [
+                exp.alias_(flag(countable), "counted"),
+                exp.alias_(flag(exp.EQ(this=col("type"), expression=lit("pageview"))), "pageviews"),
+                exp.alias_(flag(exp.EQ(this=col("type"), expression=lit("click"))), "clicks"),
+            ]
+        columns += [col(name) for name in self._stamped_columns()]
+        conditions = [
+            exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
+            exp.Between(this=col("dt"), low=lit(first_day.isoformat()), high=lit(last_day.isoformat())),
+            condition,
+        ]
+        conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
+        return exp.select(*columns).from_(_table(table)).where(and_all(conditions))
+
+    def slot_rows(self) -> exp.Expression:
+        in_any_range = or_all([self._in_range(i) for i in range(len(self.plan.ranges))])
+        sides: list[exp.Select] = []
+        inner = self._slot_condition()
+        if inner is not None:
+            sides.append(self._side(SLOTS_TABLE, inner, slots=True))
+        sides.append(self._side(FRESH_TABLE, in_any_range, slots=False))
+        edges = self._edge_condition()
+        if edges is not None:
+            sides.append(self._side(ROLLED_TABLE, edges, slots=False))
+        union: exp.Expression = sides[0]
+        for side in sides[1:]:
+            union = exp.union(union, side, distinct=False)
+        return union
+
+    def _stream(self) -> str:
+        return self.cte("slot_rows")
+
+    # --- grouping
+
+    def _session_value(self, name: str) -> exp.Expression:
+        """A session column over the session's slot rows (all its events in E: no event-level filter)."""
+        if name == "duration_ms":
+            return self.dialect.duration_ms(exp.Min(this=col("ts", EVENT)), exp.Max(this=col("last_ts", EVENT)))
+        source = {"counted": "counted", "pageviews": "pageviews", "pageviews_in_range": "pageviews", "clicks": "clicks"}[name]
+        return exp.Sum(this=col(source, EVENT))
+
+    def slot_sessions(self) -> exp.Select:
+        """One row per (period, session): its first row's visitor and attributes, its sums and duration."""
+        ts = col("ts", EVENT)
+        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys] + [
+            col("session_id", EVENT),
+            exp.alias_(self.dialect.first_by(col("visitor_id", EVENT), ts), "visitor_id"),
+        ]
+        for name, dimension in zip(self.names, self.plan.dimensions):
+            columns.append(exp.alias_(self.dialect.first_by(self.dimension_value(dimension), ts.copy()), name))
+        columns += [exp.alias_(self._session_value(n), n) for n in session_reads(self.totals)]
+        keys = [col(k, EVENT) for k in self.period_keys] + [col("session_id", EVENT)]
+        return self._stream_from().select(*columns).group_by(*keys)
+
+    def slot_counted(self) -> exp.Select:
+        """Rows with a counted event, with their group values (a slot lies whole in one time bucket)."""
+        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys]
+        columns += [col("session_id", EVENT), col("visitor_id", EVENT)]
+        columns += [exp.alias_(self.dimension_value(d), n) for n, d in zip(self.names, self.plan.dimensions)]
+        columns += [col(name, EVENT) for name in COUNTS]
+        return self._stream_from().select(*columns).where(exp.GT(this=col("counted", EVENT), expression=lit(0)))
+
+    def slot_session_groups(self) -> exp.Select:
+        keys = [*self.period_keys, *self.names, "session_id"]
+        columns = [col(k, EVENT) for k in keys] + [exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id")]
+        columns += [exp.alias_(exp.Sum(this=col(n, EVENT)), n) for n in COUNTS]
+        return self._from_counted().select(*columns).group_by(*[col(k, EVENT) for k in keys])
+
+    def slot_groups_of_counted(self) -> exp.Select:
+        """Totals straight over counted rows (no total defined per session)."""
+        values = {
+            "visitors": lambda: exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])),
+            "pageviews": lambda: exp.Sum(this=col("pageviews")),
+            "events": lambda: exp.Sum(this=col("counted")),
+        }
+        columns = self._group_keys() + [zero_if_null(values[t](), t) for t in self.totals]
+        return self._grouped_by(exp.select(*columns).from_(self.cte("counted")))
+
+    def ctes(self) -> list[tuple[str, exp.Expression]]:
+        chain: list[tuple[str, exp.Expression]] = [(self.cte("slot_rows"), self.slot_rows())]
+        if not self.by_event:
+            chain += [(self.cte("sessions"), self.slot_sessions()), (self.cte("groups"), self.groups_of_sessions("sessions"))]
+        else:
+            chain.append((self.cte("counted"), self.slot_counted()))
+            if needs_session_step(self.totals):
+                chain.append((self.cte("session_groups"), self.slot_session_groups()))
+                chain.append((self.cte("groups"), self.groups_of_sessions("session_groups")))
+            else:
+                chain.append((self.cte("groups"), self.slot_groups_of_counted()))
+        return chain
