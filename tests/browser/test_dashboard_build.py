@@ -1,4 +1,5 @@
-"""The shipped dashboard (dashboard/dist): a fresh build of dashboard/src, within its size budget, self-contained."""
+"""The shipped dashboard (dashboard/dist): a fresh build of dashboard/src, within its size budget, self-contained;
+and the dashboard's own Node tests."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ def test_dist_is_a_fresh_build_of_the_sources() -> None:
     done = subprocess.run([node, "scripts/build.js", "--check"], cwd=DASHBOARD, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def test_dashboard_node_tests_pass() -> None:
+    node = shutil.which("node")
+    assert node, "Node.js is required for the dashboard's tests"
+    # Test files by name: Node 20 takes a directory, Node 22+ takes files and globs.
+    test_files = sorted(str(p.relative_to(DASHBOARD)) for p in (DASHBOARD / "test").glob("*.test.js"))
+    assert test_files, "no dashboard tests found"
+    done = subprocess.run([node, "--test", *test_files], cwd=DASHBOARD, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"node --test dashboard/test failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+    assert "# fail 0" in done.stdout and "# pass 0" not in done.stdout, done.stdout[-2000:]
 
 
 def test_the_served_files_are_at_most_150_kilobytes_gzipped() -> None:
