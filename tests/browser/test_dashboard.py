@@ -195,3 +195,51 @@ def test_a_refused_key_brings_back_the_sign_in_form_with_the_reason(demo):
         assert "401" in message and "not accepted" in message
         assert browser.evaluate("sessionStorage.getItem('clickport:key')") is None
         assert browser.evaluate("location.hash") == ""
+
+
+def _answer_queries(browser: DevToolsPage, status: int | None, until: str, what: str, timeout: float = 20.0) -> None:
+    """Answer every paused /api/query request with ``status`` (None: let it reach the server) until ``until``."""
+    deadline = time.monotonic() + timeout
+    while not browser.evaluate(until):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        browser.pump(0.05)
+        paused = [e for e in browser.events if e["method"] == "Fetch.requestPaused"]
+        for event in paused:
+            browser.events.remove(event)
+            request_id = event["params"]["requestId"]
+            if status is None:
+                browser.call("Fetch.continueRequest", requestId=request_id)
+                continue
+            phrase = {429: "Too Many Requests", 503: "Service Unavailable"}[status]
+            body = json.dumps({"error": phrase, "message": "A store is unavailable; retry shortly"}).encode()
+            browser.call("Fetch.fulfillRequest", requestId=request_id, responseCode=status,
+                         responseHeaders=[{"name": "Content-Type", "value": "application/json"},
+                                          {"name": "Retry-After", "value": "1"}],
+                         body=base64.b64encode(body).decode())
+
+
+PANELS = "#panel-pages, #panel-sources, #panel-locations, #panel-devices, #panel-goals, #panel-props"
+
+
+def test_server_errors_show_a_message_where_the_numbers_would_be_and_a_429_is_retried(demo):
+    stack, key = demo
+    every_panel_says = ("[...document.querySelectorAll('{panels}')].every(p => p.querySelector('.body .error')"
+                        "?.textContent.includes('{text}'))")
+    with headless_chromium() as browser:
+        browser.call("Page.enable")
+        browser.call("Fetch.enable", patterns=[{"urlPattern": "*/api/query*"}])
+        browser.call("Page.navigate", url=f"{stack.origin}/#key={key}")
+        _answer_queries(browser, 503, every_panel_says.format(panels=PANELS, text="(503)")
+                        + " && !!document.querySelector('.kpi-error .error')", "a 503 message in every panel")
+        message = browser.evaluate("document.querySelector('.kpi-error .error').textContent")
+        assert "The server could not answer (503): A store is unavailable; retry shortly" in message
+        assert browser.evaluate("document.querySelector('[data-metric=visitors]').textContent") == "–"
+        assert browser.evaluate("document.querySelectorAll('.error button').length") >= 7  # a Retry each
+
+        # 429: the message, then the dashboard asks again by itself (Retry-After: 1) and the numbers arrive.
+        browser.call("Page.reload")
+        _answer_queries(browser, 429, every_panel_says.format(panels=PANELS, text="Too many requests (429)"),
+                        "a 429 message in every panel")
+        _answer_queries(browser, None, "[...document.querySelectorAll('#panel-sources .rows .row')].length > 0"
+                        " && !document.querySelector('#panel-sources .error')", "the panels after the retry")
