@@ -3,6 +3,7 @@ import { api, ApiError, describe } from './api.js';
 import { h, replace } from './dom.js';
 import { changeText, LOWER_IS_BETTER, metricText, plain } from './format.js';
 import { TimeChart } from './chart.js';
+import { loadShapes } from './map.js';
 import { errorBox, Panel, panelDefinitions, shownValue } from './panels.js';
 import { bucketOf, dimensionLabel, PERIODS, rangeFields, readState, writeState } from './state.js';
 
@@ -152,6 +153,7 @@ class Dashboard {
       Object.assign(this.state, readState(location.search));
       this.render();
     };
+    loadShapes().catch(() => {}); // the countries panel shows what it has if the map cannot come
     this.loadSite();
     this.loadLive();
     timers.push(setInterval(() => this.loadLive(), LIVE_SECONDS * 1000));

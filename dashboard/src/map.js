@@ -4,7 +4,8 @@ import { plain } from './format.js';
 
 let shapes = null;
 
-function loadShapes() {
+/** Start fetching the shapes (the page does so at once, alongside its first queries). */
+export function loadShapes() {
   if (!shapes) {
     shapes = fetch('/dashboard/__WORLD_MAP__', { credentials: 'omit' }).then((r) => {
       if (!r.ok) throw new Error(`world map: ${r.status}`);
