@@ -8,8 +8,10 @@ import json
 import os
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -167,7 +169,7 @@ def test_the_dashboard_shows_the_apis_numbers_and_a_filter_chip_narrows_every_fi
     assert load_ms < 5000, f"the first full view took {load_ms} ms"
 
 
-def test_the_chart_has_one_point_per_api_bucket_and_the_realtime_view_the_apis_count(demo):
+def test_the_chart_has_the_apis_buckets_for_a_day_and_a_custom_range_and_realtime_the_apis_count(demo):
     stack, key = demo
     with headless_chromium() as browser:
         browser.call("Page.enable")
@@ -177,6 +179,24 @@ def test_the_chart_has_one_point_per_api_bucket_and_the_realtime_view_the_apis_c
         hours = stack.query(key, {"metrics": ["visitors"], "dimensions": ["hour"], "period": "yesterday",
                                   "timezone": TIME_ZONE})
         assert browser.evaluate("document.querySelector('.chart').dataset.buckets") == str(len(hours["results"]))
+
+        # A custom range of 121 days, chosen in the form: the chart has the API's weeks for it.
+        end = datetime.now(ZoneInfo(TIME_ZONE)).date()
+        start = end - timedelta(days=120)
+        generation = _rendered(browser)
+        browser.evaluate("(() => { const s = document.getElementById('period'); s.value = 'custom';"
+                         " s.dispatchEvent(new Event('change')); })()")
+        browser.evaluate(f"(() => {{ const f = document.querySelector('form.custom'); const [a, b] = f.querySelectorAll('input');"
+                         f" a.value = '{start}'; b.value = '{end}'; f.requestSubmit(); }})()")
+        _after(browser, generation, "the custom range")
+        assert f"from={start}&to={end}" in browser.evaluate("location.search")
+        weeks = stack.query(key, {"metrics": ["visitors"], "dimensions": ["week"], "timezone": TIME_ZONE,
+                                  "date_range": {"start": str(start), "end": str(end + timedelta(days=1))}})
+        assert browser.evaluate("document.querySelector('.chart').dataset.buckets") == str(len(weeks["results"]))
+        assert _kpis(browser)["visitors"] == stack.query(key, {
+            "metrics": ["visitors"], "timezone": TIME_ZONE,
+            "date_range": {"start": str(start), "end": str(end + timedelta(days=1))}})["results"]["visitors"]
+
         _click(browser, "button.view")
         _wait_for(browser, "!!document.querySelector('[data-realtime-count]')", "the realtime view")
         count = browser.evaluate("document.querySelector('[data-realtime-count]').dataset.realtimeCount")
