@@ -319,10 +319,15 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             if not out_of_time():
                 results = compactor.run(site_id, max_days=max_days, stop=out_of_time)
                 compacted += sum(1 for r in results if r.status != "unchanged")
-            lag = max(lag, compactor.lag_days(site_id))
         except Exception:  # noqa: BLE001 - the next sites still run; the invocation fails below
             logger.exception("site %s: compaction failed", site_id)
             failed.append(site_id)
+        try:
+            lag = max(lag, compactor.lag_days(site_id))  # a failed site's days count as behind too
+        except Exception:  # noqa: BLE001
+            logger.exception("site %s: lag not known", site_id)
+            if site_id not in failed:
+                failed.append(site_id)
     print(json.dumps({
         "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
             "Namespace": METRICS_NAMESPACE, "Dimensions": [[METRIC_DIMENSION]],
