@@ -313,7 +313,8 @@ def operation_intro(route: Route) -> tuple[str, str]:
                                         "there is some.")
     if key == "GET /api/realtime":
         return "Visitors active now", (f"{permission}\n\nSessions active in the last 5 minutes (`count`) and the "
-                                       "20 most recently active, newest first.")
+                                       "20 most recently active, newest first. Imported events (the demo's history "
+                                       "too) never count here: send an event first.")
     if key == "POST /api/event":
         return "Send an event from a server", (
             f"{permission}\n\nThe `User-Agent` header is required: send your visitor's (generic HTTP clients "

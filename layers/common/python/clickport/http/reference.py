@@ -343,6 +343,12 @@ def vocabulary() -> list[str]:
     return lines
 
 
+def _sentence(text: str) -> str:
+    """A description as a sentence (docstrings' double backticks as Markdown's single ones)."""
+    text = text.strip().replace("``", "`")
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def types_section(document: dict) -> list[str]:
     lines = ["## Types", "", "The request and answer objects of the endpoints above (`docs/openapi.json` has them as "
              "JSON Schema).", ""]
@@ -351,7 +357,7 @@ def types_section(document: dict) -> list[str]:
             continue
         lines += [f"### {name}", ""]
         if schema.get("description"):
-            lines += [schema["description"][0].upper() + schema["description"][1:] + ".", ""]
+            lines += [_sentence(schema["description"]), ""]
         if name == "TimeZone":
             lines += [f"One of the {len(schema['enum'])} zone names of the pinned tz database, exact case (e.g. "
                       "`UTC`, `Europe/Berlin`, `America/New_York`); `GET /api/openapi.json` lists them.", ""]
