@@ -27,6 +27,7 @@ from clickport.http.descriptions import (
 )
 from clickport.http.openapi import build_document, operation_intro
 from clickport.ingest.drops import DROP_EXPLANATIONS, DROP_REASONS
+from clickport.limits import MAX_RANGE_DAYS
 from clickport.query.convenience import PRESETS, TIMESERIES
 from clickport.query.dimensions import DIMENSION_NAMES, DIMENSIONS, PROP_PREFIX
 from clickport.query.filters import OPERATOR_NAMES
@@ -396,6 +397,8 @@ def reference_markdown(document: dict | None = None) -> str:
         "`export CLICKPORT_KEY=ck_…` with the key `make dev` prints (both permissions). The answers shown have",
         "the real shape; their numbers are illustrative and at most "
         f"{examples.SHOWN_ROWS} rows are shown.",
+        f"The reports' examples ask for `{examples.EXAMPLE_START}` to `{examples.EXAMPLE_END}`,",
+        f"nearly the widest range allowed ({MAX_RANGE_DAYS:,} days), so that they hold the demo's 30 days for years.",
         "",
         "## Authentication",
         "",
