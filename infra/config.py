@@ -35,6 +35,7 @@ RETENTION_DAYS: dict[int, logs.RetentionDays] = {
 }
 
 BUNDLING_MODES = ("pip", "stub")
+LIVE_CAPACITY_MODES = ("on-demand", "provisioned")
 
 
 def _int_between(low: int, high: int) -> Callable[[Any], int]:
@@ -74,6 +75,12 @@ def _bundling(value: Any) -> str:
     return str(value)
 
 
+def _live_capacity(value: Any) -> str:
+    if value not in LIVE_CAPACITY_MODES:
+        raise ValueError(f"must be one of {', '.join(LIVE_CAPACITY_MODES)}, got {value!r}")
+    return str(value)
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -105,6 +112,14 @@ class DeployConfig:
     event_throttle_burst_limit: int = 5000
     delivery_streams: int = 4
     live_warm_writes_per_second: int = 0
+    # The live table's capacity (docs/deploy.md, "Live table capacity"): on-demand, or provisioned with
+    # autoscaling between the minimum and maximum units at a target utilization (per cent).
+    live_capacity: str = "on-demand"
+    live_read_units: int = 5
+    live_write_units: int = 25
+    live_max_read_units: int = 2_000
+    live_max_write_units: int = 12_000
+    live_target_utilization: int = 70
     athena_bytes_scanned_cutoff: int = 10 * 1024**3
     athena_timeout_seconds: int = 25
     error_output_expiration_days: int = 30
@@ -137,7 +152,10 @@ class DeployConfig:
                 values[field.name] = _PARSERS[field.name](raw)
             except (TypeError, ValueError) as error:
                 raise ValueError(f"context {key}: {error}") from None
-        return cls(**values)
+        config = cls(**values)
+        if config.live_read_units > config.live_max_read_units or config.live_write_units > config.live_max_write_units:
+            raise ValueError("context clickport:liveReadUnits/liveWriteUnits: the minimum is above the maximum")
+        return config
 
 
 def context_key(field_name: str) -> str:
@@ -161,6 +179,16 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery_streams": _int_between(1, 16),
     # 0: DynamoDB's own warm throughput (a new on-demand table: 4,000 writes/s); else pre-warm to this.
     "live_warm_writes_per_second": _int_between(0, 1_000_000),
+    "live_capacity": _live_capacity,
+    # Provisioned units of the live table (its realtime index gets its share: infra/tables.py); autoscaling
+    # never goes below the minimum nor above the maximum. A table or index partition serves at most 3,000
+    # reads and 1,000 writes per second; 40,000 is DynamoDB's default per-table quota.
+    "live_read_units": _int_between(1, 40_000),
+    "live_write_units": _int_between(1, 40_000),
+    "live_max_read_units": _int_between(1, 40_000),
+    "live_max_write_units": _int_between(1, 40_000),
+    # Application Auto Scaling target tracking for DynamoDB accepts 20-90 per cent.
+    "live_target_utilization": _int_between(20, 90),
     # Athena: the per-query cutoff must be at least 10 MB.
     "athena_bytes_scanned_cutoff": _int_between(10_000_000, 2**62),
     # The HTTP API gives an integration at most 30 s; the query functions answer 504 before that.

@@ -15,7 +15,7 @@ from infra.functions import Functions
 from infra.ingest import EventIngest
 from infra.monitoring import Monitoring
 from infra.storage import EventStore
-from infra.tables import Tables
+from infra.tables import LiveCapacity, Tables
 
 
 class ClickportStack(Stack):
@@ -29,7 +29,12 @@ class ClickportStack(Stack):
         Tags.of(self).add("project", "clickport")
         Tags.of(self).add("stage", config.stage)
 
-        self.tables = Tables(self, "Tables", live_warm_writes_per_second=config.live_warm_writes_per_second)
+        self.tables = Tables(
+            self,
+            "Tables",
+            live_warm_writes_per_second=config.live_warm_writes_per_second,
+            live_capacity=LiveCapacity.from_config(config),
+        )
         self.store = EventStore(self, "Events", config=config)
         self.ingest = EventIngest(self, "Ingest", store=self.store, config=config)
 
