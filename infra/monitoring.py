@@ -8,9 +8,8 @@
   records, the active-partition limit, and put calls close to the per-stream quota.
 - DynamoDB: read and write throttles of both tables.
 
-Not here: compaction lag. No compaction job runs on AWS yet (``clickport.adapters.s3_compaction`` is being
-built, without a scheduled function in this stack); when it lands, it should publish the age of the
-oldest closed day it has not compacted and get an alarm here.
+Not here: the compaction function's alarms (its lag and its errors, on this topic) are built with it in
+``infra/compaction.py``.
 """
 
 from __future__ import annotations
