@@ -4,8 +4,8 @@
 - Function: the common layer plus a second layer holding pyarrow only (the common layer leaves pyarrow
   out: the HTTP functions never load it). Reserved concurrency 1: two runs never overlap (the job's
   protocol assumes it). 3,008 MB (about 1.7 vCPU) and 15 minutes: sized for a day of one site of about
-  2M events (a 1M-event day is ~270 MiB of Arrow, twice that while sorted, plus the objects' bytes); the
-  job stops starting new days 4 minutes before the timeout and the next run goes on.
+  2M events (measured with bench/compaction_memory.py: peak 1,064 MiB at 1M events, 1,792 MiB at 2M;
+  docs/deploy.md); the job stops starting new days 4 minutes before the timeout and the next run goes on.
 - Schedule: EventBridge, every hour, ``{"max_days": 3}``: each site catches up to 3 days per run (72 a day
   when behind). A failed or throttled invocation is not retried: the next hour's run is the retry.
 - IAM: list the bucket (S3 answers a missing manifest or watermark 404 only to a caller that may list);
