@@ -186,3 +186,32 @@ def test_the_buffer_interval_comes_from_the_deploy_settings(synth):
     assert intervals == {synth.context["clickport:firehoseBufferSeconds"]}
     # Compaction waits for a day to settle: longer than any buffer interval the settings allow.
     assert s3_compaction.SETTLE_SECONDS > 900
+
+
+# The real layers (pip for arm64 / Python 3.13, cached under .bundle-cache/ like the common layer)
+
+LAMBDA_UNZIPPED_LIMIT = 262_144_000  # function and all its layers, unzipped (Lambda quotas: 250 MB)
+
+
+def _size(root) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def test_the_real_compaction_bundle_fits_lambdas_unzipped_limit(tmp_path):
+    from infra.bundling import FUNCTIONS_DIR, FunctionBundler, LayerBundler, runtime_requirements
+
+    arrow = tmp_path / "arrow"
+    compaction.ArrowLayerBundler(compaction.arrow_requirements()).try_bundle(str(arrow))
+    common = tmp_path / "common"
+    LayerBundler(runtime_requirements()).try_bundle(str(common))
+    function = tmp_path / "function"
+    FunctionBundler(FUNCTIONS_DIR / compaction.FUNCTION_NAME).try_bundle(str(function))
+
+    assert (arrow / "python" / "pyarrow" / "parquet" / "__init__.py").is_file()
+    assert list((arrow / "python" / "pyarrow").glob("libparquet.so*"))
+    assert not (arrow / "python" / "clickport").exists()  # the package comes from the common layer only
+    assert (function / "__pycache__" / "handler.cpython-313.pyc").is_file()
+    total = _size(arrow) + _size(common) + _size(function)
+    assert total < LAMBDA_UNZIPPED_LIMIT, f"{total / 2**20:.0f} MiB"
+    print(f"compaction bundle unzipped: arrow {_size(arrow) / 2**20:.0f} MiB, common {_size(common) / 2**20:.0f} "
+          f"MiB, total {total / 2**20:.0f} MiB")
