@@ -37,7 +37,7 @@ from clickport.query.expressions import and_all, col, flag, lit, or_all
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
 from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, _table
 from clickport.query.sql_dimensions import kind_of
-from clickport.query.sql_totals import EVENT, needs_session_step, session_reads, zero_if_null
+from clickport.query.sql_totals import EVENT, session_reads, zero_if_null
 
 SLOTS_TABLE, ROLLED_TABLE, FRESH_TABLE = "session_slots", "rolled_events", "fresh_events"
 SLOT_MS = 15 * 60 * 1000
@@ -194,16 +194,17 @@ class SlotQueryBuilder(QueryBuilder):
         columns += [col(name, EVENT) for name in COUNTS]
         return self._stream_from().select(*columns).where(exp.GT(this=col("counted", EVENT), expression=lit(0)))
 
-    def slot_session_groups(self) -> exp.Select:
-        keys = [*self.period_keys, *self.names, "session_id"]
-        columns = [col(k, EVENT) for k in keys] + [exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id")]
-        columns += [exp.alias_(exp.Sum(this=col(n, EVENT)), n) for n in COUNTS]
-        return self._from_counted().select(*columns).group_by(*[col(k, EVENT) for k in keys])
-
     def slot_groups_of_counted(self) -> exp.Select:
-        """Totals straight over counted rows (no total defined per session)."""
+        """Totals per group straight over counted rows: a session falls in a group iff it has a counted
+        row there, so sessions (and clickers: sessions with a counted click) are distinct session ids."""
+        def distinct(value: exp.Expression) -> exp.Expression:
+            return exp.Count(this=exp.Distinct(expressions=[value]))
+
+        clicked = exp.Case(ifs=[exp.If(this=exp.GT(this=col("clicks"), expression=lit(0)), true=col("session_id"))])
         values = {
-            "visitors": lambda: exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])),
+            "visitors": lambda: distinct(col("visitor_id")),
+            "sessions": lambda: distinct(col("session_id")),
+            "clickers": lambda: distinct(clicked),
             "pageviews": lambda: exp.Sum(this=col("pageviews")),
             "events": lambda: exp.Sum(this=col("counted")),
         }
@@ -215,10 +216,5 @@ class SlotQueryBuilder(QueryBuilder):
         if not self.by_event:
             chain += [(self.cte("sessions"), self.slot_sessions()), (self.cte("groups"), self.groups_of_sessions("sessions"))]
         else:
-            chain.append((self.cte("counted"), self.slot_counted()))
-            if needs_session_step(self.totals):
-                chain.append((self.cte("session_groups"), self.slot_session_groups()))
-                chain.append((self.cte("groups"), self.groups_of_sessions("session_groups")))
-            else:
-                chain.append((self.cte("groups"), self.slot_groups_of_counted()))
+            chain += [(self.cte("counted"), self.slot_counted()), (self.cte("groups"), self.slot_groups_of_counted())]
         return chain
