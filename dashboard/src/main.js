@@ -69,7 +69,6 @@ class Dashboard {
   constructor(key) {
     this.key = key;
     this.state = readState(location.search);
-    if (!KPI_NAMES.has(this.state.metric)) this.state.metric = 'visitors';
     this.generation = 0;
     this.ctx = {
       state: this.state,
@@ -194,6 +193,7 @@ class Dashboard {
   }
 
   render() {
+    if (!KPI_NAMES.has(this.state.metric)) this.state.metric = 'visitors';
     this.period.value = this.state.period;
     this.custom.hidden = this.state.period !== 'custom';
     this.compare.checked = this.state.compare;
@@ -297,7 +297,7 @@ class Dashboard {
         change.textContent = '';
       }
       replace(this.kpiError, errorBox(error, () => this.render()));
-      this.retryLater(error, () => this.render());
+      this.retryLater(error, () => this.loadKpis(this.generation));
     } finally {
       if (generation === this.generation) this.kpis.classList.remove('loading');
     }
