@@ -107,7 +107,7 @@ def test_a_query_past_the_deadline_is_stopped_and_answered_504(client, clock):
         started(stubber)
         for _ in range(5):  # 0.1 + 0.2 + 0.4 + 0.8 + 0.5 = 2.0 s
             state(stubber, "RUNNING")
-        state(stubber, "RUNNING")
+        # at the deadline no further status call starts: the query is stopped
         stubber.add_response("stop_query_execution", {}, {"QueryExecutionId": QUERY_ID})
         with pytest.raises(GatewayTimeout) as caught:
             engine_for(client, clock, settings).execute("SELECT 1")

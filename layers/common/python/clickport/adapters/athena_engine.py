@@ -4,12 +4,21 @@ Result reuse is asked for only when the caller says the range is over (it ends b
 today) and, with compaction on, every day it reads is served from the compacted table.
 A query still running at the deadline is stopped (StopQueryExecution) and answered 504; throttling and unavailability are 503; a failed query raises
 ``QueryFailed``, which the HTTP layer answers as a 500 carrying only a request id.
+
+The deadline holds for every call, not only between polls: each Athena call (start, status, stop, each page
+of results) runs on a worker thread and is waited for only until the deadline, so a call that stalls (its
+client's own timeouts and retries can take several seconds) still ends in the 504 before the function's
+timeout. The stop gets ``STOP_ALLOWANCE_SECONDS`` past the deadline; the settings cap the deadline at 27 s
+and the query functions run for 29 s (``infra/functions.py``, ``infra/config.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -22,6 +31,8 @@ logger = logging.getLogger(__name__)
 FIRST_POLL_SECONDS = 0.1
 MAX_POLL_SECONDS = 1.0
 RESULT_REUSE_MINUTES = 60
+# How long the StopQueryExecution of a query past its deadline may take (beyond the deadline).
+STOP_ALLOWANCE_SECONDS = 1.5
 THROTTLING_CODES = frozenset(
     {
         "ThrottlingException",
@@ -84,6 +95,9 @@ class AthenaQueryEngine:
         self._client = client
         self._sleep = sleep
         self._clock = clock
+        self._deadline: float | None = None
+        self._calls: ThreadPoolExecutor | None = None
+        self._calls_lock = threading.Lock()
 
     def source(self, site_id: str) -> "str | SplitSource":
         """What a query of ``site_id`` reads: the events table, or both tables split at the site's watermark."""
@@ -107,10 +121,14 @@ class AthenaQueryEngine:
         """``scope``: the statement's site and days (partition projection prunes by the statement's own
         predicates; the scope only decides result reuse against the watermark ``source`` read)."""
         deadline = self._clock() + self.settings.athena_timeout_seconds
-        arguments = self._start_arguments(sql, self._reuse(cacheable, scope))
-        query_id = self._call("start_query_execution", **arguments)["QueryExecutionId"]
-        self._wait(query_id, deadline)
-        return self._rows(query_id)
+        self._deadline = deadline
+        try:
+            arguments = self._start_arguments(sql, self._reuse(cacheable, scope))
+            query_id = self._call("start_query_execution", **arguments)["QueryExecutionId"]
+            self._wait(query_id, deadline)
+            return self._rows(query_id)
+        finally:
+            self._deadline = None
 
     def _reuse(self, cacheable: bool, scope: Any) -> bool:
         """Result reuse for a range that is over; with compaction on, only if every day the statement reads
@@ -136,12 +154,36 @@ class AthenaQueryEngine:
             }
         return arguments
 
+    def _timed_out(self) -> GatewayTimeout:
+        return GatewayTimeout(
+            f"The query engine did not answer within {self.settings.athena_timeout_seconds:g} seconds"
+        )
+
+    def _bounded(self, operation: str, arguments: dict[str, Any], allowance: float = 0.0) -> Any:
+        """The call, waited for until the deadline (+ ``allowance``); past it, ``GatewayTimeout``. A stalled
+        call is left to its worker thread (it ends by its client's own timeouts)."""
+        method = getattr(self.client, operation)
+        if self._deadline is None:
+            return method(**arguments)
+        remaining = self._deadline + allowance - self._clock()
+        if remaining <= 0:
+            raise self._timed_out()
+        with self._calls_lock:
+            if self._calls is None:
+                self._calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="athena-call")
+            future = self._calls.submit(method, **arguments)
+        try:
+            return future.result(timeout=remaining)
+        except FutureTimeout:
+            logger.warning("athena %s did not answer before the deadline", operation)
+            raise self._timed_out() from None
+
     def _call(self, operation: str, **arguments: Any) -> Any:
-        """One Athena API call; throttling and unavailability become 503."""
+        """One Athena API call within the deadline; throttling and unavailability become 503."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self.client, operation)(**arguments)
+            return self._bounded(operation, arguments)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in THROTTLING_CODES:
@@ -155,7 +197,11 @@ class AthenaQueryEngine:
     def _wait(self, query_id: str, deadline: float) -> None:
         delay = FIRST_POLL_SECONDS
         while True:
-            execution = self._call("get_query_execution", QueryExecutionId=query_id)["QueryExecution"]
+            try:
+                execution = self._call("get_query_execution", QueryExecutionId=query_id)["QueryExecution"]
+            except GatewayTimeout:
+                self._stop(query_id)
+                raise
             status = execution.get("Status", {})
             state = status.get("State")
             if state == "SUCCEEDED":
@@ -165,9 +211,7 @@ class AthenaQueryEngine:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 self._stop(query_id)
-                raise GatewayTimeout(
-                    f"The query engine did not answer within {self.settings.athena_timeout_seconds:g} seconds"
-                )
+                raise self._timed_out()
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, MAX_POLL_SECONDS)
 
@@ -187,7 +231,7 @@ class AthenaQueryEngine:
 
     def _stop(self, query_id: str) -> None:
         try:
-            self.client.stop_query_execution(QueryExecutionId=query_id)
+            self._bounded("stop_query_execution", {"QueryExecutionId": query_id}, STOP_ALLOWANCE_SECONDS)
         except Exception:  # noqa: BLE001 - the timeout answer matters more than the cleanup
             logger.warning("could not stop athena query %s", query_id, exc_info=True)
 
@@ -198,8 +242,7 @@ class AthenaQueryEngine:
         types: list[str] | None = None
         first = True
         try:
-            pages = self.client.get_paginator("get_query_results").paginate(QueryExecutionId=query_id)
-            for page in pages:
+            for page in self._pages(query_id):
                 result = page["ResultSet"]
                 if types is None:
                     types = [c["Type"] for c in result["ResultSetMetadata"]["ColumnInfo"]]
@@ -216,3 +259,14 @@ class AthenaQueryEngine:
         except BotoCoreError:
             raise ServiceUnavailable("The query engine is unavailable; try again shortly") from None
         return rows
+
+    def _pages(self, query_id: str):
+        """The result pages, each one call within the deadline (as the paginator would ask for them)."""
+        arguments: dict[str, Any] = {"QueryExecutionId": query_id}
+        while True:
+            page = self._bounded("get_query_results", arguments)
+            yield page
+            token = page.get("NextToken")
+            if not token:
+                return
+            arguments = {"QueryExecutionId": query_id, "NextToken": token}
