@@ -18,6 +18,7 @@ BENCHES: list[tuple[str, str, list[str]]] = [
     ("ingest", "ingest_bench.py", []),
     ("burst", "burst_bench.py", ["--duration", "60"]),
     ("query", "query_bench.py", []),
+    ("bots", "bot_bench.py", []),
     ("dashboard", "dashboard_load.py", []),
 ]
 
