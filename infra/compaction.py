@@ -7,7 +7,8 @@
   2M events (measured with bench/compaction_memory.py: peak 1,064 MiB at 1M events, 1,792 MiB at 2M;
   docs/deploy.md); the job stops starting new days 4 minutes before the timeout and the next run goes on.
 - Schedule: EventBridge, every hour, ``{"max_days": 3}``: each site catches up to 3 days per run (72 a day
-  when behind). A failed or throttled invocation is not retried: the next hour's run is the retry.
+  when behind). A failed run is not retried (the next hour's run is the retry); an invocation that finds a
+  run going is throttled and waits in Lambda's queue (at most an hour) until that run is over.
 - IAM: list the bucket (S3 answers a missing manifest or watermark 404 only to a caller that may list);
   read ``events/``, ``compacted/`` and ``compaction/``; write and delete under ``compacted/`` and ``compaction/`` only (nothing under ``events/``).
 - Alarms on the stack's topic: ``CompactionLagDays`` (closed days not yet served from ``compacted/``,
@@ -187,7 +188,8 @@ class Compaction(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
-            # The next scheduled run is the retry; a throttled event (a run still going) is dropped, not queued.
+            # A failed run is not retried: the next scheduled run is. A throttled event (a run still going) is
+            # queued by Lambda and runs after it, or is dropped once an hour old.
             retry_attempts=0,
             max_event_age=Duration.hours(1),
         )

@@ -48,7 +48,7 @@ def test_the_function_runs_alone_on_both_layers_with_a_day_sized_memory_and_time
     assert synth.resources[group]["Properties"]["RetentionInDays"] == 14
 
 
-def test_a_failed_or_throttled_run_is_not_retried_the_next_hour_is(synth):
+def test_a_failed_run_is_not_retried_and_a_queued_one_expires_within_the_hour(synth):
     (config,) = synth.of_type("AWS::Lambda::EventInvokeConfig").values()
     props = config["Properties"]
     assert props["FunctionName"] == {"Ref": synth.logical_id(synth.stack.compaction.function)}
