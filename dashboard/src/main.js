@@ -5,7 +5,7 @@ import { changeText, LOWER_IS_BETTER, metricText, plain } from './format.js';
 import { TimeChart } from './chart.js';
 import { loadShapes } from './map.js';
 import { errorBox, Panel, panelDefinitions, shownValue } from './panels.js';
-import { bucketOf, dimensionLabel, PERIODS, rangeFields, readState, writeState } from './state.js';
+import { browserTimeZone, bucketOf, dimensionLabel, PERIODS, rangeFields, readState, writeState } from './state.js';
 
 const KEY_STORE = 'clickport:key';
 const SITE_STORE = 'clickport:site'; // the key's display prefix (ck_ + 8) and the domain
@@ -114,6 +114,7 @@ class Dashboard {
     } }, this.from, h('span', {}, '–'), this.to, h('button', { type: 'submit' }, 'Apply'));
     this.compare = h('input', { type: 'checkbox', id: 'compare', checked: this.state.compare,
       onchange: () => { this.state.compare = this.compare.checked; this.update(); } });
+    this.tzSelect = this.timeZones();
     this.viewButton = h('button', { type: 'button', class: 'view', 'aria-pressed': String(this.state.view === 'realtime'),
       onclick: () => { this.state.view = this.state.view === 'realtime' ? 'overview' : 'realtime'; this.update(); } }, 'Realtime');
     const top = h('header', { class: 'top' },
@@ -123,7 +124,7 @@ class Dashboard {
       h('div', { class: 'controls' },
         this.period, this.custom,
         h('label', { class: 'toggle' }, this.compare, 'Compare'),
-        h('span', { class: 'tz', title: 'Time zone of days and hours' }, this.state.tz),
+        this.tzSelect,
         this.viewButton,
         h('button', { type: 'button', class: 'signout', onclick: () => signIn() }, 'Sign out')));
     this.chips = h('div', { class: 'chips', 'aria-label': 'Filters' });
@@ -158,6 +159,20 @@ class Dashboard {
     timers.push(setInterval(() => this.loadLive(), LIVE_SECONDS * 1000));
     timers.push(setInterval(() => { if (this.state.view === 'realtime') this.loadRealtime(); }, REALTIME_SECONDS * 1000));
     this.render();
+  }
+
+  /** The zone of days and hours: the browser's unless the address bar names another. */
+  timeZones() {
+    let zones = [];
+    try {
+      zones = Intl.supportedValuesOf('timeZone');
+    } catch {
+      zones = [];
+    }
+    const names = [...new Set([this.state.tz, browserTimeZone(), 'UTC', ...zones])];
+    return h('select', { class: 'tz', 'aria-label': 'Time zone', title: 'Time zone of days and hours',
+      onchange: (e) => { this.state.tz = e.target.value; this.update(); } },
+    names.map((zone) => h('option', { value: zone, selected: zone === this.state.tz }, zone)));
   }
 
   changePeriod() {
@@ -197,6 +212,7 @@ class Dashboard {
     this.period.value = this.state.period;
     this.custom.hidden = this.state.period !== 'custom';
     this.compare.checked = this.state.compare;
+    if ([...this.tzSelect.options].some((o) => o.value === this.state.tz)) this.tzSelect.value = this.state.tz;
     const realtime = this.state.view === 'realtime';
     this.viewButton.setAttribute('aria-pressed', String(realtime));
     this.overview.hidden = realtime;

@@ -110,7 +110,7 @@ def test_the_dashboard_shows_the_apis_numbers_and_a_filter_chip_narrows_every_fi
         # Signed in from the fragment, which is gone from the address bar; the zone shown is the one sent.
         assert browser.evaluate("location.href") == f"{stack.origin}/?period=7d&compare=1"
         assert browser.evaluate("sessionStorage.getItem('clickport:key')") == key
-        assert browser.evaluate("document.querySelector('.tz').textContent") == TIME_ZONE
+        assert browser.evaluate("document.querySelector('select.tz').value") == TIME_ZONE
         assert browser.evaluate("document.querySelector('.site').textContent") == "demo.example.com"
 
         # KPI values and their change against the previous period: the API's answer, metric by metric.
@@ -179,9 +179,21 @@ def test_the_chart_has_the_apis_buckets_for_a_day_and_a_custom_range_and_realtim
         hours = stack.query(key, {"metrics": ["visitors"], "dimensions": ["hour"], "period": "yesterday",
                                   "timezone": TIME_ZONE})
         assert browser.evaluate("document.querySelector('.chart').dataset.buckets") == str(len(hours["results"]))
+        assert _kpis(browser)["visitors"] == stack.query(key, {"metrics": ["visitors"], "period": "yesterday",
+                                                               "timezone": TIME_ZONE})["results"]["visitors"]
 
-        # A custom range of 121 days, chosen in the form: the chart has the API's weeks for it.
-        end = datetime.now(ZoneInfo(TIME_ZONE)).date()
+        # Another zone, chosen in the picker: yesterday's visitors as the API counts them there.
+        generation = _rendered(browser)
+        zone = "America/New_York"
+        browser.evaluate(f"(() => {{ const s = document.querySelector('select.tz'); s.value = '{zone}';"
+                         " s.dispatchEvent(new Event('change')); })()")
+        _after(browser, generation, "the view in another zone")
+        assert "tz=America%2FNew_York" in browser.evaluate("location.search")
+        assert _kpis(browser)["visitors"] == stack.query(key, {"metrics": ["visitors"], "period": "yesterday",
+                                                               "timezone": zone})["results"]["visitors"]
+
+        # A custom range of 121 days, chosen in the form (still in that zone): the chart has the API's weeks.
+        end = datetime.now(ZoneInfo(zone)).date()
         start = end - timedelta(days=120)
         generation = _rendered(browser)
         browser.evaluate("(() => { const s = document.getElementById('period'); s.value = 'custom';"
@@ -190,11 +202,11 @@ def test_the_chart_has_the_apis_buckets_for_a_day_and_a_custom_range_and_realtim
                          f" a.value = '{start}'; b.value = '{end}'; f.requestSubmit(); }})()")
         _after(browser, generation, "the custom range")
         assert f"from={start}&to={end}" in browser.evaluate("location.search")
-        weeks = stack.query(key, {"metrics": ["visitors"], "dimensions": ["week"], "timezone": TIME_ZONE,
+        weeks = stack.query(key, {"metrics": ["visitors"], "dimensions": ["week"], "timezone": zone,
                                   "date_range": {"start": str(start), "end": str(end + timedelta(days=1))}})
         assert browser.evaluate("document.querySelector('.chart').dataset.buckets") == str(len(weeks["results"]))
         assert _kpis(browser)["visitors"] == stack.query(key, {
-            "metrics": ["visitors"], "timezone": TIME_ZONE,
+            "metrics": ["visitors"], "timezone": zone,
             "date_range": {"start": str(start), "end": str(end + timedelta(days=1))}})["results"]["visitors"]
 
         _click(browser, "button.view")
