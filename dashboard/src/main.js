@@ -342,6 +342,8 @@ class Dashboard {
   async loadRealtime() {
     try {
       const answer = await api(this.key, '/api/realtime');
+      this.live.textContent = plain(answer.count);
+      this.live.dataset.live = String(answer.count);
       const rows = answer.visitors.map((v) => h('tr', { 'data-session': v.session_id },
         h('td', {}, v.entry_page), h('td', {}, v.exit_page), h('td', { class: 'num' }, plain(v.pageviews)),
         h('td', { class: 'num' }, metricText('avg_duration', v.duration)[0]), h('td', {}, v.source),

@@ -214,7 +214,7 @@ export function panelDefinitions() {
         { metric: 'visitors', label: 'Uniques' }, { metric: 'conversions', label: 'Conv.' },
         { metric: 'conversion_rate', label: 'CR' }, { metric: 'total_revenue', label: 'Revenue', money: true }] },
     ] },
-    { id: 'panel-props', title: 'Custom events', tabs: [
+    { id: 'panel-props', title: 'Events and properties', tabs: [
       { key: 'event', label: 'Events', dimension: 'event_name', columns: [V, { metric: 'events', label: 'Events', wide: true }] },
       { key: 'prop', label: 'Properties', dimension: (state) => (state.prop ? `prop:${state.prop}` : null), columns: [V],
         prompt: 'Type a property key (a meta_keys entry the site sends, such as click_url or form_id) above.',
