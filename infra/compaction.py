@@ -7,7 +7,8 @@
   2M events (measured with bench/compaction_memory.py: peak 1,064 MiB at 1M events, 1,792 MiB at 2M;
   docs/deploy.md); the job stops starting new days 4 minutes before the timeout and the next run goes on.
 - Schedule: EventBridge, every hour, ``{"max_days": 3}``: each site catches up to 3 days per run (72 a day
-  when behind). A failed run is not retried (the next hour's run is the retry); an invocation that finds a
+  when behind); and daily at 03:30 UTC with ``"recheck_all": true``: every compacted day (not only the
+  last 7) is checked against its objects, so events imported into old days become visible within a day. A failed run is not retried (the next hour's run is the retry); an invocation that finds a
   run going is throttled and waits in Lambda's queue (at most an hour) until that run is over.
 - IAM: list the bucket (S3 answers a missing manifest or watermark 404 only to a caller that may list);
   read ``events/``, ``compacted/`` and ``compaction/``; write and delete under ``compacted/`` and ``compaction/`` only (nothing under ``events/``).
@@ -66,6 +67,8 @@ FUNCTION_NAME = "compaction"  # functions/compaction/handler.py
 MEMORY_MB = 3008
 TIMEOUT = Duration.minutes(15)
 SCHEDULE = events.Schedule.rate(Duration.hours(1))
+# Once a day every served day is checked (an import of old events lands far behind the hourly lookback).
+FULL_CHECK_SCHEDULE = events.Schedule.cron(minute="30", hour="3")
 MAX_DAYS_PER_RUN = 3
 LAG_ALARM_DAYS = 2
 LAG_ALARM_HOURS = 3
@@ -211,6 +214,19 @@ class Compaction(Construct):
                 targets.LambdaFunction(
                     self.function,
                     event=events.RuleTargetInput.from_object({"max_days": MAX_DAYS_PER_RUN}),
+                    retry_attempts=0,
+                )
+            ],
+        )
+        self.full_check_rule = events.Rule(
+            self,
+            "FullCheckSchedule",
+            description="Clickport: once a day, compaction re-checks every compacted day against its objects",
+            schedule=FULL_CHECK_SCHEDULE,
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    event=events.RuleTargetInput.from_object({"max_days": MAX_DAYS_PER_RUN, "recheck_all": True}),
                     retry_attempts=0,
                 )
             ],

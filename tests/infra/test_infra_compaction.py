@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from clickport.adapters import s3_compaction
 from clickport.ingest.drops import METRICS_NAMESPACE
 from clickport.settings import Settings
@@ -64,19 +66,27 @@ def test_the_arrow_layer_pins_the_same_pyarrow_as_the_local_runtime():
 # The schedule
 
 
-def test_an_hourly_rule_invokes_the_function_with_a_bounded_catch_up(synth):
-    (rule,) = synth.of_type("AWS::Events::Rule").values()
-    props = rule["Properties"]
-    assert props["ScheduleExpression"] == "rate(1 hour)" and props["State"] == "ENABLED"
+def _rule(synth, rule):
+    return synth.resources[synth.logical_id(rule)]["Properties"]
+
+
+@pytest.mark.parametrize("which, schedule, extra", [
+    ("rule", "rate(1 hour)", {}),
+    ("full_check_rule", "cron(30 3 * * ? *)", {"recheck_all": True}),  # every served day, once a day
+])
+def test_the_rules_invoke_the_function_with_a_bounded_catch_up(synth, which, schedule, extra):
+    rule = getattr(synth.stack.compaction, which)
+    props = _rule(synth, rule)
+    assert props["ScheduleExpression"] == schedule and props["State"] == "ENABLED"
     (target,) = props["Targets"]
     function_id = synth.logical_id(synth.stack.compaction.function)
     assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    assert json.loads(target["Input"]) == {"max_days": compaction.MAX_DAYS_PER_RUN}
+    assert json.loads(target["Input"]) == {"max_days": compaction.MAX_DAYS_PER_RUN, **extra}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
-    permission = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()
-                  if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}]
-    assert [(p["Principal"], render(p["SourceArn"])) for p in permission] == [
-        ("events.amazonaws.com", "${" + [k for k, v in synth.resources.items() if v is rule][0] + ".Arn}")]
+    permissions_for_rule = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()
+                            if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+                            and render(p["Properties"]["SourceArn"]) == "${" + synth.logical_id(rule) + ".Arn}"]
+    assert [p["Principal"] for p in permissions_for_rule] == ["events.amazonaws.com"]
 
 
 # IAM

@@ -153,3 +153,41 @@ def test_no_day_is_started_close_to_the_timeout(s3, capsys):
     assert result == {"lag_days": 3, "compacted_days": 0} and metric[s3_compaction.LAG_METRIC] == 3
     assert s3_compaction.read_watermark(s3, BUCKET, "s_a") is None
     assert not s3.list_objects_v2(Bucket=BUCKET, Prefix=s3_compaction.COMPACTED_PREFIX).get("Contents")
+
+
+def test_events_imported_into_an_old_day_are_served_after_the_daily_full_check(s3, capsys, monkeypatch):
+    sleeps: list[float] = []
+    real_init = s3_compaction.S3DayCompactor.__init__
+
+    def recording_sleeps(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        self.sleep = sleeps.append
+
+    monkeypatch.setattr(s3_compaction.S3DayCompactor, "__init__", recording_sleeps)
+    old = (TODAY - timedelta(days=30)).isoformat()  # far behind the hourly lookback of 7 days
+    days = [old, *CLOSED]
+    stored = {dt: _put_day(s3, "s_a", dt, files=2, rows_per_file=5) for dt in days}
+    _invoke(capsys)
+    _invoke(capsys)
+    assert s3_compaction.read_watermark(s3, BUCKET, "s_a") == CLOSED[-1]
+    assert _served(s3, "s_a", old) == stored[old]
+
+    # An import of old events: a new object under the old day, after the day was compacted.
+    body = io.BytesIO()
+    row = {n: None for n in COLUMN_NAMES}
+    row.update(ts=datetime.fromisoformat(old).replace(tzinfo=timezone.utc, hour=12), seq=999_999, type="pageview",
+               path="/imported", session_id=1, visitor_id=1, meta_keys=[], meta_values=[])
+    pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema()), body)
+    s3.put_object(Bucket=BUCKET, Key=f"{s3_compaction.raw_prefix('s_a', old)}import-0.parquet", Body=body.getvalue())
+    before = _objects(s3)
+    _invoke(capsys)  # hourly: the last 7 served days only
+    assert _objects(s3) == before and (999_999, "/imported") not in _served(s3, "s_a", old)
+
+    assert sleeps == []
+    result, (metric,) = _invoke(capsys, {"max_days": 3, "recheck_all": True})  # the daily rule's input
+    assert sleeps == [s3_compaction.GRACE_SECONDS]  # handed back, then waited for running queries
+    assert result["compacted_days"] == 1 and metric[s3_compaction.LAG_METRIC] == 0
+    assert s3_compaction.read_watermark(s3, BUCKET, "s_a") == CLOSED[-1]
+    assert _served(s3, "s_a", old) == stored[old] + Counter({(999_999, "/imported"): 1})
+    for dt in CLOSED:
+        assert _served(s3, "s_a", dt) == stored[dt]

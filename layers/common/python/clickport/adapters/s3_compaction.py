@@ -214,12 +214,32 @@ class S3DayCompactor:
         self._put_json(manifest_key(site_id, dt), {"inputs": inputs, "outputs": keys, "rows": rows})
         return DayResult(site_id, dt, "compacted", rows=rows, inputs=len(inputs), outputs=keys)
 
+    def changed_served_days(self, site_id: str, watermark: str) -> list[str]:
+        """Every served day (up to ``watermark``) whose raw files or outputs no longer match its manifest, from
+        one listing of each prefix of the site and one manifest GET per served day (the daily full check:
+        an import of old events lands in days far behind the lookback)."""
+        def by_day(prefix: str) -> dict[str, dict[str, str]]:
+            grouped: dict[str, dict[str, str]] = {}
+            for key, etag in self._list(f"{prefix}site_id={site_id}/").items():
+                grouped.setdefault(key[len(prefix):].split("/", 2)[1].removeprefix("dt="), {})[key] = etag
+            return grouped
+
+        raw, compacted = by_day(RAW_PREFIX), by_day(COMPACTED_PREFIX)
+        changed = []
+        for dt in sorted(d for d in raw if d <= watermark):
+            manifest = self._get_json(manifest_key(site_id, dt))
+            if (manifest is None or manifest["inputs"] != raw[dt]
+                    or not set(manifest["outputs"]) <= set(compacted.get(dt, {}))):
+                changed.append(dt)
+        return changed
+
     def run(self, site_id: str, *, max_days: int | None = None,
-            stop: Callable[[], bool] = lambda: False) -> list[DayResult]:
-        """Bring one site up to date: served days of the last ``lookback_days`` whose raw files changed are
-        handed back and rewritten; then closed days after the watermark are compacted in order, the
-        watermark passing each as soon as it is complete, until ``max_days`` were written or ``stop()``
-        says so (checked before each day). Safe to rerun; a rerun with nothing new writes nothing."""
+            stop: Callable[[], bool] = lambda: False, recheck_all: bool = False) -> list[DayResult]:
+        """Bring one site up to date: served days of the last ``lookback_days`` (with ``recheck_all``: every
+        served day) whose raw files changed are handed back and rewritten; then closed days after the
+        watermark are compacted in order, the watermark passing each as soon as it is complete, until
+        ``max_days`` were written or ``stop()`` says so (checked before each day). Safe to rerun; a rerun with
+        nothing new writes nothing."""
         check_site_id(site_id)
         closed = self.closed_through()
         days = [d for d in self.raw_days(site_id) if d <= closed]
@@ -227,7 +247,10 @@ class S3DayCompactor:
         results: list[DayResult] = []
         if watermark is not None:
             earliest = (date.fromisoformat(watermark) - timedelta(days=self.lookback_days - 1)).isoformat()
-            stale = [d for d in days if earliest <= d <= watermark and not self.is_current(site_id, d)]
+            if recheck_all:
+                stale = self.changed_served_days(site_id, watermark)
+            else:
+                stale = [d for d in days if earliest <= d <= watermark and not self.is_current(site_id, d)]
             if stale:
                 watermark = _day_before(stale[0])
                 self._set_watermark(site_id, watermark)
@@ -235,6 +258,8 @@ class S3DayCompactor:
                                stale, RAW_PREFIX)
                 self.sleep(self.grace_seconds)  # queries that read the old watermark finish first
                 for dt in stale:
+                    if stop():  # the rest stay after the watermark, read from events/; the next run goes on
+                        break
                     results.append(self.compact_day(site_id, dt, handed_back=True))
                     results[-1].status = "recompacted"
                 # Days between the stale ones were not touched: the watermark goes back up below.
@@ -294,7 +319,8 @@ class CompactionFailed(RuntimeError):
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Scheduled Lambda entry: every site of ``CLICKPORT_EVENTS_BUCKET``, at most ``max_days`` days each,
+    """Scheduled Lambda entry: every site of ``CLICKPORT_EVENTS_BUCKET``, at most ``max_days`` days each
+    (``recheck_all``: every served day is checked against its manifest, not only the last ``lookback_days``),
     no new day started within ``STOP_BEFORE_TIMEOUT_SECONDS`` of the function's timeout. One site's failure
     does not stop the others; it is logged and the invocation then fails. Prints one Embedded Metric Format
     line (namespace ``Clickport``, dimension ``EventsBucket``): the largest lag in days after the run, the
@@ -306,6 +332,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     bucket = os.environ["CLICKPORT_EVENTS_BUCKET"]
     compactor = S3DayCompactor(bucket)
     max_days = int(event.get("max_days", 3))
+    recheck_all = bool(event.get("recheck_all", False))
     remaining = getattr(context, "get_remaining_time_in_millis", None)
 
     def out_of_time() -> bool:
@@ -317,7 +344,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     for site_id in compactor.sites():
         try:
             if not out_of_time():
-                results = compactor.run(site_id, max_days=max_days, stop=out_of_time)
+                results = compactor.run(site_id, max_days=max_days, stop=out_of_time, recheck_all=recheck_all)
                 compacted += sum(1 for r in results if r.status != "unchanged")
         except Exception:  # noqa: BLE001 - the next sites still run; the invocation fails below
             logger.exception("site %s: compaction failed", site_id)
