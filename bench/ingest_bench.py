@@ -1,10 +1,16 @@
 """Per-event CPU time of the ingestion pipeline with stores stubbed, store/sink calls and bytes per event,
-and a cost model at list prices per million events. Run: make bench (or .venv/bin/python bench/ingest_bench.py)."""
+and a cost model at list prices per million events. Run: make bench (or .venv/bin/python bench/ingest_bench.py).
+
+Two passes over the same seeded traffic: the first times the pipeline's CPU with an in-memory live store;
+the second runs the real DynamoDB live store (``DynamoDbLiveStore``) on moto and measures what the cost model
+needs: the calls sent, and the capacity units each write and read costs, worked out from the items before and
+after it by DynamoDB's documented rules (``tests/support/dynamodb_meter.py``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import statistics
 import sys
@@ -12,7 +18,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common" / "python"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers" / "common" / "python"))
+sys.path.insert(0, str(ROOT))
 
 from clickport.adapters.firehose_sink import firehose_record  # noqa: E402
 from clickport.ingest.drops import DropCounter  # noqa: E402
@@ -27,18 +35,31 @@ PRICE = {
     "lambda_arm_gb_second": 0.0000133334,
     "dynamodb_write_unit_per_million": 0.625,
     "dynamodb_read_unit_per_million": 0.125,
+    # Provisioned capacity (the clickport:liveCapacity=provisioned option): per unit-hour.
+    "dynamodb_wcu_hour": 0.00065,
+    "dynamodb_rcu_hour": 0.00013,
     "firehose_ingest_per_gb": 0.029,
     "firehose_format_conversion_per_gb": 0.018,
     "firehose_dynamic_partitioning_per_gb": 0.020,
     "s3_put_per_thousand": 0.005,
 }
-LAMBDA_MEMORY_GB = 0.25
+# Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB.
+FULL_CPU_MEMORY_MB = 1769
 # Assumed round-trip latencies inside a region (wall time the function waits, billed as duration).
 LATENCY_MS = {"dynamodb": 4.0, "firehose": 15.0}
 
 
+def event_function_memory_mb() -> int:
+    """The event function's memory as the stack deploys it (read from ``infra/functions.py`` without importing
+    the CDK)."""
+    import re
+
+    source = (ROOT / "infra" / "functions.py").read_text()
+    return int(re.search(r'"event": FunctionSpec\(\s*"[^"]*",\s*(\d+)', source).group(1))
+
+
 class CountingLive:
-    """An in-memory live store that counts calls (the stub for the benchmark)."""
+    """An in-memory live store (the stub of the CPU pass); its counts are not the cost model's input."""
 
     def __init__(self):
         self.calls = 0
@@ -167,25 +188,33 @@ def visit_schedule(rng: random.Random, events: int, agents: list[str], start: da
     return schedule
 
 
-def run(events: int, seed: int) -> dict:
+def traffic(events: int, seed: int):
+    """The seeded traffic of both passes: (schedule, per-event choices, site)."""
     rng = random.Random(seed)
-    live, sink = CountingLive(), CountingSink()
-    pipeline = EventPipeline(live=live, sink=sink, config=NullConfig(), drops=DropCounter())
     site = Site("s_bench", "example.com", datetime.now(timezone.utc), first_event_date=datetime.now().date())
     agents = user_agents(rng, max(events // 3, 1))
     referrers = [None, None, "https://www.google.com/", "https://t.co/x", "https://news.ycombinator.com/",
                  "https://chatgpt.com/", "https://blog.example.org/post"]
     pages = ["/", "/pricing", "/blog/a", "/blog/b", "/docs", "/signup"]
+    # The wall clock decides rate-counter expiry: the traffic starts now, as in production.
     start = datetime.now(timezone.utc)
     schedule = visit_schedule(rng, events, agents, start)
+    choices = []
+    for _ in schedule:
+        path = rng.choice(pages)
+        choices.append({"url": f"https://example.com{path}?utm_source=x" if rng.random() < 0.1
+                        else f"https://example.com{path}", "referrer": rng.choice(referrers),
+                        "screen_width": rng.choice([390, 412, 1280, 1440, 1920])})
+    return schedule, choices, site, len(agents)
+
+
+def replay(live, sink, schedule, choices, site, on_event=None) -> list[float]:
+    """Send the traffic through a pipeline over ``live``; CPU ms per event (thread time)."""
+    pipeline = EventPipeline(live=live, sink=sink, config=NullConfig(), drops=DropCounter())
     sessions_by_visit: dict = {}
     durations = []
-    per_origin: dict = {"track": [0, 0], "event": [0, 0]}
-    for ts, visit, ip, agent, tracked in schedule:
-        path = rng.choice(pages)
-        fields = {"url": f"https://example.com{path}?utm_source=x" if rng.random() < 0.1
-                  else f"https://example.com{path}", "referrer": rng.choice(referrers),
-                  "screen_width": rng.choice([390, 412, 1280, 1440, 1920])}
+    for (ts, visit, ip, agent, tracked), fields in zip(schedule, choices):
+        fields = dict(fields)
         if tracked:
             fields["domain"] = "example.com"
             if visit in sessions_by_visit:
@@ -193,57 +222,127 @@ def run(events: int, seed: int) -> dict:
         body = TrackRequest(**fields) if tracked else EventRequest(**fields)
         arrival = Arrival(site, body, ts, ip, agent, {"country": "DE", "region": None, "city": None},
                           "track" if tracked else "event")
-        before = live.calls + sink.calls
+        mark = on_event() if on_event else None
         t0 = time.thread_time_ns()
         result = pipeline.ingest(arrival)
         durations.append((time.thread_time_ns() - t0) / 1e6)
-        per_origin[arrival.origin][0] += 1
-        per_origin[arrival.origin][1] += live.calls + sink.calls - before
+        if on_event:
+            on_event(arrival.origin, mark)
         if tracked and getattr(result, "session_id", None):
             sessions_by_visit[visit] = result.session_id
-    durations.sort()
+    return durations
+
+
+def measured_live(schedule, choices, site):
+    """The second pass: the real live store on moto, metered. Returns (meter, sink, per-path calls, events)."""
+    import os
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    import boto3
+    from moto import mock_aws
+
+    from clickport import tables
+    from clickport.adapters.dynamodb_live import DynamoDbLiveStore
+    from tests.support.dynamodb_meter import Meter
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**tables.LIVE_TABLE.create_table_kwargs("bench-live"))
+        meter = Meter(tables.LIVE_TABLE, boto3.client("dynamodb", region_name="us-east-1")).attach(client)
+        live, sink = DynamoDbLiveStore("bench-live", client=client), CountingSink()
+        per_path: dict = {"track": [0, 0, 0.0, 0.0], "event": [0, 0, 0.0, 0.0]}  # events, calls, writes, reads
+
+        def on_event(origin=None, mark=None):
+            now = (*meter.snapshot(), sink.calls)
+            if origin is None:
+                return now
+            totals = per_path[origin]
+            totals[0] += 1
+            totals[1] += now[0] - mark[0] + now[3] - mark[3]
+            totals[2] += now[1] - mark[1]
+            totals[3] += now[2] - mark[2]
+            return None
+
+        replay(live, sink, schedule, choices, site, on_event)
+    return meter, sink, per_path
+
+
+def run(events: int, seed: int) -> dict:
+    schedule, choices, site, agents = traffic(events, seed)
+    durations = sorted(replay(CountingLive(), CountingSink(), schedule, choices, site))
+    meter, sink, per_path = measured_live(schedule, choices, site)
     n = len(durations)
-    calls_per_event = (live.calls + sink.calls) / n
+    calls = sum(meter.calls.values())
     report = {
         "events": n,
-        "distinct_user_agents": len(agents),
+        "distinct_user_agents": agents,
         "cpu_ms_median": round(statistics.median(durations), 4),
         "cpu_ms_p99": round(durations[int(n * 0.99) - 1], 4),
-        "store_and_sink_calls_per_event": round(calls_per_event, 3),
-        "calls_per_event_by_path": {k: round(v[1] / v[0], 3) for k, v in per_origin.items() if v[0]},
-        "dynamodb_writes_per_event": round(live.writes / n, 3),
-        "dynamodb_reads_per_event": round(live.reads / n, 3),
+        "store_and_sink_calls_per_event": round((calls + sink.calls) / n, 3),
+        "dynamodb_calls_per_event": {op: round(count / n, 3) for op, count in sorted(meter.calls.items())},
+        "by_path": {k: {"share": round(v[0] / n, 3), "calls": round(v[1] / v[0], 3),
+                        "write_units": round(v[2] / v[0], 3), "read_units": round(v[3] / v[0], 3)}
+                    for k, v in per_path.items() if v[0]},
+        "dynamodb_write_units_per_event": round(meter.write_units / n, 3),
+        "— table": round(meter.table_write_units / n, 3),
+        "— realtime index": round(sum(meter.index_write_units.values()) / n, 3),
+        "dynamodb_read_units_per_event": round(meter.read_units / n, 3),
         "sink_bytes_per_event": round(sink.bytes / n, 1),
     }
-    report["cost_per_million_events_usd"] = cost_model(report, live, sink, n)
+    memory_mb = event_function_memory_mb()
+    report["cost_per_million_events_usd"] = cost_model(report, calls / n, sink, n, memory_mb,
+                                                       meter.write_units / n, meter.read_units / n)
+    report["provisioned_live_table"] = provisioned_model(report["cost_per_million_events_usd"],
+                                                         meter.write_units / n, meter.read_units / n)
     return report
 
 
-def cost_model(report: dict, live: CountingLive, sink: CountingSink, n: int) -> dict:
-    wait_ms = (live.calls / n) * LATENCY_MS["dynamodb"] + (sink.calls / n) * LATENCY_MS["firehose"]
-    duration_ms = report["cpu_ms_median"] + wait_ms
-    billed_ms = max(1, round(duration_ms + 0.5))
+def provisioned_model(on_demand: dict, write_units: float, read_units: float,
+                      utilizations=(0.5, 0.7, 0.9)) -> dict:
+    """Steady traffic on provisioned capacity: autoscaling keeps consumed/provisioned near the target, so
+    each event pays its units divided by the utilization, at unit-hour prices. (Per million events; the
+    minimum units are paid whatever the traffic: see docs/deploy.md for the break-even.)"""
+    hours_per_unit_second = 1 / 3600 * 1_000_000  # a unit per second for a million events' worth of seconds
+    rest = on_demand["total"] - on_demand["dynamodb_writes"] - on_demand["dynamodb_reads"]
+    out = {}
+    for u in utilizations:
+        dynamodb = (write_units * PRICE["dynamodb_wcu_hour"] + read_units * PRICE["dynamodb_rcu_hour"]) / u \
+            * hours_per_unit_second
+        out[f"target_{round(u * 100)}pct"] = {"dynamodb": round(dynamodb, 4), "total": round(rest + dynamodb, 4)}
+    return out
+
+
+def cost_model(report: dict, dynamodb_calls: float, sink: CountingSink, n: int, memory_mb: int,
+               write_units: float, read_units: float) -> dict:
+    """Per million events. ``read_units`` are already weighted (a strongly consistent read of up to 4 KB is one
+    unit, an eventually consistent one half)."""
+    cpu_ms = report["cpu_ms_median"] * FULL_CPU_MEMORY_MB / memory_mb  # a fraction of a vCPU below 1,769 MB
+    wait_ms = dynamodb_calls * LATENCY_MS["dynamodb"] + (sink.calls / n) * LATENCY_MS["firehose"]
+    billed_ms = max(1, math.ceil(cpu_ms + wait_ms))
     million = 1_000_000
     costs = {
         "api_gateway": PRICE["apigw_http_per_million"],
         "lambda_requests": PRICE["lambda_request_per_million"],
-        "lambda_duration": million * LAMBDA_MEMORY_GB * billed_ms / 1000 * PRICE["lambda_arm_gb_second"],
-        "dynamodb": (live.writes / n) * PRICE["dynamodb_write_unit_per_million"]
-        + (live.reads / n) * PRICE["dynamodb_read_unit_per_million"] / 2,  # eventually consistent reads: half a unit
+        "lambda_duration": million * memory_mb / 1024 * billed_ms / 1000 * PRICE["lambda_arm_gb_second"],
+        "dynamodb_writes": write_units * PRICE["dynamodb_write_unit_per_million"],
+        "dynamodb_reads": read_units * PRICE["dynamodb_read_unit_per_million"],
         "firehose": (sink.billed_bytes / n) * million / 1e9 * PRICE["firehose_ingest_per_gb"]
         + (sink.bytes / n) * million / 1e9 * (PRICE["firehose_format_conversion_per_gb"]
                                               + PRICE["firehose_dynamic_partitioning_per_gb"]),
         "s3": 0.02,  # delivery PUTs (one object per partition per buffer) and storage of ~100 B/event Parquet
     }
     costs = {k: round(v, 4) for k, v in costs.items()}
+    costs["total"] = round(sum(costs.values()), 4)
     costs["assumed_billed_duration_ms"] = billed_ms
-    costs["total"] = round(sum(v for k, v in costs.items() if k != "assumed_billed_duration_ms"), 4)
+    costs["event_function_memory_mb"] = memory_mb
     return costs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=2_000)  # the moto pass takes minutes
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(json.dumps(run(args.events, args.seed), indent=2))
