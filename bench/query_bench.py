@@ -191,6 +191,7 @@ class Api:
     def __init__(self, port: int, key: str) -> None:
         self.port, self.key = port, key
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.last_timing: dict[str, float] = {}
 
     def query(self, body: dict) -> tuple[int, dict, float]:
         payload = json.dumps(body)
@@ -206,7 +207,21 @@ class Api:
             response = self.connection.getresponse()
             data = response.read()
         elapsed = (time.perf_counter() - started) * 1000
+        self.last_timing = server_timing(response.getheader("Server-Timing") or "")
         return response.status, json.loads(data or b"{}"), elapsed
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """``validate;dur=1.2, engine;dur=80.1`` → ``{"validate": 1.2, "engine": 80.1}``."""
+    out: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";")
+        if rest.startswith("dur="):
+            try:
+                out[name] = float(rest[4:])
+            except ValueError:
+                continue
+    return out
 
 
 def wait_ready(api: Api, body: dict, process: subprocess.Popen, seconds: float = 120) -> None:
@@ -357,6 +372,42 @@ def scan_estimate(data_dir: Path, site_id: str, body: dict, window: Window, *,
     return total
 
 
+def slot_scan_estimate(data_dir: Path, site_id: str, body: dict, window: Window) -> int:
+    """As ``scan_estimate``, for a plan over session slots (query/sql_slots.py): the compressed column chunks
+    its slot side reads in the slot files of the partitions its WHERE names (row groups by ``ts``), plus
+    whatever it reads from events (none when every partition in range is rolled up and the edges are
+    on slot boundaries, as here)."""
+    import pyarrow.parquet as pq
+    from sqlglot import exp
+
+    from clickport.ports import Site
+    from clickport.query.service import plan_query
+    from clickport.query.sql import build_query
+
+    site = Site(site_id, "bench", datetime(2026, 1, 1, tzinfo=timezone.utc))
+    plan = plan_query(body, site=site, goals=[], now=datetime.now(timezone.utc))
+    expression = build_query(plan, "duckdb", slots=True).expression
+    rows = next(c.this for c in expression.find_all(exp.CTE) if c.alias == "slot_rows")
+    side = next(s for s in rows.find_all(exp.Select) if s.args["from_"].this.name == "session_slots")
+    columns = {c.name for c in side.find_all(exp.Column)}
+    start, end = day_start(window.start), day_start(window.end)
+    first, last = f"dt={(start.date() - timedelta(days=1))}", f"dt={(end.date() + timedelta(days=1))}"
+    total = 0
+    for partition in sorted((data_dir / "session_slots" / f"site_id={site_id}").iterdir()):
+        if not first <= partition.name <= last:
+            continue
+        for file in partition.glob("slots-*.parquet"):
+            metadata = pq.ParquetFile(file).metadata
+            names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+            for g in range(metadata.num_row_groups):
+                group = metadata.row_group(g)
+                stats = group.column(names.index("ts")).statistics
+                if stats is not None and stats.has_min_max and (stats.max < start or stats.min >= end):
+                    continue
+                total += sum(group.column(i).total_compressed_size for i, n in enumerate(names) if n in columns)
+    return total
+
+
 def _sorted_writer(columns: list[str]) -> Callable[[Any, Any], None]:
     def write(table: Any, sink: Any) -> None:
         import pyarrow.parquet as pq
@@ -450,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         before = len(list((data_dir / "events").glob("site_id=*/dt=*/*.parquet")))
         partitions = ParquetEventSink(data_dir).compact()
         after = len(list((data_dir / "events").glob("site_id=*/dt=*/*.parquet")))
-        print(f"compacted {partitions} partitions ({before} files -> {after}) in "
+        slots = len(list((data_dir / "session_slots").glob("site_id=*/dt=*/slots-*.parquet")))
+        print(f"compacted {partitions} partitions ({before} files -> {after}; {slots} session-slot files) in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
     big = site_ids[SITES[0]]
     key = clickport("keys", "create", "--site", big, "--read", env=env)["key"]
@@ -491,6 +543,7 @@ def warm_up(api: Api, chdb, spec: DatasetSpec, site_id: str, runs: int) -> None:
 def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, site_id: str, data_dir: Path,
                 runs: int) -> int:
     timings: dict[str, tuple[list[float], list[float]]] = {q.key: ([], []) for q in QUERIES}
+    server_ms: dict[str, list[dict[str, float]]] = {q.key: [] for q in QUERIES}  # the server's Server-Timing
     peak_process = peak_tree = 0
     mismatches = 0
     for run in range(runs):
@@ -508,6 +561,7 @@ def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, sit
                 raise RuntimeError(f"query {query.key} answered {status}: {answer}")
             rows, ch_ms = ch_rows(chdb, query.ch_sql(window, site_id))
             timings[query.key][0].append(project_ms)
+            server_ms[query.key].append(api.last_timing)
             timings[query.key][1].append(ch_ms)
             ours, theirs = query.from_api(answer), query.from_ch(rows)
             if ours != theirs:
@@ -527,6 +581,18 @@ def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, sit
         met = met and ours <= theirs
         print(f"| ({query.key}) {query.title} | {ours:,.0f} ms | {theirs:,.0f} ms | {ours / theirs:.2f} | "
               f"{'equal' if not mismatches else 'see above'} |")
+    print("\nWhere the project's time goes (medians; Server-Timing: `validate` parses and plans, `sql` builds and renders"
+          " the statement, `engine` lists files and runs it in DuckDB, `shape` makes the JSON; the rest is HTTP, the"
+          " worker hand-off and serialization):\n")
+    print("| query | HTTP total | validate | sql | engine | shape | rest |")
+    print("|---|---|---|---|---|---|---|")
+    for query in QUERIES:
+        total = median(timings[query.key][0])
+        parts = {name: median([t.get(name, 0.0) for t in server_ms[query.key]])
+                 for name in ("validate", "sql", "engine", "shape")}
+        rest = median([ms - sum(t.get(n, 0.0) for n in parts) for ms, t in zip(timings[query.key][0], server_ms[query.key])])
+        print(f"| ({query.key}) | {total:,.0f} ms | " + " | ".join(f"{v:,.1f} ms" for v in parts.values())
+              + f" | {rest:,.0f} ms |")
     print(f"\nPeak RSS during the 90-day query: largest server process {peak_process / MIB:,.0f} MiB, "
           f"whole server tree {peak_tree / MIB:,.0f} MiB (target < 2,048 MiB)")
     print("\n| query | Athena-scan estimate | events in range | MiB per 1,000,000 events |")
@@ -538,6 +604,25 @@ def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, sit
         events = int(rows[0][0])
         per_million = scanned / MIB / (events / 1_000_000) if events else 0.0
         print(f"| ({query.key}) | {scanned / MIB:,.1f} MiB | {events:,} | {per_million:.2f} |")
+    if (data_dir / "session_slots" / f"site_id={site_id}").is_dir():
+        print("\nSession slots (local compaction's derived data; the AWS side does not write them yet): what the slot"
+              " plans read")
+        print("\n| query | slot columns read | MiB per 1,000,000 events |")
+        print("|---|---|---|")
+        from clickport.ports import Site
+        from clickport.query.service import plan_query
+        from clickport.query.sql_slots import slots_eligible
+
+        site = Site(site_id, "bench", datetime(2026, 1, 1, tzinfo=timezone.utc))
+        for query in QUERIES:
+            window = window_of(query, spec, 0)
+            plan = plan_query(query.body(window), site=site, goals=[], now=datetime.now(timezone.utc))
+            if not slots_eligible(plan):
+                print(f"| ({query.key}) | (reads events) | |")
+                continue
+            scanned = slot_scan_estimate(data_dir, site_id, query.body(window), window)
+            rows, _ = ch_rows(chdb, f"SELECT count() FROM events WHERE {window.ch_where(site_id)}")
+            print(f"| ({query.key}) | {scanned / MIB:,.1f} MiB | {scanned / MIB / (int(rows[0][0]) / 1_000_000):.2f} |")
     window = window_of(QUERIES[0], spec, 0)
     rows, _ = ch_rows(chdb, f"SELECT count() FROM events WHERE {window.ch_where(site_id)}")
     for label, writer in LAYOUTS.items():

@@ -8,6 +8,7 @@ read as empty.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -48,21 +49,22 @@ def empty_slots_sql() -> str:
     return "SELECT " + ", ".join(columns) + " WHERE FALSE"
 
 
-def parquet_events_sql(source: str | list[str]) -> str:
-    """The events of a glob pattern or a list of Parquet files, with the partition columns as VARCHAR."""
+def parquet_events_sql(source: str | list[str], *, uniform: bool = False) -> str:
+    """The events of a glob pattern or a list of Parquet files, with the partition columns as VARCHAR.
+
+    ``uniform``: every file has the same columns (session slots, written only by compaction), so
+    DuckDB need not read every footer to unite their schemas."""
     hive_types = ", ".join(f"{_quote(c.name)}: 'VARCHAR'" for c in PARTITION_COLUMNS)
     files = _quote(source) if isinstance(source, str) else "[" + ", ".join(_quote(f) for f in source) + "]"
-    return (
-        f"SELECT * FROM read_parquet({files}, hive_partitioning = true, "
-        f"hive_types = {{{hive_types}}}, union_by_name = true)"
-    )
+    union = "" if uniform else ", union_by_name = true"
+    return f"SELECT * FROM read_parquet({files}, hive_partitioning = true, hive_types = {{{hive_types}}}{union})"
 
 
 class DuckDbQueryEngine:
     """QueryEngine reading ``events/site_id=<site>/dt=<date>/*.parquet`` under ``data_dir``.
 
     One in-memory DuckDB database per engine (per process), created at the first query and
-    kept: its object cache keeps Parquet metadata between queries (files are immutable and
+    kept: its Parquet metadata cache keeps footers between queries (files are immutable and
     replaced under new names, so a cached footer never goes stale). Each query runs on its own
     cursor over only the partitions its scope names, listed inside the store's read lock.
     """
@@ -84,7 +86,8 @@ class DuckDbQueryEngine:
         with self._guard:
             if self._database is None:
                 database = duckdb.connect(":memory:")
-                database.execute("SET enable_object_cache = true")
+                # Parquet footers parsed once per process (files are immutable: a cached footer never goes stale).
+                database.execute("SET parquet_metadata_cache = true")
                 database.execute("SET preserve_insertion_order = false")
                 if self.threads:
                     database.execute(f"SET threads = {int(self.threads)}")
@@ -120,7 +123,9 @@ class DuckDbQueryEngine:
                 if slots:
                     if scope is None:
                         raise ValueError("a plan over session slots needs a scan scope")
-                    views = self._slot_views(scope)
+                    # Only the tables the statement reads (binding a view reads its files' footers).
+                    views = {name: query for name, query in self._slot_views(scope).items()
+                             if re.search(rf"\b{name}\b", sql)}
                 else:
                     source = self._source(scope)
                     views = {TABLE: parquet_events_sql(source) if source is not None else empty_events_sql()}
@@ -144,7 +149,7 @@ class DuckDbQueryEngine:
             else:
                 fresh += files
         return {
-            SLOTS_TABLE: parquet_events_sql(slot_paths) if slot_paths else empty_slots_sql(),
+            SLOTS_TABLE: parquet_events_sql(slot_paths, uniform=True) if slot_paths else empty_slots_sql(),
             ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
             FRESH_TABLE: parquet_events_sql(fresh) if fresh else empty_events_sql(),
         }

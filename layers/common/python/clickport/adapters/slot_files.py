@@ -1,7 +1,7 @@
 """Local files of the session slots (``compaction.session_slots``): the derived rollup of a closed day.
 
 ``<data_dir>/session_slots/site_id=<site>/dt=<day>/slots-<key>.parquet``, where ``key`` names the exact
-set of day files (``day-*.parquet``) the slots were built from. A partition's slots are used only while
+set of day files (``day-*.parquet``) the slots were built from and the slot columns. A partition's slots are used only while
 its event files are exactly those day files (``rolled_up``): a file added later (an import, a late
 event) or a recompaction changes the set, and the partition is read from its events again until new
 slots are written. So slots never need to be published atomically with the day files, and a crash
@@ -31,9 +31,10 @@ def slots_dir(data_dir: Path, site_id: str, dt: str) -> Path:
 
 
 def slots_key(day_files: Iterable[str]) -> str:
-    """The key of a set of day file names (order does not matter)."""
-    digest = hashlib.sha256("\n".join(sorted(day_files)).encode()).hexdigest()
-    return digest[:32]
+    """The key of a set of day file names (order does not matter) and of the slot columns: slots written
+    with other columns (an older version) stand for nothing and are rebuilt by the next compaction."""
+    names = "\n".join(sorted(day_files)) + "\n\n" + ",".join(compaction.SLOT_COLUMN_NAMES)
+    return hashlib.sha256(names.encode()).hexdigest()[:32]
 
 
 def slots_name(day_files: Iterable[str]) -> str:
