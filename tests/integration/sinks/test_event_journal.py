@@ -94,3 +94,75 @@ def test_sealing_waits_for_an_append_in_progress(tmp_path):
     assert done.wait(10)
     flusher.join()
     assert [r["path"] for r in stored_rows(tmp_path)] == ["/warm"]
+
+
+def test_a_batch_is_published_only_once_committed_and_whole(tmp_path):
+    """Group commit: a batch's records wait for ``commit``; a seal waits for the batch (it holds the lock)."""
+    writer = JournalWriter(tmp_path)
+    writer.begin()
+    writer.write("s_a", [_row(DAY_1, "/one")])
+    writer.write("s_b", [_row(DAY_2, "/two")])
+    done = threading.Event()
+    flusher = threading.Thread(target=lambda: (EventJournal(tmp_path).flush(), done.set()))
+    flusher.start()
+    assert not done.wait(0.3)  # mid-batch: the seal waits
+    assert writer.commit()
+    assert done.wait(10)
+    flusher.join()
+    assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/one", "/two"]
+
+
+def test_a_failed_commit_cuts_off_the_whole_batch_and_the_writer_goes_on(tmp_path, monkeypatch):
+    import os
+
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/before")])  # committed on its own
+    writer.begin()
+    writer.write("s_a", [_row(DAY_1 + 1, "/in-batch-1")])
+    writer.write("s_a", [_row(DAY_1 + 2, "/in-batch-2")])
+    real_fsync = os.fsync
+    failing = {writer._fd}
+
+    def fsync(fd):
+        if fd in failing:
+            failing.clear()  # the disk recovers for the cut-off's own fsync
+            raise OSError(5, "Input/output error")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert writer.commit() is False
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    writer.write("s_a", [_row(DAY_1 + 3, "/after")])
+    EventJournal(tmp_path).flush()
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/before", "/after"]
+
+
+def test_records_of_a_writer_that_died_mid_batch_are_never_published(tmp_path):
+    """The server seals at the size the writer last made durable (``.committed``): a worker killed in the middle
+    of a batch answered nobody for the records after it, so none of them may be stored."""
+    import os
+
+    writer = JournalWriter(tmp_path)
+    writer.begin()
+    writer.write("s_a", [_row(DAY_1, "/acknowledged")])
+    assert writer.commit()
+    writer.begin()
+    writer.write("s_a", [_row(DAY_1 + 1, "/never-answered")])
+    os.close(writer._fd)  # the process dies: its lock goes with it, the appended bytes stay
+    journal = EventJournal(tmp_path)
+    journal.flush()
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/acknowledged"]
+    assert not list(journal_dir(tmp_path).glob("*.committed")) and not list(journal_dir(tmp_path).glob("*.valid"))
+
+
+def test_after_a_restart_segments_are_published_whole(tmp_path):
+    """``.committed`` notes are never fsynced, so a restart (perhaps after a machine crash) does not trust them:
+    every durable record of an earlier run is published."""
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/one")])
+    writer.write("s_a", [_row(DAY_1 + 1, "/two")])
+    committed = next(journal_dir(tmp_path).glob("*.committed"))
+    committed.write_bytes((0).to_bytes(8, "little"))  # as a note older than the data could be after a crash
+    journal = EventJournal(tmp_path, flush_interval=3600).start()
+    journal.close()
+    assert [r["path"] for r in stored_rows(tmp_path)] == ["/one", "/two"]

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("<II")
 OPEN_SUFFIX = ".open"  # a writer may still append
 SEALED_SUFFIX = ".wal"  # complete; waiting to be published
+COMMITTED_SUFFIX = ".committed"  # the size of an open segment its writer made durable (live writers only)
+_COMMITTED = struct.Struct("<Q")
 
 
 def encode_record(site_id: str, rows: list[dict[str, Any]]) -> bytes:
@@ -52,6 +54,14 @@ def encode_record(site_id: str, rows: list[dict[str, Any]]) -> bytes:
     except UnicodeEncodeError as exc:
         raise ValueError("an event field is not valid UTF-8 text") from exc
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def _committed_size(path: Path) -> int | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return _COMMITTED.unpack(data)[0] if len(data) == _COMMITTED.size else None
 
 
 def read_segment(path: Path, valid_bytes: int | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -72,13 +82,27 @@ def read_segment(path: Path, valid_bytes: int | None = None) -> list[tuple[str, 
 
 
 class JournalWriter:
-    """EventSink of a local server worker: ``write`` returns once the rows are durable in its own segment."""
+    """EventSink of a local server worker: ``write`` returns once the rows are durable in its own segment.
+
+    Group commit: between ``begin()`` and ``commit()`` (one batch of invocations the server handed over
+    together) writes are appended without an fsync, and ``commit()`` makes them all durable with one. The
+    worker answers none of them before the commit; when the commit fails, every write of the batch is cut
+    off again and those invocations answer 503. The segment's ``flock`` is held from the batch's first write
+    to its commit, so the server never seals half a batch, and ``<segment>.committed`` (not fsynced: it only
+    has to outlive this process) holds the size the last commit made durable: a worker that dies in the middle
+    of a batch leaves records nobody was answered for, and the server's seal drops them."""
 
     def __init__(self, data_dir: Path) -> None:
         self.directory = layout.journal_dir(Path(data_dir))
         self._fd: int | None = None
         self._path: Path | None = None
-        self._size = 0
+        self._committed_fd: int | None = None
+        self._size = 0  # durable: what the last commit made durable
+        self._written = 0  # appended: the end of the last complete record
+        self._batch = False
+        self._locked = False
+        self._failed = False  # an append in this batch could not be cut off: the batch cannot commit
+        self.appended = 0  # records appended by this writer (a caller tells which invocations wrote)
 
     def write(self, site_id: str, rows: Iterable[dict[str, Any]]) -> None:
         check_site_id(site_id)
@@ -86,42 +110,84 @@ class JournalWriter:
         if not normalized:
             return
         record = encode_record(site_id, normalized)  # ValueError: nothing written
+        single = not self._batch
+        if single:
+            self.begin()
         try:
             self._append(record)
+            if single and not self.commit():
+                raise OSError("the journal could not be made durable")
         except OSError as exc:
+            if single:
+                self._end()
             logger.error("the event journal could not be written: %s", exc.strerror or exc)
             raise StoreUnavailable("the local event store could not be written") from exc
 
-    def _append(self, record: bytes) -> None:
-        fd = self._current()
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def begin(self) -> None:
+        """Start a batch: writes until ``commit`` are acknowledged together."""
+        self._batch, self._failed = True, False
+
+    def commit(self) -> bool:
+        """Make the batch's writes durable with one fsync; False when that failed (they were cut off again)."""
         try:
-            if not self._path.exists():  # sealed by the server since the last write: start a new segment
+            if self._failed:
+                return False
+            if self._fd is None or self._written == self._size:
+                return True
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                logger.error("the event journal could not be made durable: %s", exc.strerror or exc)
+                self._cut_back(self._fd, self._size)
+                return False
+            self._size = self._written
+            os.pwrite(self._committed_fd, _COMMITTED.pack(self._size), 0)
+            return True
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        self._batch = False
+        if self._locked:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._locked = False
+
+    def _append(self, record: bytes) -> None:
+        if self._failed:
+            raise OSError("an earlier write of this batch failed")
+        if not self._locked:
+            fd = self._current()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._locked = True
+            if not self._path.exists():  # sealed by the server since the last batch: start a new segment
                 fcntl.flock(fd, fcntl.LOCK_UN)
+                self._locked = False
                 self._close()
                 fd = self._current()
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                view = memoryview(record)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            except OSError:
-                self._cut_back(fd)
-                raise
-            self._size += len(record)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _cut_back(self, fd: int) -> None:
-        """Remove a failed append, so a record answered 503 is never published."""
+                self._locked = True
         try:
-            os.ftruncate(fd, self._size)
-            os.fsync(fd)
+            view = memoryview(record)
+            while view:
+                view = view[os.write(self._fd, view):]
         except OSError:
-            # NOTE: the failed bytes may stay; seal this segment at the last good length by starting a new
-            # one and leaving a note the publisher honours.
+            self._cut_back(self._fd, self._written)
+            raise
+        self._written += len(record)
+        self.appended += 1
+
+    def _cut_back(self, fd: int, size: int) -> None:
+        """Remove what was appended after ``size``, so a record answered 503 is never published."""
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+            self._written = size
+        except OSError:
+            # NOTE: the failed bytes may stay; seal this segment at the last durable length by starting a new
+            # one and leaving a note the publisher honours. The rest of the batch fails with it.
             (self.directory / f"{self._path.stem}.valid").write_text(str(self._size))
+            self._failed = True
+            self._end()
             self._close()
 
     def _current(self) -> int:
@@ -129,15 +195,19 @@ class JournalWriter:
             layout.private_dir(self.directory)
             name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             self._path = self.directory / f"{name}{OPEN_SUFFIX}"
+            self._committed_fd = os.open(self.directory / f"{name}{COMMITTED_SUFFIX}",
+                                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.pwrite(self._committed_fd, _COMMITTED.pack(0), 0)
             self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-            self._size = 0
+            self._size = self._written = 0
             layout.fsync_dir(self.directory)
         return self._fd
 
     def _close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-        self._fd, self._path, self._size = None, None, 0
+        for fd in (self._fd, self._committed_fd):
+            if fd is not None:
+                os.close(fd)
+        self._fd, self._committed_fd, self._path, self._size, self._written = None, None, None, 0, 0
 
 
 class EventJournal:
@@ -153,8 +223,14 @@ class EventJournal:
         self._thread: threading.Thread | None = None
 
     def start(self) -> "EventJournal":
-        """Publish what an earlier run left, then publish every ``flush_interval`` seconds."""
+        """Publish what an earlier run left, then publish every ``flush_interval`` seconds.
+
+        An earlier run's ``.committed`` notes are not trusted (they are never fsynced, so after a machine crash
+        one may be older than what its writer made durable): its segments are published whole, up to a torn
+        tail, as they always were."""
         layout.private_dir(self.directory)
+        for path in self.directory.glob(f"*{COMMITTED_SUFFIX}"):
+            path.unlink(missing_ok=True)
         recovered = self.flush()
         for path in self.directory.glob(f"*{OPEN_SUFFIX}"):  # empty segments of stopped workers
             if path.stat().st_size == 0:
@@ -203,11 +279,30 @@ class EventJournal:
         except FileNotFoundError:
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # waits for an append in progress
-            if os.fstat(fd).st_size == 0:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a batch in progress
+            size = os.fstat(fd).st_size
+            if size == 0:
                 return False  # nothing to publish yet; the writer keeps it
+            committed = path.with_suffix(COMMITTED_SUFFIX)
+            durable = _committed_size(committed)
+            if durable is not None and durable < size:
+                # Its writer died in the middle of a batch: nobody was answered for the records after it.
+                self._note_valid(path, durable)
             os.replace(path, path.with_suffix(SEALED_SUFFIX))
+            committed.unlink(missing_ok=True)
             return True
+        finally:
+            os.close(fd)
+
+    def _note_valid(self, path: Path, size: int) -> None:
+        """Publish only the first ``size`` bytes of a segment (a durable note; the smallest note wins)."""
+        valid = self.directory / f"{path.stem}.valid"
+        if valid.exists() and int(valid.read_text() or 0) <= size:
+            return
+        fd = os.open(valid, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, str(size).encode())
+            os.fsync(fd)
         finally:
             os.close(fd)
 

@@ -24,6 +24,9 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
     }
 
 
+STORE_UNAVAILABLE = "A store is unavailable; retry shortly"
+
+
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
     return json_response(status, error_body(status, message), headers)
 

@@ -15,7 +15,9 @@ from clickport.domain.keys import require_permission
 from clickport.errors import ApiError, StoreUnavailable
 from clickport.http.body import NOT_JSON, JsonRejected, parse_json
 from clickport.http.client import request_headers
-from clickport.http.envelope import JSON_HEADERS, describe_validation_errors, error_body, error_response
+from clickport.http.envelope import (
+    JSON_HEADERS, STORE_UNAVAILABLE, describe_validation_errors, error_body, error_response,
+)
 from clickport.ports import ApiKeyRecord
 from clickport.routes import DEFAULT_ROUTE_KEY, MAX_BODY_BYTES, ROUTES_BY_KEY, FunctionName, allowed_methods
 from clickport.runtime import get_runtime
@@ -27,7 +29,10 @@ class ClickportResolver(APIGatewayHttpResolver):
     """Answers in spec §2's precedence: 404/405, then 413, then 401, then 403, then validation (400), then 5xx."""
 
     def __init__(self, function: FunctionName):
-        super().__init__(enable_validation=True, json_body_deserializer=self._parsed_body)
+        # A route whose answer does not fit its declared model is a bug (500 with a request id, counted as a
+        # ServerError), not a client error: without this Powertools reports it as a request validation error.
+        super().__init__(enable_validation=True, json_body_deserializer=self._parsed_body,
+                         response_validation_error_http_code=500)
         self.function = function
         self._body: tuple[str, Any] | None = None  # (text, value) of the request being handled
         self._register_error_handlers()
@@ -46,7 +51,7 @@ class ClickportResolver(APIGatewayHttpResolver):
         except ApiError as error:
             return error_response(error.status, error.message)
         except StoreUnavailable:
-            return error_response(503, "A store is unavailable; retry shortly")
+            return error_response(503, STORE_UNAVAILABLE)
         except Exception:  # noqa: BLE001 - never a stack trace to a client
             logger.exception("unhandled error before routing (request id %s)", request_id)
             return error_response(500, f"Internal error (request id {request_id})")
@@ -121,7 +126,7 @@ class ClickportResolver(APIGatewayHttpResolver):
 
         @self.exception_handler(StoreUnavailable)
         def _unavailable(error: StoreUnavailable) -> Response:
-            return _envelope(503, "A store is unavailable; retry shortly")
+            return _envelope(503, STORE_UNAVAILABLE)
 
         @self.exception_handler(Exception)
         def _bug(error: Exception) -> Response:

@@ -5,12 +5,13 @@ Lambda execution environment does. Nothing a handler keeps between calls (Powert
 current event on a class attribute, the request context in a dict per resolver) can be seen by
 another request in flight: no two requests ever share a process at the same time.
 
-An event worker's sink is a ``JournalWriter``: it appends each event to the worker's own journal
-segment and fsyncs it before the pipeline goes on; the server publishes the segments as Parquet.
+An event worker's sink is a ``JournalWriter``: it appends each event to the worker's own journal segment;
+the invocations the server handed over together are committed with one fsync before any of them is
+answered (group commit); the server publishes the segments as Parquet.
 
 Channel messages (pickled with a length prefix, over a socket pair; asyncio streams on the server's side):
-- server → worker: an API Gateway event;
-- worker → server: ``("ready", None)`` once, then ``("result", response)`` per event.
+- server → worker: a list of API Gateway events (one batch; one event unless the function batches);
+- worker → server: ``("ready", None)`` once, then ``("results", [response, ...])`` per batch, in order.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,13 +59,18 @@ class FunctionConfig:
     workers: int
     timeout_seconds: float
     warm: int = 1
+    batch: int = 1  # invocations one worker takes in one hand-over (their journal commit is shared)
+
+
+EVENT_BATCH = 32  # a burst's events share one journal commit per batch: fewer fsyncs, round trips, workers
 
 
 def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
-    """Workers per function for this machine: events get most (each also waits on its journal fsync)."""
+    """Workers per function for this machine: event workers batch, so one per core (and one more to overlap
+    a commit's fsync) keeps the cores busy."""
     cores = cores or os.cpu_count() or 2
     return {
-        "event": FunctionConfig(workers=max(6, 4 * cores + 2), timeout_seconds=10.0, warm=2),
+        "event": FunctionConfig(workers=cores + 1, timeout_seconds=10.0, warm=2, batch=EVENT_BATCH),
         "query": FunctionConfig(workers=max(2, cores) + 2, timeout_seconds=30.0, warm=1),
         "realtime": FunctionConfig(workers=1, timeout_seconds=10.0, warm=1),
         "goals": FunctionConfig(workers=1, timeout_seconds=30.0, warm=0),
@@ -141,14 +148,31 @@ def _package_root() -> str:
     return str(Path(clickport.__file__).resolve().parents[1])
 
 
+class _Call:
+    """One invocation waiting for (or running on) a worker."""
+
+    __slots__ = ("event", "future", "timer")
+
+    def __init__(self, event: dict[str, Any], future: asyncio.Future) -> None:
+        self.event = event
+        self.future = future
+        self.timer: asyncio.TimerHandle | None = None
+
+
 class FunctionPool:
-    """The worker processes of one function; ``invoke`` runs one event on an idle worker (asyncio)."""
+    """The worker processes of one function; ``invoke`` runs one event on a worker (asyncio).
+
+    Invocations queue in arrival order. A worker that is free takes the oldest waiting invocation, and
+    with ``batch`` > 1 up to ``batch`` of them in one hand-over: it still runs them one at a time, each on
+    its own, but commits their events to the journal together (group commit), so a burst costs one fsync
+    and one round trip per batch instead of one per event. At low load a batch is one invocation."""
 
     def __init__(self, function: str, config: FunctionConfig, settings: Settings) -> None:
         self.function = function
         self.config = config
         self.settings = settings
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: list[_Worker] = []
+        self._waiting: deque[_Call] = deque()
         self._all: set[_Worker] = set()
         self._starting: set[_Worker] = set()  # spawned, not ready yet
         self._closed = False
@@ -159,7 +183,6 @@ class FunctionPool:
             self._all.add(_Worker(self.function, self.settings))
 
     async def attach(self) -> None:
-        self._idle = asyncio.Queue()
         for worker in list(self._all):
             self._starting.add(worker)
             asyncio.get_running_loop().create_task(self._await_ready(worker))
@@ -169,7 +192,9 @@ class FunctionPool:
             await worker.attach()
             kind, _ = await asyncio.wait_for(worker.receive(), WORKER_START_SECONDS)
             if kind == "ready":
-                self._idle.put_nowait(worker)
+                self._starting.discard(worker)
+                self._idle.append(worker)
+                self._dispatch()
                 return
         except (EOFError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
             pass
@@ -195,37 +220,67 @@ class FunctionPool:
         worker.kill()
 
     async def invoke(self, event: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+        """The function's answer; ``Saturated`` when no worker took it within ``wait_seconds``."""
+        loop = asyncio.get_running_loop()
+        call = _Call(event, loop.create_future())
+        self._waiting.append(call)
+        call.timer = loop.call_later(wait_seconds, self._expire, call)
+        self._dispatch()
         try:
-            worker = self._idle.get_nowait()
-        except asyncio.QueueEmpty:
-            if len(self._all) < self.config.workers and not self._starting:
-                self._spawn()  # scale out (a cold start); meanwhile any worker that frees up serves this
-            try:
-                async with asyncio.timeout(wait_seconds):
-                    worker = await self._idle.get()
-            except TimeoutError:
-                raise Saturated(self.function) from None
-        healthy = False
+            return await call.future
+        finally:
+            call.timer.cancel()
+
+    def _expire(self, call: _Call) -> None:
+        if call.future.done():
+            return
+        try:
+            self._waiting.remove(call)
+        except ValueError:
+            return  # running already
+        call.future.set_exception(Saturated(self.function))
+
+    def _dispatch(self) -> None:
+        """Hand the waiting invocations to the free workers; scale out (one cold start at a time) if none is."""
+        while self._waiting and self._idle:
+            batch: list[_Call] = []
+            while self._waiting and len(batch) < self.config.batch:
+                call = self._waiting.popleft()
+                if not call.future.done():  # not expired or given up by its client
+                    call.timer.cancel()
+                    batch.append(call)
+            if batch:
+                asyncio.get_running_loop().create_task(self._run_batch(self._idle.pop(), batch))
+        if self._waiting and len(self._all) < self.config.workers and not self._starting:
+            self._spawn()  # meanwhile any worker that frees up serves the queue
+
+    async def _run_batch(self, worker: _Worker, batch: list[_Call]) -> None:
+        failure: Exception | None = None
         try:
             async with asyncio.timeout(self.config.timeout_seconds):
-                result = await self._run(worker, event)
-            healthy = True
-            return result
+                results = await self._run(worker, [call.event for call in batch])
         except TimeoutError:
-            raise FunctionTimedOut(self.function) from None
-        except (EOFError, OSError, asyncio.IncompleteReadError) as exc:
-            raise FunctionCrashed(self.function) from exc
-        finally:
-            if healthy:
-                self._idle.put_nowait(worker)
-            else:
-                self._retire(worker)
-                self._spawn()
+            failure = FunctionTimedOut(self.function)
+        except Exception as exc:  # noqa: BLE001 - EOF, a broken channel, a message it should not send
+            failure = FunctionCrashed(self.function)
+            failure.__cause__ = exc
+        if failure is None:
+            self._idle.append(worker)
+            for call, result in zip(batch, results):
+                if not call.future.done():
+                    call.future.set_result(result)
+        else:
+            self._retire(worker)  # dead before anyone is answered: nothing it wrote after its last commit counts
+            self._spawn()
+            for call in batch:
+                if not call.future.done():
+                    call.future.set_exception(failure)
+        self._dispatch()
 
-    async def _run(self, worker: _Worker, event: dict[str, Any]) -> dict[str, Any]:
-        worker.send(event)
+    async def _run(self, worker: _Worker, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        worker.send(events)
         kind, payload = await worker.receive()
-        if kind != "result":
+        if kind != "results" or len(payload) != len(events):
             raise OSError(f"unexpected message {kind!r} from a {self.function} worker")
         return payload
 
@@ -253,8 +308,7 @@ class FunctionPool:
 
 
 def _worker_main(function: str, fd: int) -> int:
-    from clickport.http.envelope import error_response
-    from clickport.local.functions import LocalLambdaContext, handler_for
+    from clickport.local.functions import handler_for
     from clickport.runtime import Runtime, set_runtime
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the server stops us
@@ -263,22 +317,49 @@ def _worker_main(function: str, fd: int) -> int:
 
     channel = socket.socket(fileno=fd)
     settings = Settings.model_validate_json(os.environ["CLICKPORT_WORKER_SETTINGS"])
-    set_runtime(Runtime(settings, sink=JournalWriter(settings.data_dir)))
+    journal = JournalWriter(settings.data_dir)
+    set_runtime(Runtime(settings, sink=journal))
     handler = handler_for(function)
     send_frame(channel, ("ready", None))
     while True:
         try:
-            event = recv_frame(channel)
+            events = recv_frame(channel)
         except (EOFError, OSError):
             return 0
+        send_frame(channel, ("results", run_batch(function, handler, journal, events)))
+
+
+def run_batch(function: str, handler: Any, journal: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Invoke the handler once per event, one after another, and commit the journal once for all of them.
+
+    Each invocation is on its own, as in Lambda (nothing of one request is visible to the next). What is
+    shared is the commit: no answer leaves before the events it acknowledges are durable, and when the
+    commit fails every invocation that wrote answers 503 instead (its event was cut off again)."""
+    from clickport.http.envelope import STORE_UNAVAILABLE, error_response
+    from clickport.local.functions import LocalLambdaContext
+
+    results: list[dict[str, Any]] = []
+    wrote: list[int] = []
+    journal.begin()
+    for event in events:
         context = LocalLambdaContext(function_name=f"clickport-{function}")
+        before = journal.appended
         try:
             result = handler(event, context)
         except Exception:  # noqa: BLE001 - as API Gateway answers when a function fails
             request_id = event.get("requestContext", {}).get("requestId", "-")
             logger.exception("function %s failed (request id %s)", function, request_id)
             result = error_response(500, f"Internal error (request id {request_id})")
-        send_frame(channel, ("result", result))
+        if journal.appended != before:
+            wrote.append(len(results))
+        results.append(result)
+    if not journal.commit():
+        for index in wrote:
+            unavailable = error_response(503, STORE_UNAVAILABLE)
+            # the function's own headers stay (e.g. CORS on /api/track), so a browser can read the answer
+            unavailable["headers"] = {**(results[index].get("headers") or {}), **unavailable["headers"]}
+            results[index] = unavailable
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
