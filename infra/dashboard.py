@@ -97,7 +97,9 @@ class Dashboard(Construct):
                 service="S3", action="deleteObject", parameters={"Bucket": self.bucket.bucket_name, "Key": key},
             ),
             policy=cr.AwsCustomResourcePolicy.from_statements([
-                iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)]),
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)]
+                ),
                 iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.bucket.arn_for_objects(key)]),
                 iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[self.bucket.arn_for_objects(PREFIX + "*")]),
             ]),

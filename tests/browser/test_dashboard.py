@@ -161,7 +161,8 @@ def test_the_dashboard_shows_the_apis_numbers_and_a_filter_chip_narrows_every_fi
         assert "compare" not in browser.evaluate("location.search")
 
         # The key never went into a URL the page requested.
-        requested = [e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"]
+        requested = [e["params"]["request"]["url"] for e in browser.events
+                     if e["method"] == "Network.requestWillBeSent"]
         assert any(url.endswith("/api/query") for url in requested)
         assert all(key not in url for url in requested)
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -198,7 +199,8 @@ def test_the_chart_has_the_apis_buckets_for_a_day_and_a_custom_range_and_realtim
         generation = _rendered(browser)
         browser.evaluate("(() => { const s = document.getElementById('period'); s.value = 'custom';"
                          " s.dispatchEvent(new Event('change')); })()")
-        browser.evaluate(f"(() => {{ const f = document.querySelector('form.custom'); const [a, b] = f.querySelectorAll('input');"
+        browser.evaluate("(() => { const f = document.querySelector('form.custom');"
+                         " const [a, b] = f.querySelectorAll('input');"
                          f" a.value = '{start}'; b.value = '{end}'; f.requestSubmit(); }})()")
         _after(browser, generation, "the custom range")
         assert f"from={start}&to={end}" in browser.evaluate("location.search")

@@ -42,8 +42,8 @@ def test_every_built_file_is_copied_into_the_tracker_bucket_under_the_dashboard_
         name = parameters["Key"].removeprefix("dashboard/")
         expected = PAGE_CACHE_CONTROL if name == "index.html" else ASSET_CACHE_CONTROL
         assert parameters["CacheControl"] == expected, name
-        assert parameters["ContentType"].startswith(
-            {"html": "text/html", "js": "text/javascript", "css": "text/css", "json": "application/json"}[name.rsplit(".", 1)[1]])
+        types = {"html": "text/html", "js": "text/javascript", "css": "text/css", "json": "application/json"}
+        assert parameters["ContentType"].startswith(types[name.rsplit(".", 1)[1]])
         # From the file's CDK asset (uploaded by cdk deploy), which is the committed build.
         source_bucket, source_key = parameters["CopySource"].rsplit("/", 1)
         assert "-assets-${AWS::AccountId}-${AWS::Region}" in source_bucket
@@ -78,7 +78,8 @@ def test_root_and_dashboard_paths_come_from_the_bucket_and_api_paths_still_reach
 
 def test_the_dashboard_copies_read_their_own_assets_and_write_only_under_the_prefix(synth):
     bucket = "${" + synth.logical_id(synth.stack.edge.tracker_bucket) + ".Arn}"
-    providers = {resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for resource in synth.of_type("Custom::AWS").values()}
+    providers = {resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+                 for resource in synth.of_type("Custom::AWS").values()}
     (provider_id,) = providers
     role_id = synth.resources[provider_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     granted = {(action, resource) for action, resource, _ in permissions(policies_of_role(synth.resources, role_id))}

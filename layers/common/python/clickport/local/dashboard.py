@@ -1,4 +1,4 @@
-"""The dashboard's built files (``dashboard/dist``) as static routes: ``/`` is its page, ``/dashboard/<file>`` the rest."""
+"""The dashboard's built files (``dashboard/dist``) as static routes: ``/`` its page, ``/dashboard/<file>`` the rest."""
 
 from __future__ import annotations
 
