@@ -1,4 +1,11 @@
-"""The OpenAPI document, generated from the four functions' routes; committed as docs/openapi.json."""
+"""The OpenAPI document, generated from the four functions' routes; committed as docs/openapi.json.
+
+On top of what Powertools derives from the handlers it states what the validators enforce (enums, bounds,
+required parameters), the statuses each route answers with real error messages, the answers' schemas from
+the metric and dimension registries, what every name means (``descriptions.py``), and a worked example for
+every input and answer (``examples.py``: valid against the demo data, so every "Try it out" of /api/docs
+answers with numbers). ``reference.py`` writes docs/api-reference.md from this document.
+"""
 
 from __future__ import annotations
 
