@@ -192,3 +192,20 @@ def test_session_items_of_realistic_events_stay_within_one_write_unit(pipeline, 
                                                                          "city": "Berlin"}, "track"))
     sessions = [i for i in dynamodb_client.scan(TableName=live_table)["Items"] if "started_ms" in i]
     assert len(sessions) == 1 and item_size(sessions[0]) <= 1024, item_size(sessions[0])
+
+
+def test_concurrent_first_events_keep_one_copy_of_the_winning_session(dynamodb_client, live_table, new_session):
+    """Two function instances claim one visitor; should the loser's instance create the winner's session
+    (the winner's state not written yet), it writes it where the winner does: the visitor pointer."""
+    first, second = (DynamoDbLiveStore(live_table, client=dynamodb_client) for _ in range(2))
+    t0 = 1_750_000_000_000
+    assert first.claim_visitor_session(SITE, 7, 111, t0, 1_800_000, t0 // 1000 + 90_000) == 111
+    assert second.claim_visitor_session(SITE, 7, 222, t0 + 5, 1_800_000, t0 // 1000 + 90_000) == 111
+    session = new_session(session_id=111, visitor_id=7, last_ms=t0 + 5, started_ms=t0 + 5)
+    second.create_session(session)
+    first.create_session(session)
+    items = dynamodb_client.scan(TableName=live_table)["Items"]
+    holders = [item["pk"]["S"] for item in items if "started_ms" in item]
+    assert holders == [f"VISITOR#{SITE}#7"]
+    fresh = DynamoDbLiveStore(live_table, client=dynamodb_client)
+    assert fresh.get_session(SITE, 111, t0 + 10) == session

@@ -368,6 +368,9 @@ class DynamoDbLiveStore:
                 winner = exc.response.get("Item") or self._get(home)
                 if winner is not None:
                     winner_id = get_int(winner, "session_id")
+                    # The winner's session lives (or is about to) in this pointer: should this process have to
+                    # create it (the winner's state not there yet), it goes there too, not to a second item.
+                    self._remember((site_id, winner_id), home)
                     if "started_ms" in winner:
                         self._handoff((site_id, winner_id), winner)
                     return winner_id
