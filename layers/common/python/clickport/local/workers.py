@@ -60,8 +60,10 @@ class FunctionConfig:
     timeout_seconds: float
     warm: int = 1
     batch: int = 1  # invocations one worker takes in one hand-over (their journal commit is shared)
+    nice: int = 0  # scheduling priority of the workers (higher: yields the CPU to the others)
 
 
+EVENT_NICE = 5  # CFS weight 335 against 1,024: a query beside a busy event worker gets about three quarters of a core
 EVENT_BATCH = 32  # a burst's events share one journal commit per batch: fewer fsyncs, round trips, workers
 
 
@@ -70,7 +72,8 @@ def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
     a commit's fsync) keeps the cores busy."""
     cores = cores or os.cpu_count() or 2
     return {
-        "event": FunctionConfig(workers=cores + 1, timeout_seconds=10.0, warm=2, batch=EVENT_BATCH),
+        # NOTE: a burst's events can wait a few ms; a person waiting on a query cannot: events yield the CPU.
+        "event": FunctionConfig(workers=cores + 1, timeout_seconds=10.0, warm=2, batch=EVENT_BATCH, nice=EVENT_NICE),
         "query": FunctionConfig(workers=max(2, cores) + 2, timeout_seconds=30.0, warm=1),
         "realtime": FunctionConfig(workers=1, timeout_seconds=10.0, warm=1),
         "goals": FunctionConfig(workers=1, timeout_seconds=30.0, warm=0),
@@ -104,7 +107,7 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
 class _Worker:
     """One worker process and the server's end of its channel (asyncio streams once attached)."""
 
-    def __init__(self, function: str, settings: Settings) -> None:
+    def __init__(self, function: str, settings: Settings, nice: int = 0) -> None:
         parent, child = socket.socketpair()
         env = {
             **os.environ,
@@ -112,7 +115,8 @@ class _Worker:
             "PYTHONPATH": os.pathsep.join([_package_root(), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "clickport.local.workers", "--function", function, "--fd", str(child.fileno())],
+            [sys.executable, "-m", "clickport.local.workers", "--function", function, "--fd", str(child.fileno()),
+             "--nice", str(nice)],
             pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
             start_new_session=True,
         )
@@ -180,7 +184,7 @@ class FunctionPool:
     def start(self) -> None:
         """Start the warm processes (they import their handler meanwhile); ``attach`` adopts them in the loop."""
         for _ in range(min(self.config.warm, self.config.workers)):
-            self._all.add(_Worker(self.function, self.settings))
+            self._all.add(_Worker(self.function, self.settings, self.config.nice))
 
     async def attach(self) -> None:
         for worker in list(self._all):
@@ -210,7 +214,7 @@ class FunctionPool:
     def _spawn(self) -> None:
         if self._closed:
             return
-        worker = _Worker(self.function, self.settings)
+        worker = _Worker(self.function, self.settings, self.config.nice)
         self._all.add(worker)
         self._starting.add(worker)
         asyncio.get_running_loop().create_task(self._await_ready(worker))
@@ -366,7 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clickport-worker")
     parser.add_argument("--function", required=True)
     parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--nice", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.nice:
+        os.nice(args.nice)
     return _worker_main(args.function, args.fd)
 
 
