@@ -332,7 +332,7 @@ class QueryBuilder(GroupingSteps):
             keys = ["period", *self.names]
             final = exp.select(*[col(c.name) for c in outputs]).from_("grouped").order_by(*[col(k) for k in keys])
         for name, query in ctes:
-            final = final.with_(name, as_=query)
+            final = final.with_(name, as_=query, copy=False)
         check_exact(final)
         return BuiltQuery(final, Layout(tuple(outputs)), self.plan.ranked_in_sql)
 
