@@ -132,6 +132,7 @@ def _document_errors(path: str, method: str, operation: dict) -> None:
             "description": f"{REASON_PHRASES[status]}: {STATUS_DESCRIPTIONS[status]}",
             "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}, phrase]}}},
         }
+    operation["responses"] = dict(sorted(responses.items()))  # by status, whatever Powertools listed first
 
 
 # --- what the answers look like, from the metric and dimension registries ------------------------------
