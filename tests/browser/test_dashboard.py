@@ -111,7 +111,8 @@ def test_the_dashboard_shows_the_apis_numbers_and_a_filter_chip_narrows_every_fi
         assert browser.evaluate("location.href") == f"{stack.origin}/?period=7d&compare=1"
         assert browser.evaluate("sessionStorage.getItem('clickport:key')") == key
         assert browser.evaluate("document.querySelector('select.tz').value") == TIME_ZONE
-        assert browser.evaluate("document.querySelector('.site').textContent") == "demo.example.com"
+        site = "document.querySelector('.site').textContent"
+        assert _wait_for(browser, f"{site} !== '…' && {site}", "the site's domain") == "demo.example.com"
 
         # KPI values and their change against the previous period: the API's answer, metric by metric.
         expected = stack.query(key, {"metrics": KPIS, "include_comparison": True, **period})
@@ -167,7 +168,9 @@ def test_the_dashboard_shows_the_apis_numbers_and_a_filter_chip_narrows_every_fi
         assert all(key not in url for url in requested)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "dashboard-load.json").write_text(json.dumps({"first_full_view_ms": load_ms}) + "\n")
-    assert load_ms < 5000, f"the first full view took {load_ms} ms"
+    # A guard against a hang or a request storm, not the benchmark (bench/dashboard_load.py): this first load
+    # also starts the server's query workers, on a machine that may be running other tests.
+    assert load_ms < 10000, f"the first full view took {load_ms} ms"
 
 
 def test_the_chart_has_the_apis_buckets_for_a_day_and_a_custom_range_and_realtime_the_apis_count(demo):
