@@ -209,3 +209,21 @@ def test_concurrent_first_events_keep_one_copy_of_the_winning_session(dynamodb_c
     assert holders == [f"VISITOR#{SITE}#7"]
     fresh = DynamoDbLiveStore(live_table, client=dynamodb_client)
     assert fresh.get_session(SITE, 111, t0 + 10) == session
+
+
+def test_an_instance_with_a_stale_hint_still_updates_the_session_where_it_moved(dynamodb_client, live_table,
+                                                                                 new_session):
+    """Instance A met session 111 in the visitor pointer; instance B reclaimed the pointer for the visitor's
+    next session after the idle gap (111 moved to its own key). A's next event for 111 lands on 111."""
+    a, b = (DynamoDbLiveStore(live_table, client=dynamodb_client) for _ in range(2))
+    t0, idle = 1_750_000_000_000, 1_800_000
+    a.claim_visitor_session(SITE, 7, 111, t0, idle, t0 // 1000 + 90_000)
+    a.create_session(new_session(session_id=111, visitor_id=7, last_ms=t0, started_ms=t0))
+    later = t0 + idle + 1
+    assert b.claim_visitor_session(SITE, 7, 222, later, idle, later // 1000 + 90_000) == 222
+    b.create_session(new_session(session_id=222, visitor_id=7, last_ms=later, started_ms=later))
+    updated = a.record_event(SITE, 111, ts_ms=later + 5, page="/back", page_visit_id="b" * 16, pageview=True,
+                             scroll=None, expires_at=later // 1000 + 90_000)
+    assert (updated.session_id, updated.last_ms, updated.current_page) == (111, later + 5, "/back")
+    assert b.get_session(SITE, 222, later + 6).last_ms == later  # the pointer's session untouched
+    assert b.get_session(SITE, 111, later + 6).current_page == "/back"
