@@ -267,7 +267,9 @@ def response_schemas() -> dict[str, dict]:
 # The success answer's schema of the routes whose handlers return plain JSON.
 SUCCESS_SCHEMAS = {"POST /api/query": "QueryResponse", "GET /api/{breakdown}": "BreakdownResponse",
                    "GET /api/utm/{param}": "BreakdownResponse", "GET /api/goals": "GoalsResponse"}
-TAGS = {"query": "Stats", "goals": "Goals", "realtime": "Realtime", "event": "Events"}
+TAGS = {"query": "Stats", "goals": "Goals", "realtime": "Realtime", "event": "Events"}  # in the order shown
+TAG_DESCRIPTIONS = {"Stats": "metrics over time, grouped and filtered; the reports", "Goals": "conversions per goal",
+                    "Realtime": "visitors active now", "Events": "sending events: from a server or the tracker"}
 
 
 def _named(items) -> dict:
@@ -451,6 +453,7 @@ def build_document() -> dict:
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
         "security": [{"apiKey": []}],
+        "tags": [{"name": tag, "description": TAG_DESCRIPTIONS[tag]} for tag in TAGS.values()],
     }
     for name in FUNCTION_NAMES:
         app = load_function(name).app
