@@ -227,3 +227,20 @@ def test_an_instance_with_a_stale_hint_still_updates_the_session_where_it_moved(
     assert (updated.session_id, updated.last_ms, updated.current_page) == (111, later + 5, "/back")
     assert b.get_session(SITE, 222, later + 6).last_ms == later  # the pointer's session untouched
     assert b.get_session(SITE, 111, later + 6).current_page == "/back"
+
+
+def test_a_realtime_call_reads_each_candidate_once_at_half_a_unit(store, meter, new_session):
+    """The price of the coarse index: candidates of the window's first bucket before the window are read too."""
+    since = BUCKET * 2_900_000 + BUCKET // 2  # mid-bucket: the bucket's first half is before the window
+    inside = [new_session(last_ms=since + i * 1_000) for i in range(30)]
+    before = [new_session(last_ms=since - 1 - i * 1_000) for i in range(10)]  # same bucket, outside
+    older = [new_session(last_ms=since - BUCKET) for _ in range(5)]  # an earlier bucket: never a candidate
+    for session in inside + before + older:
+        store.create_session(session)
+    start = len(meter.log)
+    count, newest = store.active_sessions(SITE, since, since + 300_000, 20)
+    assert count == 30 and len(newest) == 20
+    log = meter.log[start:]
+    batches = [entry["read_units"] for entry in log if entry["operation"] == "BatchGetItem"]
+    assert batches == [(30 + 10) * 0.5, 20 * 0.5]  # the candidates' last activity, then the 20 newest in full
+    assert sum(1 for entry in log if entry["operation"] == "Query") == tables.REALTIME_SHARDS
