@@ -9,7 +9,6 @@ dataset is generated in a child process first, so the peak is the job's). It siz
 
 from __future__ import annotations
 
-import io
 import json
 import resource
 import subprocess
