@@ -69,6 +69,19 @@ def _panel_rows(browser: DevToolsPage, panel: str) -> list[tuple[str, int]]:
         ".map(r => [r.dataset.value, JSON.parse(r.querySelector('[data-col=visitors]').dataset.raw)])")]
 
 
+def _last_clock_change(zone: str):
+    """The latest day before today whose UTC offset at its end differs from the one at its start."""
+    tz = ZoneInfo(zone)
+    day = datetime.now(tz).date() - timedelta(days=1)
+    for _ in range(400):
+        start = datetime(day.year, day.month, day.day, tzinfo=tz)
+        end = datetime(day.year, day.month, day.day, 23, 59, tzinfo=tz)
+        if start.utcoffset() != end.utcoffset():
+            return day
+        day -= timedelta(days=1)
+    raise AssertionError(f"{zone} changed its clocks on no day of the last 400")
+
+
 def _screenshot(browser: DevToolsPage, width: int, name: str) -> Path:
     browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
                  mobile=width < 600)
@@ -213,6 +226,17 @@ def test_the_chart_has_the_apis_buckets_for_a_day_and_a_custom_range_and_realtim
         assert _kpis(browser)["visitors"] == stack.query(key, {
             "metrics": ["visitors"], "timezone": zone,
             "date_range": {"start": str(start), "end": str(end + timedelta(days=1))}})["results"]["visitors"]
+
+        # The last day whose clocks changed in Berlin: one point per wall-clock hour the API lists (23 in spring).
+        day = _last_clock_change(TIME_ZONE)
+        generation = _rendered(browser)
+        browser.evaluate(f"history.pushState(null, '', '/?period=custom&from={day}&to={day}&tz={TIME_ZONE}');"
+                         " dispatchEvent(new PopStateEvent('popstate'))")
+        _after(browser, generation, "the day the clocks changed")
+        hours = stack.query(key, {"metrics": ["visitors"], "dimensions": ["hour"], "timezone": TIME_ZONE,
+                                  "date_range": {"start": str(day), "end": str(day + timedelta(days=1))}})
+        assert len(hours["results"]) in (23, 24)
+        assert browser.evaluate("document.querySelector('.chart').dataset.buckets") == str(len(hours["results"]))
 
         _click(browser, "button.view")
         _wait_for(browser, "!!document.querySelector('[data-realtime-count]')", "the realtime view")
