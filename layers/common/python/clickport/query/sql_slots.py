@@ -174,11 +174,15 @@ class SlotQueryBuilder(QueryBuilder):
         return exp.Sum(this=col(source, EVENT))
 
     def slot_sessions(self) -> exp.Select:
-        """One row per (period, session): its first row's visitor and attributes, its sums and duration."""
+        """One row per (period, session): its visitor id and first row's attributes, its sums and duration.
+
+        The visitor id is stored on every event of the session (spec §3.8.2), so any row's is the first
+        event's: ``MAX`` (as the event-level plans' session step) keeps a far smaller aggregate state
+        than a first-by-time over millions of sessions (measured: ~20 % of the 90-day aggregate)."""
         ts = col("ts", EVENT)
         columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys] + [
             col("session_id", EVENT),
-            exp.alias_(self.dialect.first_by(col("visitor_id", EVENT), ts), "visitor_id"),
+            exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id"),
         ]
         for name, dimension in zip(self.names, self.plan.dimensions):
             columns.append(exp.alias_(self.dialect.first_by(self.dimension_value(dimension), ts.copy()), name))
