@@ -89,9 +89,9 @@ class ClickportStack(Stack):
             CfnOutput(self, name, value=settings[field], description=f"Settings.{field} of the operator CLI")
         values = {
             "ApiUrl": (self.http.url, "API Gateway endpoint (no CloudFront: no viewer places)"),
-            "CloudFrontUrl": (self.edge.url, "Public base URL: the API under /api/ and the tracker at /cp.js"),
+            "CloudFrontUrl": (self.edge.url, "Public base URL: the API under /api/, /cp.js and the dashboard at /"),
             "EventsBucketName": (self.store.bucket.bucket_name, "Parquet events, Firehose errors, Athena results"),
-            "TrackerBucketName": (self.edge.tracker_bucket.bucket_name, "Origin of /cp.js"),
+            "TrackerBucketName": (self.edge.tracker_bucket.bucket_name, "Origin of /cp.js and /dashboard/"),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "SNS topic of every alarm (subscribe to it)"),
         }
         for key, (value, description) in values.items():
