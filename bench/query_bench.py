@@ -463,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compact", action="store_true",
                         help="run the local compaction (ParquetEventSink.compact: closed days into the day layout)"
                         " before serving")
+    parser.add_argument("--reuse-source", action="store_true",
+                        help="with --work: reuse the dataset an earlier run generated there (same events and seed)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -475,8 +477,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"query bench: {spec.events:,} events, {len(SITES)} sites, {spec.days} days, seed {spec.seed}; work {work}",
           flush=True)
     started = time.perf_counter()
-    sources = write_dataset(spec, work / "source")
-    print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+    reuse = work / "source" / f"{spec.events}-{spec.seed}.done"
+    if args.reuse_source and reuse.exists():
+        sources = {site: work / "source" / f"{site}.parquet" for site in SITES}
+        print("reusing the generated dataset", flush=True)
+    else:
+        reuse.unlink(missing_ok=True)
+        sources = write_dataset(spec, work / "source")
+        reuse.touch()
+        print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
 
     env = {**os.environ, "CLICKPORT_DATA_DIR": str(data_dir)}
     site_ids = {domain: clickport("sites", "create", "--domain", domain, env=env)["site_id"] for domain in SITES}

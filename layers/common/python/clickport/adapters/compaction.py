@@ -97,9 +97,9 @@ SLOT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_ts", "timestamp"),
     ("session_id", "bigint"),
     ("visitor_id", "bigint"),
-    ("counted", "bigint"),
-    ("pageviews", "bigint"),
-    ("clicks", "bigint"),
+    ("counted", "int"),
+    ("pageviews", "int"),
+    ("clicks", "int"),
     *((name, "string") for name in SESSION_ATTRIBUTES),
 )
 SLOT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in SLOT_COLUMNS)
@@ -108,7 +108,7 @@ SLOT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in SLOT_COLUMNS)
 def slots_schema() -> Any:
     import pyarrow as pa
 
-    types = {"timestamp": pa.timestamp("ms", tz="UTC"), "bigint": pa.int64(), "string": pa.string()}
+    types = {"timestamp": pa.timestamp("ms", tz="UTC"), "bigint": pa.int64(), "int": pa.int32(), "string": pa.string()}
     return pa.schema([pa.field(name, types[kind]) for name, kind in SLOT_COLUMNS])
 
 
@@ -137,7 +137,7 @@ def session_slots(tables: Iterable[Any]) -> Any:
         "ts": events["ts"],
         "seq": events["seq"],
         "visitor_id": events["visitor_id"],
-        **{name: pc.cast(pc.fill_null(flag, False), pa.int64()) for name, flag in flags.items()},
+        **{name: pc.cast(pc.fill_null(flag, False), pa.int32()) for name, flag in flags.items()},
         **{name: events[name] for name in SESSION_ATTRIBUTES},
     }).sort_by([("session_id", "ascending"), ("ts", "ascending"), ("seq", "ascending")])
     first = pc.ScalarAggregateOptions(skip_nulls=False)

@@ -43,7 +43,7 @@ def empty_events_sql() -> str:
 
 def empty_slots_sql() -> str:
     """A typed, empty stand-in for the session slots (no partition in scope has any)."""
-    types = {"timestamp": "TIMESTAMPTZ", "bigint": "BIGINT", "string": "VARCHAR"}
+    types = {"timestamp": "TIMESTAMPTZ", "bigint": "BIGINT", "int": "INTEGER", "string": "VARCHAR"}
     columns = [f"CAST(NULL AS {types[kind]}) AS {name}" for name, kind in compaction.SLOT_COLUMNS]
     columns += [f"CAST(NULL AS VARCHAR) AS {c.name}" for c in PARTITION_COLUMNS]
     return "SELECT " + ", ".join(columns) + " WHERE FALSE"

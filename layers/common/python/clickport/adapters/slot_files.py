@@ -33,7 +33,8 @@ def slots_dir(data_dir: Path, site_id: str, dt: str) -> Path:
 def slots_key(day_files: Iterable[str]) -> str:
     """The key of a set of day file names (order does not matter) and of the slot columns: slots written
     with other columns (an older version) stand for nothing and are rebuilt by the next compaction."""
-    names = "\n".join(sorted(day_files)) + "\n\n" + ",".join(compaction.SLOT_COLUMN_NAMES)
+    columns = ",".join(f"{name}:{kind}" for name, kind in compaction.SLOT_COLUMNS)
+    names = "\n".join(sorted(day_files)) + "\n\n" + columns
     return hashlib.sha256(names.encode()).hexdigest()[:32]
 
 

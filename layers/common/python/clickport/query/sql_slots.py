@@ -126,17 +126,18 @@ class SlotQueryBuilder(QueryBuilder):
             ifs=[exp.If(this=self._in_range(CURRENT), true=lit(CURRENT))], default=lit(PREVIOUS)
         )
         columns: list[exp.Expression] = [exp.alias_(period, "period"), col("ts")]
-        columns.append(col("last_ts") if slots else exp.alias_(col("ts"), "last_ts"))
+        if self._needs_last_ts:
+            columns.append(col("last_ts") if slots else exp.alias_(col("ts"), "last_ts"))
         columns += [col("session_id"), col("visitor_id")]
         if slots:
-            columns += [col(name) for name in COUNTS]
+            columns += [col(name) for name in self._counts]
         else:
-            countable = exp.In(this=col("type"), expressions=[lit(t) for t in COUNTABLE_TYPES])
-            columns += [
-                exp.alias_(flag(countable), "counted"),
-                exp.alias_(flag(exp.EQ(this=col("type"), expression=lit("pageview"))), "pageviews"),
-                exp.alias_(flag(exp.EQ(this=col("type"), expression=lit("click"))), "clicks"),
-            ]
+            is_type = {
+                "counted": exp.In(this=col("type"), expressions=[lit(t) for t in COUNTABLE_TYPES]),
+                "pageviews": exp.EQ(this=col("type"), expression=lit("pageview")),
+                "clicks": exp.EQ(this=col("type"), expression=lit("click")),
+            }
+            columns += [exp.alias_(flag(is_type[name]), name) for name in self._counts]
         columns += [col(name) for name in self._stamped_columns()]
         conditions = [
             exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
@@ -145,6 +146,20 @@ class SlotQueryBuilder(QueryBuilder):
         ]
         conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
         return exp.select(*columns).from_(_table(table)).where(and_all(conditions))
+
+    @property
+    def _counts(self) -> tuple[str, ...]:
+        """The counts the totals read (``counted`` always: it decides which sessions and rows count)."""
+        if self.by_event:
+            needed = {"counted", "pageviews" if "pageviews" in self.totals else "", "clicks" if "clickers" in self.totals else ""}
+        else:
+            reads = set(session_reads(self.totals))
+            needed = {"counted", "pageviews" if reads & {"pageviews", "pageviews_in_range"} else "", "clicks" if "clicks" in reads else ""}
+        return tuple(name for name in COUNTS if name in needed)
+
+    @property
+    def _needs_last_ts(self) -> bool:
+        return not self.by_event and "duration_ms" in session_reads(self.totals)
 
     def slot_rows(self) -> exp.Expression:
         in_any_range = or_all([self._in_range(i) for i in range(len(self.plan.ranges))])
@@ -170,6 +185,9 @@ class SlotQueryBuilder(QueryBuilder):
         """A session column over the session's slot rows (all its events in E: no event-level filter)."""
         if name == "duration_ms":
             return self.dialect.duration_ms(exp.Min(this=col("ts", EVENT)), exp.Max(this=col("last_ts", EVENT)))
+        if name == "counted" and "events" not in self.totals:
+            # Only "has a counted event" is read (``counted > 0``): a MAX state is cheaper than a SUM.
+            return exp.Max(this=col("counted", EVENT))
         source = {"counted": "counted", "pageviews": "pageviews", "pageviews_in_range": "pageviews", "clicks": "clicks"}[name]
         return exp.Sum(this=col(source, EVENT))
 
@@ -195,7 +213,7 @@ class SlotQueryBuilder(QueryBuilder):
         columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys]
         columns += [col("session_id", EVENT), col("visitor_id", EVENT)]
         columns += [exp.alias_(self.dimension_value(d), n) for n, d in zip(self.names, self.plan.dimensions)]
-        columns += [col(name, EVENT) for name in COUNTS]
+        columns += [col(name, EVENT) for name in self._counts]
         return self._stream_from().select(*columns).where(exp.GT(this=col("counted", EVENT), expression=lit(0)))
 
     def slot_groups_of_counted(self) -> exp.Select:
