@@ -106,6 +106,27 @@ def test_domains_are_unique_across_sites(cli):
     assert status == 1 and "already belongs" in err
 
 
+def test_allow_hosts_are_added_removed_and_cleared_keeping_the_sites_own_pages(cli):
+    site = _json(cli, "sites", "create", "--domain", "example.com")["site_id"]
+    # The first pattern also adds *example.com: a list replaces the default rule (spec §8), and the site's own
+    # pages and subdomains must keep counting.
+    assert _json(cli, "sites", "update", site, "--allow-host", "Shop.Test")["allow_hosts"] == ["*example.com", "shop.test"]
+    assert _json(cli, "sites", "update", site, "--allow-host", "*partner.test", "--allow-host", "shop.test")[
+        "allow_hosts"] == ["*example.com", "shop.test", "*partner.test"]
+    assert _json(cli, "sites", "update", site, "--remove-allow-host", "shop.test")["allow_hosts"] == [
+        "*example.com", "*partner.test"]
+    status, _, err = cli("sites", "update", site, "--remove-allow-host", "nothere.test")
+    assert status == 1 and "'nothere.test' is not in the allow-list" in err and "*partner.test" in err
+    assert _json(cli, "sites", "update", site, "--remove-allow-host", "*example.com")["allow_hosts"] == ["*partner.test"]
+    listed = _json(cli, "sites", "list")
+    assert listed[0]["allow_hosts"] == ["*partner.test"]
+    assert _json(cli, "sites", "update", site, "--clear-allow-hosts")["allow_hosts"] == []
+    status, out, _ = cli("sites", "update", site, "--clear-allow-hosts")
+    assert status == 0 and "(none: example.com and its subdomains)" in out
+    status, _, err = cli("sites", "update", site)
+    assert status == 1 and "--remove-allow-host" in err
+
+
 def test_duplicate_goal_names_are_refused(cli):
     site = _json(cli, "sites", "create", "--domain", "example.com")["site_id"]
     _json(cli, "goals", "create", "--site", site, "--type", "custom", "--event", "Signup")

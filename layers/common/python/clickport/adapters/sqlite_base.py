@@ -83,6 +83,11 @@ class SqliteDatabase:
         finally:
             fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process: a worker, the CLI) commits to the file."""
+        with self._lock, _unavailable_on_lock(self.path):
+            return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file and truncate the log to zero bytes."""
         with self._lock, _unavailable_on_lock(self.path):

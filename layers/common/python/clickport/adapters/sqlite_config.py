@@ -56,6 +56,11 @@ class SqliteConfigStore:
     def close(self) -> None:
         self._db.close()
 
+    def generation(self) -> int:
+        """A token that changes when another process commits to the store (``clickport sites update`` while the
+        server runs): the functions' caches of sites and keys drop their entries on a change."""
+        return self._db.data_version()
+
     # Sites
 
     def create_site(self, domain: str) -> Site:

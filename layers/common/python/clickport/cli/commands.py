@@ -74,19 +74,42 @@ def sites_create(args: argparse.Namespace) -> int:
 
 
 def sites_update(args: argparse.Namespace) -> int:
-    if args.allow_host is None and not args.clear_allow_hosts:
-        raise CliError("nothing to update: give --allow-host PATTERN or --clear-allow-hosts")
-    patterns = [] if args.clear_allow_hosts else [p.strip().lower() for p in args.allow_host]
-    for pattern in patterns:
+    """Add (``--allow-host``), remove (``--remove-allow-host``) or clear (``--clear-allow-hosts``) the hostnames
+    ``/api/track`` accepts. With no list the site's domain and its subdomains are accepted; a list replaces that
+    rule (spec §8), so the first pattern added brings ``*<domain>`` along: the site's own pages keep counting
+    until that pattern is removed too."""
+    added = _host_patterns(args.allow_host or [])
+    removed = _host_patterns(args.remove_allow_host or [])
+    if not (added or removed or args.clear_allow_hosts):
+        raise CliError("nothing to update: give --allow-host PATTERN, --remove-allow-host PATTERN or "
+                       "--clear-allow-hosts")
+    runtime = runtime_for(args)
+    site = _site(runtime, args.site)
+    hosts = [] if args.clear_allow_hosts else list(site.allow_hosts)
+    if added and not hosts:
+        hosts.append(f"*{site.domain}")
+    unknown = [pattern for pattern in removed if pattern not in hosts]
+    if unknown:
+        raise CliError(f"'{unknown[0]}' is not in the allow-list of {site.site_id} "
+                       f"({', '.join(hosts) or 'empty'})")
+    hosts = [host for host in hosts if host not in removed]
+    hosts += [pattern for pattern in dict.fromkeys(added) if pattern not in hosts]
+    site = runtime.config.update_site(args.site, allow_hosts=hosts)
+    emit(_json(args), site_json(site), f"{site.site_id} {site.domain} allow-hosts: {_host_rule(site)}")
+    return 0
+
+
+def _host_patterns(patterns: list[str]) -> list[str]:
+    cleaned = [p.strip().lower() for p in patterns]
+    for pattern in cleaned:
         bare = pattern[1:] if pattern.startswith("*") else pattern
         if not bare or "*" in bare or "/" in bare or " " in bare:
             raise CliError(f"'{pattern}' is not a host pattern (example.com or *example.com)")
-    runtime = runtime_for(args)
-    _site(runtime, args.site)
-    site = runtime.config.update_site(args.site, allow_hosts=patterns)
-    emit(_json(args), site_json(site), f"{site.site_id} {site.domain} allow-hosts: "
-         f"{', '.join(site.allow_hosts) or '(none: the domain and its subdomains)'}")
-    return 0
+    return cleaned
+
+
+def _host_rule(site: Site) -> str:
+    return ", ".join(site.allow_hosts) or f"(none: {site.domain} and its subdomains)"
 
 
 def sites_list(args: argparse.Namespace) -> int:

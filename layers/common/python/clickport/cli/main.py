@@ -47,9 +47,13 @@ def build_parser() -> OneLineParser:
     p = _leaf(sites, "update", "change a site's settings", commands.sites_update)
     p.add_argument("site", metavar="SITE")
     p.add_argument("--allow-host", action="append", default=None, metavar="PATTERN",
-                   help="hostname allowed for /api/track: example.com (exact) or *example.com (apex and "
-                        "subdomains); repeat for several")
-    p.add_argument("--clear-allow-hosts", action="store_true", help="remove the allow-list")
+                   help="add a hostname /api/track accepts: example.com (exact) or *example.com (apex and "
+                        "subdomains); repeat for several. Without a list the site's domain and its subdomains "
+                        "are accepted; the first pattern added also adds *DOMAIN, so they still are")
+    p.add_argument("--remove-allow-host", action="append", default=None, metavar="PATTERN",
+                   help="remove a pattern from the list (repeat for several)")
+    p.add_argument("--clear-allow-hosts", action="store_true",
+                   help="remove the whole list (back to the domain and its subdomains)")
     _leaf(sites, "list", "list sites", commands.sites_list)
 
     keys = groups.add_parser("keys", help="manage API keys").add_subparsers(dest="action", metavar="ACTION")

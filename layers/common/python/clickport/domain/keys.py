@@ -56,11 +56,14 @@ def issue_key(
 
 
 class KeyAuthenticator:
-    """Resolves a presented key to its record; caches lookups briefly so revocation holds within the TTL."""
+    """Resolves a presented key to its record; caches lookups briefly so revocation holds within the TTL (at once
+    where the store can tell it changed)."""
 
     def __init__(self, store: ConfigStore, ttl_seconds: float = 30, clock: Callable[[], float] = time.monotonic):
         self._store = store
-        self._cache: TtlCache[str, ApiKeyRecord | None] = TtlCache(ttl_seconds, clock)
+        # A store that can tell it changed (the local one) is seen at once: a revoked key stops at once.
+        self._cache: TtlCache[str, ApiKeyRecord | None] = TtlCache(
+            ttl_seconds, clock, generation=getattr(store, "generation", None))
 
     def authenticate(self, presented: str | None) -> ApiKeyRecord:
         """The key's record, or ``Unauthorized`` — the same answer for missing, unknown and revoked keys."""

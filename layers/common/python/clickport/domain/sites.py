@@ -12,8 +12,9 @@ from clickport.ports import ConfigStore, Site
 class SiteDirectory:
     def __init__(self, config: ConfigStore, ttl_seconds: float = 30, clock: Callable[[], float] = time.monotonic):
         self._config = config
-        self._by_id: TtlCache[str, Site | None] = TtlCache(ttl_seconds, clock)
-        self._by_domain: TtlCache[str, Site | None] = TtlCache(ttl_seconds, clock)
+        changes = getattr(config, "generation", None)  # a store that can tell it changed is seen at once
+        self._by_id: TtlCache[str, Site | None] = TtlCache(ttl_seconds, clock, generation=changes)
+        self._by_domain: TtlCache[str, Site | None] = TtlCache(ttl_seconds, clock, generation=changes)
 
     def by_id(self, site_id: str) -> Site | None:
         return self._by_id.get(site_id, self._config.get_site)

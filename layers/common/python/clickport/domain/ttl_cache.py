@@ -11,17 +11,29 @@ V = TypeVar("V")
 
 
 class TtlCache(Generic[K, V]):
-    """``get(key, load)`` returns a value loaded at most ``ttl_seconds`` ago; misses (None) are cached too."""
+    """``get(key, load)`` returns a value loaded at most ``ttl_seconds`` ago; misses (None) are cached too.
 
-    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic, max_items: int = 10_000):
+    ``generation`` (optional) is a cheap token of the source's state: when it changes, every entry is dropped,
+    so a store that can tell it changed (the local SQLite stores) is seen at once, not after the TTL."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic, max_items: int = 10_000,
+                 generation: Callable[[], Hashable] | None = None):
         self._ttl = ttl_seconds
         self._clock = clock
         self._max_items = max_items
         self._entries: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
+        self._generation = generation
+        self._seen: Hashable = None
 
     def get(self, key: K, load: Callable[[K], V]) -> V:
         now = self._clock()
+        if self._generation is not None:
+            current = self._generation()
+            if current != self._seen:
+                with self._lock:
+                    self._entries.clear()
+                    self._seen = current
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None and now - hit[0] < self._ttl:
