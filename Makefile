@@ -8,9 +8,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
 .PHONY: dev test test-long test-py313 setup browser openapi fuzz bench clean
 
-$(BIN)/.installed: pyproject.toml
+# `make dev` installs only what the local server runs (the local extra); tests and deploy add their extras.
+$(BIN)/.installed-local: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-local
 	$(BIN)/python -m pip install --quiet -e '.[local,infra,dev]'
 	touch $@
 
@@ -36,7 +41,7 @@ browser:
 	  else echo "Chromium is missing: sudo apt-get install chromium chromium-driver" >&2; fi; }
 
 # A checkout's .clickport/ (where make dev kept its data before the per-user default) moves there once.
-dev: setup
+dev: $(BIN)/.installed-local
 	@$(BIN)/python -m clickport.cli.datadir adopt .clickport
 	$(BIN)/clickport serve --demo
 
