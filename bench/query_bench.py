@@ -85,12 +85,14 @@ COUNTED = "type IN ('pageview', 'custom', 'click', 'form')"
 
 
 def ch_aggregate(window: Window, site_id: str) -> str:
-    # One row per session with a countable event: the first event's visitor, pageviews in E, duration.
+    # One row per session with a countable event: its visitor, pageviews in E, duration. The visitor id is
+    # stored on every event of the session (spec §3.8.2): max() is the first event's, as the project's
+    # session-slot plans read it.
     return f"""
         SELECT uniqExact(visitor) AS visitors, count() AS sessions, sum(pv) AS pageviews,
                countIf(pv >= 1) AS bounce_base, countIf(pv = 1) AS bounces, sum(duration) AS duration_ms
         FROM (
-            SELECT session_id, argMin(visitor_id, ts) AS visitor, countIf({COUNTED}) AS counted,
+            SELECT session_id, max(visitor_id) AS visitor, countIf({COUNTED}) AS counted,
                    countIf(type = 'pageview') AS pv, dateDiff('millisecond', min(ts), max(ts)) AS duration
             FROM events WHERE {window.ch_where(site_id)}
             GROUP BY session_id HAVING counted > 0
