@@ -87,6 +87,7 @@ class DuckDbQueryEngine:
             if self._database is None:
                 database = duckdb.connect(":memory:")
                 # Parquet footers parsed once per process (files are immutable: a cached footer never goes stale).
+                # NOTE: in DuckDB 2.0 this is the setting; ``enable_object_cache`` leaves it off.
                 database.execute("SET parquet_metadata_cache = true")
                 database.execute("SET preserve_insertion_order = false")
                 if self.threads:
