@@ -214,3 +214,22 @@ def test_ranges_cutting_slots_of_rolled_up_days_are_exact(generated, data, close
             want = reference_query(events, body, site_id=SITE, first_event_date=first, goals=[], now=now)
             assert _json(got) == _json(raw), (body, now, today)
             assert _json(got) == _json(want), (body, now, today)
+
+
+def test_the_plans_and_the_rollup_agree_on_the_slot():
+    from clickport.query import sql_slots
+
+    # Every UTC offset in use is a multiple of 15 minutes: the plans' slot must be the rollup's.
+    assert sql_slots.SLOT_MS == compaction.SLOT_MS == 15 * 60 * 1000
+    assert set(sql_slots.COUNTS) <= set(compaction.SLOT_COLUMN_NAMES)
+
+
+def test_time_buckets_off_slot_boundaries_read_events():
+    site = replace(SITE_TEMPLATE, first_event_date=datetime(1971, 1, 1, tzinfo=timezone.utc).date())
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    body = {"metrics": ["visitors"], "dimensions": ["date"], "date_range": {"start": "1971-06-01", "end": "1971-06-03"}}
+    # Monrovia kept −0:44:30 until 1972: its local midnights cut 15-minute slots.
+    assert not slots_eligible(plan_query({**body, "timezone": "Africa/Monrovia"}, site=site, goals=[], now=now))
+    assert slots_eligible(plan_query({**body, "timezone": "Asia/Kathmandu"}, site=site, goals=[], now=now))
+    aggregate = {"metrics": ["visitors"], "date_range": body["date_range"], "timezone": "Africa/Monrovia"}
+    assert slots_eligible(plan_query(aggregate, site=site, goals=[], now=now))  # its edges are read from events

@@ -38,6 +38,7 @@ from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
 from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, _table
 from clickport.query.sql_dimensions import kind_of
 from clickport.query.sql_totals import EVENT, session_reads, zero_if_null
+from clickport.query.time_keys import offsets
 
 SLOTS_TABLE, ROLLED_TABLE, FRESH_TABLE = "session_slots", "rolled_events", "fresh_events"
 SLOT_MS = 15 * 60 * 1000
@@ -55,8 +56,22 @@ def slots_eligible(plan: QueryPlan) -> bool:
         return False
     if any(d.kind not in ("session_column", "time") for d in plan.dimensions):
         return False
-    allowed = TIME_PLAN_TOTALS if any(d.is_time for d in plan.dimensions) else SESSION_PLAN_TOTALS
-    return plan.needs_totals <= allowed
+    timed = any(d.is_time for d in plan.dimensions)
+    if not plan.needs_totals <= (TIME_PLAN_TOTALS if timed else SESSION_PLAN_TOTALS):
+        return False
+    return not timed or _buckets_on_slots(plan)
+
+
+def _buckets_on_slots(plan: QueryPlan) -> bool:
+    """Every time bucket boundary in the ranges read falls on a slot boundary: the zone's offsets there
+    are multiples of 15 minutes and change on slot boundaries (true of every zone since 1972; not of,
+    say, Africa/Monrovia's −0:44:30 before it). Range edges need not: cut slots are read from events."""
+    start = min(r.start for r in plan.ranges)
+    end = max(r.end for r in plan.ranges)
+    changes = offsets(plan.timezone, start, end)
+    return all(offset % SLOT_MS == 0 for _, offset in changes) and all(
+        _ms(at) % SLOT_MS == 0 for at, _ in changes[1:]
+    )
 
 
 def _ms(instant: datetime) -> int:
