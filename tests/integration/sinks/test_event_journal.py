@@ -78,14 +78,14 @@ def test_a_torn_last_record_is_ignored_and_the_acknowledged_ones_kept(tmp_path):
     assert [r["path"] for r in stored_rows(tmp_path)] == ["/one", "/two"]
 
 
-def test_sealing_waits_for_an_append_in_progress(tmp_path):
-    """A writer appends under its segment's flock; a seal in between would cut a record off its batch."""
+def test_sealing_waits_while_a_commit_notes_its_size(tmp_path):
+    """A commit notes the durable size under its segment's flock; the seal reads that note under the same lock."""
     import fcntl
 
     writer = JournalWriter(tmp_path)
     writer.write("s_a", [_row(DAY_1, "/warm")])
     fd = writer._fd
-    fcntl.flock(fd, fcntl.LOCK_EX)  # as if the writer were mid-append
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as if the writer were noting its commit
     done = threading.Event()
     flusher = threading.Thread(target=lambda: (EventJournal(tmp_path).flush(), done.set()))
     flusher.start()
@@ -96,20 +96,23 @@ def test_sealing_waits_for_an_append_in_progress(tmp_path):
     assert [r["path"] for r in stored_rows(tmp_path)] == ["/warm"]
 
 
-def test_a_batch_is_published_only_once_committed_and_whole(tmp_path):
-    """Group commit: a batch's records wait for ``commit``; a seal waits for the batch (it holds the lock)."""
+def test_a_seal_in_the_middle_of_a_batch_publishes_it_once_after_its_commit(tmp_path):
+    """Group commit: the seal never waits for a batch; it takes what was committed, and the commit that finds its
+    segment sealed writes the batch again into a new one. Every record is published exactly once."""
     writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/committed-before")])
     writer.begin()
-    writer.write("s_a", [_row(DAY_1, "/one")])
+    writer.write("s_a", [_row(DAY_1 + 1, "/one")])
     writer.write("s_b", [_row(DAY_2, "/two")])
-    done = threading.Event()
-    flusher = threading.Thread(target=lambda: (EventJournal(tmp_path).flush(), done.set()))
-    flusher.start()
-    assert not done.wait(0.3)  # mid-batch: the seal waits
+    journal = EventJournal(tmp_path)
+    assert journal.flush() == 1  # mid-batch: only the committed record
+    writer.write("s_a", [_row(DAY_1 + 2, "/three")])  # appended to the sealed file, after the seal
     assert writer.commit()
-    assert done.wait(10)
-    flusher.join()
-    assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/one", "/two"]
+    assert journal.flush() == 3
+    writer.write("s_a", [_row(DAY_1 + 3, "/after")])
+    assert journal.flush() == 1
+    assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/after", "/committed-before", "/one", "/three",
+                                                                 "/two"]
 
 
 def test_a_failed_commit_cuts_off_the_whole_batch_and_the_writer_goes_on(tmp_path, monkeypatch):

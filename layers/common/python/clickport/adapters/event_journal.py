@@ -87,10 +87,14 @@ class JournalWriter:
     Group commit: between ``begin()`` and ``commit()`` (one batch of invocations the server handed over
     together) writes are appended without an fsync, and ``commit()`` makes them all durable with one. The
     worker answers none of them before the commit; when the commit fails, every write of the batch is cut
-    off again and those invocations answer 503. The segment's ``flock`` is held from the batch's first write
-    to its commit, so the server never seals half a batch, and ``<segment>.committed`` (not fsynced: it only
-    has to outlive this process) holds the size the last commit made durable: a worker that dies in the middle
-    of a batch leaves records nobody was answered for, and the server's seal drops them."""
+    off again and those invocations answer 503.
+
+    The server may seal the segment at any moment, even in the middle of a batch: it never waits for one.
+    What it publishes of a segment is what the writer last committed, noted in ``<segment>.committed``
+    (written under the segment's ``flock`` after the fsync; not fsynced itself, it only has to outlive this
+    process). A commit that finds its segment sealed writes the batch again into a new segment, so its
+    records are published once, from there; and a worker that dies in the middle of a batch leaves only
+    records nobody was answered for past the note."""
 
     def __init__(self, data_dir: Path) -> None:
         self.directory = layout.journal_dir(Path(data_dir))
@@ -99,8 +103,8 @@ class JournalWriter:
         self._committed_fd: int | None = None
         self._size = 0  # durable: what the last commit made durable
         self._written = 0  # appended: the end of the last complete record
+        self._pending: list[bytes] = []  # this batch's records (written again if the segment is sealed)
         self._batch = False
-        self._locked = False
         self._failed = False  # an append in this batch could not be cut off: the batch cannot commit
         self.appended = 0  # records appended by this writer (a caller tells which invocations wrote)
 
@@ -119,75 +123,78 @@ class JournalWriter:
                 raise OSError("the journal could not be made durable")
         except OSError as exc:
             if single:
-                self._end()
+                self._batch = False
             logger.error("the event journal could not be written: %s", exc.strerror or exc)
             raise StoreUnavailable("the local event store could not be written") from exc
 
     def begin(self) -> None:
         """Start a batch: writes until ``commit`` are acknowledged together."""
-        self._batch, self._failed = True, False
+        self._batch, self._failed, self._pending = True, False, []
 
     def commit(self) -> bool:
         """Make the batch's writes durable with one fsync; False when that failed (they were cut off again)."""
         try:
             if self._failed:
                 return False
-            if self._fd is None or self._written == self._size:
-                return True
-            try:
-                os.fsync(self._fd)
-            except OSError as exc:
-                logger.error("the event journal could not be made durable: %s", exc.strerror or exc)
-                self._cut_back(self._fd, self._size)
-                return False
-            self._size = self._written
-            os.pwrite(self._committed_fd, _COMMITTED.pack(self._size), 0)
+            while self._pending:
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    logger.error("the event journal could not be made durable: %s", exc.strerror or exc)
+                    self._cut_back(self._size)
+                    return False
+                fcntl.flock(self._fd, fcntl.LOCK_EX)  # the seal reads the note under this lock
+                try:
+                    sealed = not self._path.exists()
+                    if not sealed:
+                        self._size = self._written
+                        os.pwrite(self._committed_fd, _COMMITTED.pack(self._size), 0)
+                finally:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                if not sealed:
+                    return True
+                # Sealed in the middle of the batch at the last commit's size: write the batch again, anew.
+                self._close()
+                try:
+                    for record in self._pending:
+                        self._write_record(record)
+                except OSError:
+                    self._cut_back(self._size)
+                    return False
             return True
         finally:
-            self._end()
-
-    def _end(self) -> None:
-        self._batch = False
-        if self._locked:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            self._locked = False
+            self._batch, self._pending = False, []
 
     def _append(self, record: bytes) -> None:
         if self._failed:
             raise OSError("an earlier write of this batch failed")
-        if not self._locked:
-            fd = self._current()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            self._locked = True
-            if not self._path.exists():  # sealed by the server since the last batch: start a new segment
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                self._locked = False
-                self._close()
-                fd = self._current()
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._locked = True
         try:
-            view = memoryview(record)
-            while view:
-                view = view[os.write(self._fd, view):]
+            self._write_record(record)
         except OSError:
-            self._cut_back(self._fd, self._written)
+            self._cut_back(self._written)
             raise
-        self._written += len(record)
+        self._pending.append(record)
         self.appended += 1
 
-    def _cut_back(self, fd: int, size: int) -> None:
+    def _write_record(self, record: bytes) -> None:
+        fd = self._current()
+        view = memoryview(record)
+        while view:
+            view = view[os.write(fd, view):]
+        self._written += len(record)
+
+    def _cut_back(self, size: int) -> None:
         """Remove what was appended after ``size``, so a record answered 503 is never published."""
         try:
-            os.ftruncate(fd, size)
-            os.fsync(fd)
+            if self._fd is not None:
+                os.ftruncate(self._fd, size)
+                os.fsync(self._fd)
             self._written = size
         except OSError:
             # NOTE: the failed bytes may stay; seal this segment at the last durable length by starting a new
             # one and leaving a note the publisher honours. The rest of the batch fails with it.
             (self.directory / f"{self._path.stem}.valid").write_text(str(self._size))
             self._failed = True
-            self._end()
             self._close()
 
     def _current(self) -> int:
@@ -279,14 +286,16 @@ class EventJournal:
         except FileNotFoundError:
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a batch in progress
+            fcntl.flock(fd, fcntl.LOCK_EX)  # waits for a commit noting its size, never for a whole batch
             size = os.fstat(fd).st_size
             if size == 0:
                 return False  # nothing to publish yet; the writer keeps it
             committed = path.with_suffix(COMMITTED_SUFFIX)
             durable = _committed_size(committed)
-            if durable is not None and durable < size:
-                # Its writer died in the middle of a batch: nobody was answered for the records after it.
+            if durable is not None:
+                # Only what its writer committed: a batch in progress is written again into a new segment
+                # when it commits (the writer sees this one sealed), and a writer that died answered nobody for
+                # the rest. Noted even when nothing follows yet: the writer may still append before it looks.
                 self._note_valid(path, durable)
             os.replace(path, path.with_suffix(SEALED_SUFFIX))
             committed.unlink(missing_ok=True)
