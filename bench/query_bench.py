@@ -462,9 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="working folder (default: a new temporary one, removed after)")
     parser.add_argument("--day-layout", action="store_true",
                         help="rewrite the imported files in adapters/day_layout.py's layout before serving")
-    parser.add_argument("--compact", action="store_true",
-                        help="run the local compaction (ParquetEventSink.compact: closed days into the day layout)"
-                        " before serving")
+    parser.add_argument("--compact", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the local compaction (ParquetEventSink.compact: closed days into the day layout,"
+                        " with their session slots) before serving (default; with --no-compact the server's"
+                        " background compaction does it while the queries run)")
     parser.add_argument("--reuse-source", action="store_true",
                         help="with --work: reuse the dataset an earlier run generated there (same events and seed)")
     args = parser.parse_args(argv)
