@@ -31,7 +31,8 @@ import time
 import uuid
 import zlib
 from pathlib import Path
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 from clickport import layout
 from clickport.adapters.parquet_sink import ParquetEventSink, check_site_id, normalized_row
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("<II")
 OPEN_SUFFIX = ".open"  # a writer may still append
 SEALED_SUFFIX = ".wal"  # complete; waiting to be published
+PUBLISH_LOCK = "publish.lock"
 COMMITTED_SUFFIX = ".committed"  # the size of an open segment its writer made durable (live writers only)
 _COMMITTED = struct.Struct("<Q")
 
@@ -225,9 +227,10 @@ class EventJournal:
         self.directory = layout.journal_dir(self.data_dir)
         self.sink = sink or ParquetEventSink(self.data_dir)
         self.flush_interval = flush_interval
-        self._flush_lock = threading.Lock()  # one publisher at a time
+        self._flush_lock = threading.Lock()  # one publisher at a time in this process (and across: a flock)
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self.recovered = 0  # rows an earlier run left, published by ``start``
 
     def start(self) -> "EventJournal":
         """Publish what an earlier run left, then publish every ``flush_interval`` seconds.
@@ -238,7 +241,7 @@ class EventJournal:
         layout.private_dir(self.directory)
         for path in self.directory.glob(f"*{COMMITTED_SUFFIX}"):
             path.unlink(missing_ok=True)
-        recovered = self.flush()
+        self.recovered = recovered = self.flush()
         for path in self.directory.glob(f"*{OPEN_SUFFIX}"):  # empty segments of stopped workers
             if path.stat().st_size == 0:
                 path.unlink(missing_ok=True)
@@ -265,7 +268,7 @@ class EventJournal:
 
     def flush(self) -> int:
         """Publish every acknowledged event as Parquet; returns how many rows were published."""
-        with self._flush_lock:
+        with self._flush_lock, self._publisher_turn():
             if not self.directory.exists():
                 return 0
             if sum(self._seal(path) for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))):
@@ -278,6 +281,18 @@ class EventJournal:
             if sealed:
                 published += self._publish(sealed[0].stem, sealed)
             return published
+
+    @contextmanager
+    def _publisher_turn(self) -> Iterator[None]:
+        """One publisher at a time across processes: the server's periodic one and the query workers, which
+        publish before they read (``journal/publish.lock``)."""
+        layout.private_dir(self.directory)
+        fd = os.open(self.directory / PUBLISH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _seal(self, path: Path) -> bool:
         """Rename a segment that holds records to ``.wal``; True when it did (the caller fsyncs the folder)."""

@@ -109,11 +109,10 @@ def run_server(args: argparse.Namespace) -> int:
     runtime.data_dir  # noqa: B018 - private (0700/0600) before anything is written
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     site, key = ensure_demo_site(runtime) if args.demo else (None, None)
-    server = make_server(settings.host, settings.port, settings)
+    server = make_server(settings.host, settings.port, settings, compaction=True)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     url = reachable_url(settings.host, server.server_address[1])
     data_dir, from_env = located(settings)
-    stop_compaction = _start_compaction(settings)
 
     def ready() -> None:
         if site is not None:
@@ -122,22 +121,9 @@ def run_server(args: argparse.Namespace) -> int:
             print(f"Clickport local server: {url}  (docs: {url}/api/docs)\n  data: {data_line(data_dir, from_env)}",
                   flush=True)
 
-    try:
-        serve_forever(server, ready)
-    finally:
-        if stop_compaction:
-            stop_compaction()
+    serve_forever(server, ready)
     return 0
 
 
 def _stop_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt  # the same graceful stop as Ctrl-C: requests in flight finish, the journal is published
-
-
-def _start_compaction(settings: Settings):
-    try:
-        from clickport.adapters.parquet_sink import start_background_compaction
-    except ImportError:
-        return None
-    # NOTE: the journal publishes about two files a second per busy partition; this keeps them few.
-    return start_background_compaction(settings.data_dir, interval_s=10.0, compact_after=16)

@@ -29,6 +29,7 @@ from typing import Callable
 import h11
 
 from clickport.adapters.event_journal import EventJournal
+from clickport.local.publisher import JournalPublisher
 from clickport.errors import REASON_PHRASES
 from clickport.http.envelope import error_body, error_response
 from clickport.local.apigw import build_event, response_parts
@@ -45,10 +46,6 @@ from clickport.settings import Settings
 
 access_log = logging.getLogger("clickport.access")
 logger = logging.getLogger("clickport.local")
-
-# Functions that read the events: the journal is published first, so a client reads its own writes.
-READS_EVENTS = frozenset({"query", "goals"})
-
 
 @dataclass(frozen=True)
 class TransportLimits:
@@ -125,15 +122,15 @@ class LocalServer:
 
     def __init__(self, settings: Settings, host: str, port: int, *,
                  functions: dict[str, FunctionConfig] | None = None,
-                 limits: TransportLimits | None = None, flush_interval: float = 0.5) -> None:
+                 limits: TransportLimits | None = None, flush_interval: float = 0.5, compaction: bool = False) -> None:
         self.settings = settings
         self.limits = limits or TransportLimits()
         self.socket = socket.create_server((host, port), backlog=1024)
         self.server_address = self.socket.getsockname()
-        self.journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
+        self.publisher = JournalPublisher(settings, flush_interval=flush_interval, compaction=compaction)
         configs = functions or default_functions()
         self.pools = {name: FunctionPool(name, config, settings) for name, config in configs.items()}
-        # Blocking work off the loop: static files and publishing the journal before a query.
+        # Blocking work off the loop: static files.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blocking")
         self.static_routes = static_routes()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -147,9 +144,12 @@ class LocalServer:
     # lifecycle
 
     def start(self) -> "LocalServer":
-        """Publish what a previous run left in the journal, then start the workers (they warm up meanwhile)."""
+        """Start the journal's publisher (it publishes what a previous run left first), then the workers (they
+        warm up meanwhile)."""
         if not self._started:
-            self.journal.start()
+            recovered = self.publisher.start()
+            if recovered:
+                logger.warning("published %d events the previous server had acknowledged", recovered)
             for pool in self.pools.values():
                 pool.start()
             self._started = True
@@ -157,9 +157,6 @@ class LocalServer:
 
     def serve_forever(self, poll_interval: float = 0.2) -> None:
         self.start()
-        # NOTE: the loop hands work to the journal's commit thread hundreds of times a second; a short
-        # switch interval lets a woken thread take the GIL without waiting out the default 5 ms.
-        sys.setswitchinterval(0.0005)
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                 runner.run(self._main())
@@ -208,12 +205,12 @@ class LocalServer:
         for pool in self.pools.values():
             pool.close()  # no-op when the loop already closed them
         if self._started:
-            self.journal.close()
+            self.publisher.close()  # after the workers: it publishes everything they acknowledged
             self._started = False
 
     def flush(self) -> None:
-        """Publish every acknowledged event as Parquet now."""
-        self.journal.flush()
+        """Publish every acknowledged event as Parquet now (in this process; one publisher at a time)."""
+        EventJournal(self.settings.data_dir).flush()
 
     # connections
 
@@ -358,8 +355,6 @@ class LocalServer:
     async def _invoke(self, function: str, event: dict) -> dict:
         request_id = event["requestContext"]["requestId"]
         try:
-            if function in READS_EVENTS:
-                await self._loop.run_in_executor(self._executor, self.journal.flush)
             return await self.pools[function].invoke(event, self.limits.worker_wait)
         except Saturated:
             return error_response(503, "The server is busy; retry shortly",
@@ -370,9 +365,6 @@ class LocalServer:
         except FunctionCrashed:
             logger.error("function %s crashed (request id %s)", function, request_id)
             return error_response(500, f"Internal error (request id {request_id})")
-        except OSError as exc:
-            logger.error("publishing events before a %s request failed: %s", function, exc.strerror or exc)
-            return error_response(503, "A store is unavailable; retry shortly")
 
 
 def _loop_factory():

@@ -1,0 +1,130 @@
+"""The event journal's publisher, in a process of its own.
+
+Publishing the journal (records → Parquet files, fsyncs) and compacting the published files is Python work.
+In the gateway's process it held the GIL the event loop needs to answer requests: measured under a burst,
+the loop spent about a third of its samples waiting for it. Here it has an interpreter of its own:
+
+- at start it publishes what an earlier run left (before any worker starts), then every ``flush_interval``
+  seconds, and compacts the partitions in the background when asked to;
+- the query workers publish too, just before they read (``EventJournal.flush``; one publisher at a time
+  across processes, by a ``flock``), so a client still reads its own writes;
+- when the gateway closes the channel, it publishes everything and exits.
+
+Channel (a socket pair, the workers' framing): publisher → gateway ``("ready", recovered rows)`` once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from clickport.settings import Settings
+
+logger = logging.getLogger("clickport.local")
+
+START_SECONDS = 300.0  # publishing a crashed run's journal may take a while
+STOP_SECONDS = 120.0
+
+
+class JournalPublisher:
+    """The gateway's handle on the publisher process."""
+
+    def __init__(self, settings: Settings, *, flush_interval: float = 0.5, compaction: bool = False) -> None:
+        self.settings = settings
+        self.flush_interval = flush_interval
+        self.compaction = compaction
+        self._process: subprocess.Popen | None = None
+        self._socket: socket.socket | None = None
+
+    def start(self) -> int:
+        """Start it and wait until it has published what an earlier run left; returns those rows."""
+        from clickport.local.workers import package_env, recv_frame
+
+        parent, child = socket.socketpair()
+        args = [sys.executable, "-m", "clickport.local.publisher", "--fd", str(child.fileno()),
+                "--flush-interval", str(self.flush_interval)] + (["--compaction"] if self.compaction else [])
+        self._process = subprocess.Popen(args, pass_fds=[child.fileno()], env=package_env(self.settings),
+                                         stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(), start_new_session=True)
+        child.close()
+        self._socket = parent
+        parent.settimeout(START_SECONDS)
+        try:
+            kind, recovered = recv_frame(parent)
+        except (EOFError, OSError) as exc:
+            self.close()
+            raise OSError(f"the journal publisher did not start: {exc}") from exc
+        if kind != "ready":
+            self.close()
+            raise OSError(f"the journal publisher sent {kind!r}")
+        return recovered
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def close(self) -> None:
+        """Let it publish everything and exit (killed after ``STOP_SECONDS``)."""
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._socket.close()
+            self._socket = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                logger.error("the journal publisher did not stop; killed (the journal keeps its events)")
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+
+
+def _publisher_main(fd: int, flush_interval: float, compaction: bool) -> int:
+    from clickport.adapters.event_journal import EventJournal
+    from clickport.local.workers import send_frame
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the gateway stops us
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    settings = Settings.model_validate_json(os.environ["CLICKPORT_WORKER_SETTINGS"])
+    channel = socket.socket(fileno=fd)
+    journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
+    started = time.monotonic()
+    journal.start()
+    stop_compaction = None
+    if compaction:
+        from clickport.adapters.parquet_sink import start_background_compaction
+
+        # NOTE: the journal publishes about two files a second per busy partition; this keeps them few.
+        stop_compaction = start_background_compaction(settings.data_dir, interval_s=10.0, compact_after=16)
+    send_frame(channel, ("ready", journal.recovered))
+    logger.debug("journal publisher ready after %.1f s", time.monotonic() - started)
+    try:
+        while channel.recv(4096):  # the gateway sends nothing; its end closing is the stop
+            pass
+    except OSError:
+        pass
+    finally:
+        if stop_compaction is not None:
+            stop_compaction()
+        journal.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clickport-publisher")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--flush-interval", type=float, default=0.5)
+    parser.add_argument("--compaction", action="store_true")
+    args = parser.parse_args(argv)
+    return _publisher_main(args.fd, args.flush_interval, args.compaction)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
