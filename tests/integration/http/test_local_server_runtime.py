@@ -392,3 +392,21 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_event(tmp_path):
     assert len(urls) == len(set(urls)), "an event was stored twice"
     assert acknowledged <= set(urls), f"{len(acknowledged - set(urls))} acknowledged events were lost"
     assert set(urls) <= sent
+
+
+def test_a_dead_journal_publisher_is_replaced_and_nothing_is_lost_or_doubled(start_server, keys):
+    server = start_server()
+    port = _port(server)
+    first = server.publisher._process.pid
+    assert _post_event(port, keys["both"], "https://example.com/before")[0] == 200
+    os.kill(first, signal.SIGKILL)
+    assert _post_event(port, keys["both"], "https://example.com/meanwhile")[0] == 200  # journaled all the same
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (server.publisher.alive() and server.publisher._process.pid != first):
+        time.sleep(0.1)
+    assert server.publisher.alive() and server.publisher._process.pid != first
+    assert _post_event(port, keys["both"], "https://example.com/after")[0] == 200
+    deadline = time.monotonic() + 20  # published by the new publisher's own rounds, no query asked
+    while time.monotonic() < deadline and len(stored_rows(server.settings.data_dir)) < 3:
+        time.sleep(0.2)
+    assert sorted(r["path"] for r in stored_rows(server.settings.data_dir)) == ["/after", "/before", "/meanwhile"]

@@ -169,3 +169,17 @@ def test_after_a_restart_segments_are_published_whole(tmp_path):
     journal = EventJournal(tmp_path, flush_interval=3600).start()
     journal.close()
     assert [r["path"] for r in stored_rows(tmp_path)] == ["/one", "/two"]
+
+
+def test_a_publisher_taking_over_mid_run_keeps_the_writers_notes(tmp_path):
+    """A replacement publisher (``resume``) must not publish a batch in progress: its writer is alive and will
+    write the batch again when it commits."""
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/committed")])
+    writer.begin()
+    writer.write("s_a", [_row(DAY_1 + 1, "/in-progress")])
+    journal = EventJournal(tmp_path, flush_interval=3600).start(resume=True)
+    assert journal.recovered == 1
+    assert writer.commit()
+    journal.close()
+    assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/committed", "/in-progress"]

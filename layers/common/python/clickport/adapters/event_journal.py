@@ -232,15 +232,17 @@ class EventJournal:
         self._thread: threading.Thread | None = None
         self.recovered = 0  # rows an earlier run left, published by ``start``
 
-    def start(self) -> "EventJournal":
+    def start(self, *, resume: bool = False) -> "EventJournal":
         """Publish what an earlier run left, then publish every ``flush_interval`` seconds.
 
         An earlier run's ``.committed`` notes are not trusted (they are never fsynced, so after a machine crash
         one may be older than what its writer made durable): its segments are published whole, up to a torn
-        tail, as they always were."""
+        tail, as they always were. ``resume``: a publisher taking over while this run's writers are still
+        writing keeps their notes (without them a batch in progress would be published, then written again)."""
         layout.private_dir(self.directory)
-        for path in self.directory.glob(f"*{COMMITTED_SUFFIX}"):
-            path.unlink(missing_ok=True)
+        if not resume:
+            for path in self.directory.glob(f"*{COMMITTED_SUFFIX}"):
+                path.unlink(missing_ok=True)
         self.recovered = recovered = self.flush()
         for path in self.directory.glob(f"*{OPEN_SUFFIX}"):  # empty segments of stopped workers
             if path.stat().st_size == 0:

@@ -8,7 +8,9 @@ the loop spent about a third of its samples waiting for it. Here it has an inter
   seconds, and compacts the partitions in the background when asked to;
 - the query workers publish too, just before they read (``EventJournal.flush``; one publisher at a time
   across processes, by a ``flock``), so a client still reads its own writes;
-- when the gateway closes the channel, it publishes everything and exits.
+- when the gateway closes the channel, it publishes everything and exits;
+- if it dies, the gateway starts another within ``WATCH_SECONDS`` (which keeps this run's ``.committed``
+  notes: the workers are still writing).
 
 Channel (a socket pair, the workers' framing): publisher → gateway ``("ready", recovered rows)`` once.
 """
@@ -28,6 +30,7 @@ from clickport.settings import Settings
 
 logger = logging.getLogger("clickport.local")
 
+WATCH_SECONDS = 2.0
 START_SECONDS = 300.0  # publishing a crashed run's journal may take a while
 STOP_SECONDS = 120.0
 
@@ -42,13 +45,15 @@ class JournalPublisher:
         self._process: subprocess.Popen | None = None
         self._socket: socket.socket | None = None
 
-    def start(self) -> int:
-        """Start it and wait until it has published what an earlier run left; returns those rows."""
+    def start(self, *, resume: bool = False) -> int:
+        """Start it and wait until it has published what an earlier run left; returns those rows. ``resume``:
+        it takes over from one that died while this run's workers go on writing."""
         from clickport.local.workers import package_env, recv_frame
 
         parent, child = socket.socketpair()
         args = [sys.executable, "-m", "clickport.local.publisher", "--fd", str(child.fileno()),
-                "--flush-interval", str(self.flush_interval)] + (["--compaction"] if self.compaction else [])
+                "--flush-interval", str(self.flush_interval)] + (["--compaction"] if self.compaction else []) + (
+                ["--resume"] if resume else [])
         self._process = subprocess.Popen(args, pass_fds=[child.fileno()], env=package_env(self.settings),
                                          stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(), start_new_session=True)
         child.close()
@@ -66,6 +71,11 @@ class JournalPublisher:
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    def restart(self) -> int:
+        """Replace a publisher that died (the workers keep journaling meanwhile; queries publish themselves)."""
+        self.close()
+        return self.start(resume=True)
 
     def close(self) -> None:
         """Let it publish everything and exit (killed after ``STOP_SECONDS``)."""
@@ -86,7 +96,7 @@ class JournalPublisher:
             self._process = None
 
 
-def _publisher_main(fd: int, flush_interval: float, compaction: bool) -> int:
+def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bool = False) -> int:
     from clickport.adapters.event_journal import EventJournal
     from clickport.local.workers import send_frame
 
@@ -96,7 +106,7 @@ def _publisher_main(fd: int, flush_interval: float, compaction: bool) -> int:
     channel = socket.socket(fileno=fd)
     journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
     started = time.monotonic()
-    journal.start()
+    journal.start(resume=resume)
     stop_compaction = None
     if compaction:
         from clickport.adapters.parquet_sink import start_background_compaction
@@ -122,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--flush-interval", type=float, default=0.5)
     parser.add_argument("--compaction", action="store_true")
+    parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
-    return _publisher_main(args.fd, args.flush_interval, args.compaction)
+    return _publisher_main(args.fd, args.flush_interval, args.compaction, args.resume)
 
 
 if __name__ == "__main__":

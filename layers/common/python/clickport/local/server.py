@@ -29,7 +29,7 @@ from typing import Callable
 import h11
 
 from clickport.adapters.event_journal import EventJournal
-from clickport.local.publisher import JournalPublisher
+from clickport.local.publisher import WATCH_SECONDS, JournalPublisher
 from clickport.errors import REASON_PHRASES
 from clickport.http.envelope import error_body, error_response
 from clickport.local.apigw import build_event, response_parts
@@ -175,7 +175,9 @@ class LocalServer:
             if self._stopping.is_set():
                 return
             server = await asyncio.start_server(self._connection, sock=self.socket, backlog=1024)
+            watch = self._loop.create_task(self._watch_publisher())
             await self._stop.wait()
+            watch.cancel()
             server.close()
             deadline = time.monotonic() + self._grace
             while self._pending and time.monotonic() < deadline:
@@ -188,6 +190,16 @@ class LocalServer:
                 pool.close()
 
     _grace = 10.0
+
+    async def _watch_publisher(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            if not self.publisher.alive() and not self._stopping.is_set():
+                logger.error("the journal publisher stopped; starting another (events stay in the journal)")
+                try:
+                    await self._loop.run_in_executor(self._executor, self.publisher.restart)
+                except OSError as exc:
+                    logger.error("the journal publisher could not start: %s", exc)
 
     def shutdown(self, grace_seconds: float = 10.0) -> None:
         """Stop accepting, let requests in flight finish (up to ``grace_seconds``), close the connections."""
