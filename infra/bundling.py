@@ -194,16 +194,21 @@ class LayerBundler:
         return _digest(mode.encode(), _bytecode_key(self.bytecode).encode(), _package_digest(self.package_dir).encode())
 
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
-        target = Path(output_dir) / "python"
-        target.mkdir(parents=True, exist_ok=True)
-        if self.install_dependencies:
-            dependencies = self.compiled_dependencies_dir() if self.bytecode else self.dependencies_dir()
-            shutil.copytree(dependencies, target, copy_function=_link_or_copy, dirs_exist_ok=True)
+        target = self.layer_with_dependencies(output_dir)
         package = target / "clickport"
         shutil.copytree(self.package_dir, package, ignore=_IGNORED, dirs_exist_ok=True)
         if self.bytecode:
             compile_bytecode(package, f"{LAYER_MOUNT}/clickport")
         return True
+
+    def layer_with_dependencies(self, output_dir: str) -> Path:
+        """The layer's ``python/`` folder in ``output_dir``, holding the dependencies when they are installed."""
+        target = Path(output_dir) / "python"
+        target.mkdir(parents=True, exist_ok=True)
+        if self.install_dependencies:
+            dependencies = self.compiled_dependencies_dir() if self.bytecode else self.dependencies_dir()
+            shutil.copytree(dependencies, target, copy_function=_link_or_copy, dirs_exist_ok=True)
+        return target
 
     def dependencies_dir(self) -> Path:
         """The pip-installed dependencies for the Lambda platform, built once per dependency list."""

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -56,7 +55,6 @@ from infra.bundling import (
     LayerBundler,
     _bytecode_key,
     _digest,
-    _link_or_copy,
     distribution_name,
     function_code,
 )
@@ -93,12 +91,8 @@ class ArrowLayerBundler(LayerBundler):
         return _digest(b"arrow-layer", mode.encode(), _bytecode_key(self.bytecode).encode())
 
     def try_bundle(self, output_dir: str, options: object = None) -> bool:
-        target = Path(output_dir) / "python"
-        target.mkdir(parents=True, exist_ok=True)
-        if self.install_dependencies:
-            dependencies = self.compiled_dependencies_dir() if self.bytecode else self.dependencies_dir()
-            shutil.copytree(dependencies, target, copy_function=_link_or_copy, dirs_exist_ok=True)
-        else:
+        target = self.layer_with_dependencies(output_dir)
+        if not self.install_dependencies:
             (target / "STUB").write_text("pyarrow is installed here by a deploy (clickport:bundling=pip)\n")
         return True
 
