@@ -7,9 +7,7 @@ and import use these constants; ``docs/limits.md`` is generated from ``LIMITS``
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -126,10 +124,9 @@ def limits_markdown() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Write the generated list of limits")
-    parser.add_argument("--write", type=Path, required=True)
-    args = parser.parse_args()
-    args.write.write_text(limits_markdown(), encoding="utf-8")
+    from clickport.cli.output import write_generated
+
+    write_generated("list of limits", limits_markdown)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 
 def emit(as_json: bool, data: Any, text: str) -> None:
@@ -34,3 +36,11 @@ class CliError(Exception):
 def fail(message: str, status: int = 1) -> None:
     print(f"clickport: error: {message}", file=sys.stderr)
     raise SystemExit(status)
+
+
+def write_generated(what: str, render: Callable[[], str], argv: list[str] | None = None) -> None:
+    """``python -m <module> --write PATH`` of a generated document (``make openapi``)."""
+    parser = argparse.ArgumentParser(description=f"Write the generated {what}")
+    parser.add_argument("--write", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.write.write_text(render(), encoding="utf-8")

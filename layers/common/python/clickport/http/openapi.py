@@ -9,7 +9,6 @@ answers with numbers). ``reference.py`` writes docs/api-reference.md from this d
 
 from __future__ import annotations
 
-import argparse
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -515,10 +514,9 @@ def docs_html() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Write the generated OpenAPI document")
-    parser.add_argument("--write", type=Path, required=True)
-    args = parser.parse_args()
-    args.write.write_text(document_json(), encoding="utf-8")
+    from clickport.cli.output import write_generated
+
+    write_generated("OpenAPI document", document_json)
 
 
 if __name__ == "__main__":

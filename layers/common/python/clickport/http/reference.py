@@ -6,10 +6,8 @@ Usage: ``python -m clickport.http.reference --write docs/api-reference.md``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from clickport.errors import REASON_PHRASES
@@ -441,10 +439,9 @@ def reference_markdown(document: dict | None = None) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Write the generated API reference")
-    parser.add_argument("--write", type=Path, required=True)
-    args = parser.parse_args()
-    args.write.write_text(reference_markdown(), encoding="utf-8")
+    from clickport.cli.output import write_generated
+
+    write_generated("API reference", reference_markdown)
 
 
 if __name__ == "__main__":
