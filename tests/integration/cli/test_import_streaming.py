@@ -17,6 +17,7 @@ from clickport.ingest.importer import ImportFailed, import_events
 from clickport.ingest.spill import ExternalSort, RejectionLog
 from clickport.ports import Site
 from tests.conftest import BROWSER_UA
+from tests.support.events import ListSink, NoConfig
 
 IP = "198.51.100.77"
 START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -94,19 +95,6 @@ def _shape(rows):
     sessions, visits = {}, {}
     return [(r["ts"], r["path"], r["type"], r["source"], sessions.setdefault(r["session_id"], len(sessions)),
              visits.setdefault(r["page_visit_id"], len(visits))) for r in rows]
-
-
-class ListSink:
-    def __init__(self):
-        self.rows = []
-
-    def write(self, site_id, rows):
-        self.rows.extend(rows)
-
-
-class NoConfig:
-    def note_event_date(self, site_id, day):
-        pass
 
 
 SITE = Site("s_stream", "example.com", START)

@@ -16,6 +16,7 @@ from clickport.ingest.models import EventRequest, TrackRequest
 from clickport.ingest.pipeline import Accepted, Arrival, EventPipeline
 from clickport.ports import Site
 from tests.support.dynamodb_meter import Meter, item_size
+from tests.support.events import ListSink, NoConfig
 
 SITE = "s_site000001"
 BUCKET = tables.REALTIME_BUCKET_MS
@@ -82,19 +83,6 @@ def test_the_rate_limit_is_one_conditional_update_of_one_unit(store, meter):
 
 
 # Through the pipeline
-
-
-class ListSink:
-    def __init__(self):
-        self.rows = []
-
-    def write(self, site_id, rows):
-        self.rows.extend(rows)
-
-
-class NoConfig:
-    def note_event_date(self, site_id, day):
-        pass
 
 
 @pytest.fixture
