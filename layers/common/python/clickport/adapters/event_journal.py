@@ -270,9 +270,7 @@ class EventJournal:
 
     def flush(self) -> int:
         """Publish every acknowledged event as Parquet; returns how many rows were published."""
-        with self._flush_lock, self._publisher_turn():
-            if not self.directory.exists():
-                return 0
+        with self._flush_lock, self._publisher_turn():  # (the lock's file creates the folder)
             if sum(self._seal(path) for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))):
                 layout.fsync_dir(self.directory)  # once for all the renames
             published = 0
