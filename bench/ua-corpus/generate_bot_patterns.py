@@ -23,6 +23,7 @@ import subprocess
 import sys
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Iterator
 
 import re2
 import yaml_rs
@@ -40,10 +41,9 @@ DEVICE_DETECTOR_LISTS = {
 }
 
 
-def split_top_level(pattern: str) -> list[str]:
-    """The branches of a pattern's top-level alternation (``a|b(c|d)`` → ``a``, ``b(c|d)``)."""
-    branches, depth, start, i = [], 0, 0, 0
-    in_class = False
+def syntax_positions(pattern: str) -> Iterator[int]:
+    """The indices of a pattern's characters that are regex syntax: neither escaped nor inside a class."""
+    i, in_class = 0, False
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":
@@ -55,14 +55,23 @@ def split_top_level(pattern: str) -> list[str]:
             in_class = True
             if pattern[i + 1 : i + 2] == "]":  # "[]...]": a literal "]" first
                 i += 1
-        elif char == "(":
+        else:
+            yield i
+        i += 1
+
+
+def split_top_level(pattern: str) -> list[str]:
+    """The branches of a pattern's top-level alternation (``a|b(c|d)`` → ``a``, ``b(c|d)``)."""
+    branches, depth, start = [], 0, 0
+    for i in syntax_positions(pattern):
+        char = pattern[i]
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
         elif char == "|" and depth == 0:
             branches.append(pattern[start:i])
             start = i + 1
-        i += 1
     branches.append(pattern[start:])
     return branches
 
@@ -74,27 +83,12 @@ def without_captures(pattern: str) -> str:
     instead of tracking submatches (measured: ~5x faster on the browser list). RE2 has no backreferences,
     so no pattern that RE2 accepts refers to a group.
     """
-    out, i, in_class = [], 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "]":
-                out.append("[]")
-                i += 2
-                continue
-        elif char == "(" and pattern[i + 1 : i + 2] != "?":
-            out.append("(?:")
-            i += 1
-            continue
-        out.append(char)
-        i += 1
+    out, last = [], 0
+    for i in syntax_positions(pattern):
+        if pattern[i] == "(" and pattern[i + 1 : i + 2] != "?":
+            out += [pattern[last : i + 1], "?:"]
+            last = i + 1
+    out.append(pattern[last:])
     return "".join(out)
 
 
@@ -114,19 +108,10 @@ LOOK_AROUND = ("(?=", "(?!", "(?<=", "(?<!")
 def top_level_groups(branch: str) -> list[tuple[int, int, int]]:
     """(start, content start, end) of each outermost group of a branch: ``branch[start] == "("``,
     ``branch[end] == ")"``, and the content begins after the group's ``(?:``/``(?i:`` prefix."""
-    groups, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(branch):
+    groups, depth, start = [], 0, 0
+    for i in syntax_positions(branch):
         char = branch[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if branch[i + 1 : i + 2] == "]":
-                i += 1
-        elif char == "(":
+        if char == "(":
             if depth == 0:
                 start = i
             depth += 1
@@ -138,7 +123,6 @@ def top_level_groups(branch: str) -> list[tuple[int, int, int]]:
                     colon = branch.find(":", content)
                     content = colon + 1 if 0 <= colon < i else i  # "(?i)": a flag, no content
                 groups.append((start, content, i))
-        i += 1
     return groups
 
 
