@@ -130,7 +130,7 @@ class LocalServer:
         self.publisher = JournalPublisher(settings, flush_interval=flush_interval, compaction=compaction)
         configs = functions or default_functions()
         self.pools = {name: FunctionPool(name, config, settings) for name, config in configs.items()}
-        # Blocking work off the loop: static files.
+        # Blocking work off the loop: static files, starting a new journal publisher.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blocking")
         self.static_routes = static_routes()
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -331,20 +331,20 @@ def _worker_main(function: str, fd: int) -> int:
     journal = JournalWriter(settings.data_dir)
     set_runtime(Runtime(settings, sink=journal))
     handler = handler_for(function)
-    published = _publisher(function, settings)
+    events_journal = _journal_to_publish(function, settings)
     send_frame(channel, ("ready", None))
     while True:
         try:
             events = recv_frame(channel)
         except (EOFError, OSError):
             return 0
-        if published is not None and (refused := _publish_first(published, events)) is not None:
+        if events_journal is not None and (refused := _publish_first(events_journal, events)) is not None:
             send_frame(channel, ("results", refused))
             continue
         send_frame(channel, ("results", run_batch(function, handler, journal, events)))
 
 
-def _publisher(function: str, settings: Settings) -> Any:
+def _journal_to_publish(function: str, settings: Settings) -> Any:
     """A function that reads the events publishes the journal first, so a client reads its own writes (runtime
     plumbing, as Firehose delivering before Athena reads; not the handler's business)."""
     if function not in READS_EVENTS:
