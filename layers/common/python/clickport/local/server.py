@@ -3,8 +3,9 @@
 - Functions run in worker processes, one request at a time each (``local.workers``), so no request
   can see another's state; events become durable through the journal's group commit
   (``adapters.event_journal``) before a worker may acknowledge them.
-- Transport: HTTP/1.1 parsed by h11 (strict framing, chunked bodies, header limits) on an asyncio
-  loop, so an idle or stalled connection holds no thread. Every answer, transport errors included,
+- Transport: HTTP/1.1 parsed by httptools (llhttp, Node.js's parser: strict framing, chunked bodies) in
+  an asyncio protocol, with our limits on the target, headers and body; an idle or stalled connection
+  holds no thread, only a timer. Every answer, transport errors included,
   is the JSON envelope. Bounded everywhere: at most ``max_connections`` open connections and
   ``max_pending`` requests in the dispatch pool (503 with ``Retry-After`` beyond); reads time out
   (408 mid-request; an idle keep-alive connection is just closed).
@@ -21,12 +22,14 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import h11
+import httptools
 
 from clickport.adapters.event_journal import EventJournal
 from clickport.local.publisher import WATCH_SECONDS, JournalPublisher
@@ -77,10 +80,11 @@ class _Request:
     target: str
     headers: list[tuple[str, str]]
     body: bytes
+    keep_alive: bool = True
 
 
 def envelope_bytes(status: int, message: str, headers: dict[str, str] | None = None) -> bytes:
-    """A complete HTTP/1.1 error answer that closes the connection (for errors outside h11's state machine)."""
+    """A complete HTTP/1.1 error answer that closes the connection (transport errors: no function saw them)."""
     body = json.dumps(error_body(status, message), separators=(",", ":")).encode()
     lines = [f"HTTP/1.1 {status} {REASON_PHRASES[status]}", "Content-Type: application/json",
              f"Content-Length: {len(body)}", "Connection: close"]
@@ -137,7 +141,7 @@ class LocalServer:
         self._stop: asyncio.Event | None = None
         self._stopping = threading.Event()
         self._stopped = threading.Event()
-        self._connections: set[asyncio.StreamWriter] = set()
+        self._connections: set[_HttpConnection] = set()
         self._pending = 0
         self._started = False
 
@@ -174,7 +178,7 @@ class LocalServer:
                 await pool.attach()
             if self._stopping.is_set():
                 return
-            server = await asyncio.start_server(self._connection, sock=self.socket, backlog=1024)
+            server = await self._loop.create_server(lambda: _HttpConnection(self), sock=self.socket, backlog=1024)
             watch = self._loop.create_task(self._watch_publisher())
             await self._stop.wait()
             watch.cancel()
@@ -182,8 +186,8 @@ class LocalServer:
             deadline = time.monotonic() + self._grace
             while self._pending and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
-            for writer in list(self._connections):
-                writer.close()
+            for connection in list(self._connections):
+                connection.close()
         finally:
             self._stopping.set()
             for pool in self.pools.values():
@@ -224,137 +228,17 @@ class LocalServer:
         """Publish every acknowledged event as Parquet now (in this process; one publisher at a time)."""
         EventJournal(self.settings.data_dir).flush()
 
-    # connections
+    # connections (each one a ``_HttpConnection``)
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # NOTE: the peer address only ever reaches a function as the event's sourceIp; it is never logged.
-        peer = (writer.get_extra_info("peername") or ("",))[0]
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # answers go out as soon as written
-        if len(self._connections) >= self.limits.max_connections:
-            await self._close_with(writer, envelope_bytes(
-                503, "The server is busy; retry shortly", {"Retry-After": str(self.limits.retry_after_seconds)}))
-            return
-        self._connections.add(writer)
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
-        try:
-            while not self._stopping.is_set():
-                request = await self._read_request(reader, conn)
-                if request is None:
-                    break
-                if not await self._respond(writer, conn, request, peer):
-                    break
-                conn.start_next_cycle()
-        except _Refuse as refusal:
-            await self._close_with(writer, envelope_bytes(refusal.status, refusal.message, refusal.headers))
-        except h11.RemoteProtocolError as exc:
-            await self._close_with(writer, envelope_bytes(*self._protocol_error(conn, exc)))
-        except (OSError, asyncio.TimeoutError, h11.LocalProtocolError):
-            pass  # the client went away or stopped reading; nothing to answer, nothing to log
-        finally:
-            self._connections.discard(writer)
-            writer.close()
-
-    async def _close_with(self, writer: asyncio.StreamWriter, data: bytes) -> None:
-        try:
-            writer.write(data)
-            await asyncio.wait_for(writer.drain(), self.limits.read_timeout)
-            if writer.can_write_eof():
-                writer.write_eof()
-        except (OSError, asyncio.TimeoutError):
-            pass
-        finally:
-            writer.close()
-
-    def _protocol_error(self, conn: h11.Connection, exc: h11.RemoteProtocolError) -> tuple[int, str]:
-        if exc.error_status_hint == 431:
-            buffered, _ = conn.trailing_data
-            first_line_ends = buffered.find(b"\r\n")
-            if first_line_ends < 0 or first_line_ends > self.limits.max_target_bytes:
-                return 414, f"The request line is longer than {self.limits.max_target_bytes} bytes"
-            return 431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB"
-        return 400, "The request is not valid HTTP/1.1"
-
-    async def _read_request(self, reader: asyncio.StreamReader, conn: h11.Connection) -> _Request | None:
-        request: _Request | None = None
-        body = bytearray()
-        started = time.monotonic()
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                idle = request is None and not conn.trailing_data[0]
-                if idle:
-                    started = time.monotonic()
-                    timeout = self.limits.keepalive_timeout
-                else:
-                    timeout = min(self.limits.read_timeout, self.limits.request_timeout - (time.monotonic() - started))
-                    if timeout <= 0:
-                        raise _Refuse(408, "The request did not arrive in time")
-                try:
-                    async with asyncio.timeout(timeout):
-                        data = await reader.read(65536)
-                except TimeoutError:
-                    if idle:
-                        return None
-                    raise _Refuse(408, "The request did not arrive in time") from None
-                conn.receive_data(data)
-            elif isinstance(event, h11.Request):
-                request = self._start_request(event)
-            elif isinstance(event, h11.Data):
-                body += event.data
-                if len(body) > self.limits.max_body_bytes:
-                    raise _Refuse(413, "The request body is too large")
-            elif isinstance(event, h11.EndOfMessage):
-                assert request is not None
-                request.body = bytes(body)
-                return request
-            elif isinstance(event, h11.ConnectionClosed):
-                if request is not None:
-                    raise _Refuse(400, "The request body ended early")
-                return None
-            else:
-                return None
-
-    def _start_request(self, event: h11.Request) -> _Request:
-        if event.http_version not in (b"1.0", b"1.1"):
-            raise _Refuse(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
-        if len(event.target) > self.limits.max_target_bytes:
-            raise _Refuse(414, f"The request target is longer than {self.limits.max_target_bytes} bytes")
-        if sum(len(name) + len(value) + 4 for name, value in event.headers) > self.limits.max_header_bytes:
-            raise _Refuse(431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB")
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
-        for name, value in headers:
-            if name.lower() == "content-length" and int(value) > self.limits.max_body_bytes:
-                raise _Refuse(413, "The request body is too large")
-        return _Request(event.method.decode("ascii"), event.target.decode("latin-1"), headers, b"")
-
-    async def _respond(self, writer: asyncio.StreamWriter, conn: h11.Connection, request: _Request, peer: str) -> bool:
-        started = time.perf_counter()
+    async def _respond(self, request: _Request, peer: str) -> tuple[int, list[tuple[str, str]], bytes]:
         if self._pending >= self.limits.max_pending:
-            status, headers, data = response_parts(error_response(
+            return response_parts(error_response(
                 503, "The server is busy; retry shortly", {"Retry-After": str(self.limits.retry_after_seconds)}))
-        else:
-            self._pending += 1
-            try:
-                status, headers, data = await self._answer(request, peer)
-            finally:
-                self._pending -= 1
-        out = [(name.encode("latin-1"), str(value).encode("latin-1")) for name, value in headers
-               if name.lower() not in ("content-length", "transfer-encoding", "connection")]
-        out.append((b"Content-Length", str(len(data)).encode()))
-        if self._stopping.is_set():
-            out.append((b"Connection", b"close"))
-        access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
-                        (time.perf_counter() - started) * 1000)
-        parts = [conn.send(h11.Response(status_code=status, headers=out, reason=REASON_PHRASES.get(status, "").encode()))]
-        if request.method != "HEAD" and data:
-            parts.append(conn.send(h11.Data(data=data)))
-        parts.append(conn.send(h11.EndOfMessage()))
-        writer.write(b"".join(parts))  # one segment: no waiting on the client's delayed ACK
-        async with asyncio.timeout(self.limits.read_timeout):
-            await writer.drain()
-        return conn.our_state is h11.DONE and conn.their_state is h11.DONE
+        self._pending += 1
+        try:
+            return await self._answer(request, peer)
+        finally:
+            self._pending -= 1
 
     async def _answer(self, request: _Request, peer: str) -> tuple[int, list[tuple[str, str]], bytes]:
         path = request.target.split("?", 1)[0]
@@ -377,6 +261,243 @@ class LocalServer:
         except FunctionCrashed:
             logger.error("function %s crashed (request id %s)", function, request_id)
             return error_response(500, f"Internal error (request id {request_id})")
+
+
+class _HttpConnection(asyncio.Protocol):
+    """One client connection: HTTP/1.1 parsed by httptools (llhttp) as the bytes arrive, requests answered
+    one at a time in order (pipelined ones wait, reading paused), timers instead of blocked reads."""
+
+    def __init__(self, server: "LocalServer") -> None:
+        self.server = server
+        self.limits = server.limits
+        self.loop = server._loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.queue: deque[_Request] = deque()  # complete requests not answered yet
+        self.busy = False  # a request is being answered
+        self.closing = False
+        self.close_when_done = False  # the client half-closed: answer what arrived, then close
+        # the request being read
+        self.reading = False
+        self.started = 0.0
+        self.head_bytes = 0  # bytes of the request line and headers so far
+        self.first_line = bytearray()  # up to the first line's end, to tell 414 from 431
+        self.url = bytearray()
+        self.headers: list[tuple[str, str]] = []
+        self.body = bytearray()
+        self.headers_done = False
+        self.timer: asyncio.TimerHandle | None = None
+        self.write_paused = False
+
+    # asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        # NOTE: the peer address only ever reaches a function as the event's sourceIp; it is never logged.
+        self.peer = (transport.get_extra_info("peername") or ("",))[0]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # answers go out as soon as written
+        if len(self.server._connections) >= self.limits.max_connections:
+            self.refuse(503, "The server is busy; retry shortly", {"Retry-After": str(self.limits.retry_after_seconds)})
+            return
+        self.server._connections.add(self)
+        self.arm_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.server._connections.discard(self)
+        self.cancel_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if not self.reading:
+            self.reading, self.started = True, time.monotonic()
+        if not self.headers_done:
+            self.head_bytes += len(data)
+            if len(self.first_line) <= self.limits.max_target_bytes and b"\n" not in self.first_line:
+                self.first_line += data[: self.limits.max_target_bytes + 2]
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            refusal = exc.__context__
+            if isinstance(refusal, _Refuse):
+                self.refuse(refusal.status, refusal.message, refusal.headers)
+            else:
+                raise
+            return
+        except httptools.HttpParserUpgrade:
+            pass  # no protocol upgrades here: what was read is answered, then the connection closes
+        except httptools.HttpParserError as exc:
+            if "HTTP version" in str(exc):
+                self.refuse(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
+            else:
+                self.refuse(400, "The request is not valid HTTP/1.1")
+            return
+        if self.closing:
+            return
+        if not self.headers_done and self.head_bytes > self.limits.max_header_bytes:
+            self.refuse(*self.head_too_large())
+            return
+        if self.reading:
+            self.arm_read()
+        elif not self.busy:
+            self.arm_idle()
+
+    def eof_received(self) -> bool:
+        if self.reading and (self.head_bytes or self.body):
+            self.refuse(400, "The request body ended early")
+        elif not self.busy and not self.queue:
+            self.close()
+        else:
+            self.close_when_done = True
+        return True
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self.arm(self.limits.read_timeout, self.abort)  # a client that stops reading is let go
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self.cancel_timer()
+
+    # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        if not self.reading:
+            self.reading, self.started = True, time.monotonic()
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        if len(self.url) > self.limits.max_target_bytes:
+            raise _Refuse(414, f"The request target is longer than {self.limits.max_target_bytes} bytes")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+        if self.parser.get_http_version() not in ("1.0", "1.1"):
+            raise _Refuse(505, "Only HTTP/1.0 and HTTP/1.1 are supported")
+        if sum(len(name) + len(value) + 4 for name, value in self.headers) > self.limits.max_header_bytes:
+            raise _Refuse(431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB")
+        for name, value in self.headers:
+            if name.lower() == "content-length" and int(value) > self.limits.max_body_bytes:
+                raise _Refuse(413, "The request body is too large")
+
+    def on_body(self, data: bytes) -> None:
+        self.body += data
+        if len(self.body) > self.limits.max_body_bytes:
+            raise _Refuse(413, "The request body is too large")
+
+    def on_message_complete(self) -> None:
+        request = _Request(self.parser.get_method().decode("ascii"), self.url.decode("latin-1"), self.headers,
+                           bytes(self.body), self.parser.should_keep_alive())
+        self.reading, self.head_bytes, self.headers_done = False, 0, False
+        self.first_line, self.url, self.headers, self.body = bytearray(), bytearray(), [], bytearray()
+        self.cancel_timer()
+        self.queue.append(request)
+        if self.busy:
+            self.transport.pause_reading()  # pipelined: one waiting request is enough
+        else:
+            self.next()
+
+    # answering
+
+    def next(self) -> None:
+        if self.closing or self.busy:
+            return
+        if not self.queue:
+            if self.close_when_done:
+                self.close()
+                return
+            self.transport.resume_reading()
+            if not self.reading:
+                self.arm_idle()
+            return
+        self.busy = True
+        self.cancel_timer()
+        self.loop.create_task(self.answer(self.queue.popleft()))
+
+    async def answer(self, request: _Request) -> None:
+        started = time.perf_counter()
+        try:
+            status, headers, data = await self.server._respond(request, self.peer)
+        except Exception:  # noqa: BLE001 - never a stack trace to a client, never the connection left hanging
+            logger.exception("the local gateway failed to answer")
+            status, headers, data = response_parts(error_response(500, "Internal error"))
+        keep = request.keep_alive and not self.server._stopping.is_set() and not self.close_when_done
+        access_log.info("%s %s %d %.1fms", request.method, request.target.split("?", 1)[0], status,
+                        (time.perf_counter() - started) * 1000)
+        if not self.closing:
+            self.transport.write(response_bytes(status, headers, b"" if request.method == "HEAD" else data,
+                                                len(data), keep))
+            if not keep:
+                self.close()
+        self.busy = False
+        self.next()
+
+    # timers and closing
+
+    def arm(self, seconds: float, callback: Callable[[], None]) -> None:
+        self.cancel_timer()
+        self.timer = self.loop.call_later(seconds, callback)
+
+    def arm_idle(self) -> None:
+        self.arm(self.limits.keepalive_timeout, self.close)  # an idle keep-alive connection is just closed
+
+    def arm_read(self) -> None:
+        left = self.limits.request_timeout - (time.monotonic() - self.started)
+        self.arm(max(0.0, min(self.limits.read_timeout, left)), self.timed_out)
+
+    def timed_out(self) -> None:
+        self.refuse(408, "The request did not arrive in time")
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def head_too_large(self) -> tuple[int, str]:
+        line_end = self.first_line.find(b"\n")
+        if line_end < 0 or line_end > self.limits.max_target_bytes:
+            return 414, f"The request line is longer than {self.limits.max_target_bytes} bytes"
+        return 431, f"The request headers are larger than {self.limits.max_header_bytes // 1024} KiB"
+
+    def refuse(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        """Answer with the error envelope and close (after any answer in progress: that one is dropped)."""
+        if self.closing:
+            return
+        self.transport.write(envelope_bytes(status, message, headers))
+        self.close()
+
+    def close(self) -> None:
+        if not self.closing:
+            self.closing = True
+            self.cancel_timer()
+            self.server._connections.discard(self)
+            if self.transport.can_write_eof():
+                with suppress(OSError):
+                    self.transport.write_eof()
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.closing = True
+        self.transport.abort()
+
+
+def response_bytes(status: int, headers: list[tuple[str, str]], data: bytes, length: int, keep_alive: bool) -> bytes:
+    """One HTTP/1.1 answer as one segment (no waiting on the client's delayed ACK)."""
+    lines = [f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}"]
+    lines += [f"{name}: {value}" for name, value in headers
+              if name.lower() not in ("content-length", "transfer-encoding", "connection")]
+    lines.append(f"Content-Length: {length}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
 
 
 def _loop_factory():
