@@ -11,7 +11,9 @@
   last 7) is checked against its objects, so events imported into old days become visible within a day. A failed run is not retried (the next hour's run is the retry); an invocation that finds a
   run going is throttled and waits in Lambda's queue (at most an hour) until that run is over.
 - IAM: list the bucket (S3 answers a missing manifest or watermark 404 only to a caller that may list);
-  read ``events/``, ``compacted/`` and ``compaction/``; write and delete under ``compacted/`` and ``compaction/`` only (nothing under ``events/``).
+  read ``events/``, ``compacted/``, ``compacted_slots/`` and ``compaction/``; write and delete under
+  ``compacted/``, ``compacted_slots/`` (each compacted day's session slots) and ``compaction/`` only (nothing
+  under ``events/``).
 - Alarms on the stack's topic: ``CompactionLagDays`` (closed days not yet served from ``compacted/``,
   largest over sites, published by every run) at 2 or more for 3 hours, or missing for 3 hours (the job
   does not run); and the function's errors (a site failed, or the run itself) in 2 hours in a row.
@@ -59,7 +61,14 @@ from infra.bundling import (
     function_code,
 )
 from infra.config import DeployConfig
-from infra.storage import COMPACTED_PREFIX, COMPACTION_STATE_PREFIX, EVENTS_PREFIX, EventStore, acknowledge_prefix_access
+from infra.storage import (
+    COMPACTED_PREFIX,
+    COMPACTION_STATE_PREFIX,
+    EVENTS_PREFIX,
+    SLOTS_PREFIX,
+    EventStore,
+    acknowledge_prefix_access,
+)
 
 FUNCTION_NAME = "compaction"  # functions/compaction/handler.py
 MEMORY_MB = 3008
@@ -134,15 +143,16 @@ class Compaction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="clickport compaction function: its log group; read events/, write compacted/ and compaction/",
+            description="clickport compaction function: its log group; read events/, write compacted/, "
+            "compacted_slots/ and compaction/",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
         )
-        read_prefixes = (EVENTS_PREFIX, COMPACTED_PREFIX, COMPACTION_STATE_PREFIX)
-        write_prefixes = (COMPACTED_PREFIX, COMPACTION_STATE_PREFIX)
+        read_prefixes = (EVENTS_PREFIX, COMPACTED_PREFIX, SLOTS_PREFIX, COMPACTION_STATE_PREFIX)
+        write_prefixes = (COMPACTED_PREFIX, SLOTS_PREFIX, COMPACTION_STATE_PREFIX)
         # Listing is not narrowed by prefix: a GetObject of a missing manifest or watermark must answer 404
         # (NoSuchKey, "not compacted yet"), which S3 does only for a caller allowed to list the bucket.
         self.role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
@@ -161,7 +171,8 @@ class Compaction(Construct):
             self.role,
             bucket,
             read_prefixes,
-            "Firehose names the objects the job reads; the job names each compacted file, manifest and watermark",
+            "Firehose names the objects the job reads; the job names each compacted file, slots file, manifest and "
+            "watermark",
         )
 
         self.function = lambda_.Function(

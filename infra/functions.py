@@ -31,6 +31,7 @@ from infra.storage import (
     COMPACTED_PREFIX,
     COMPACTION_STATE_PREFIX,
     EVENTS_PREFIX,
+    SLOTS_PREFIX,
     EventStore,
     acknowledge_prefix_access,
 )
@@ -226,17 +227,19 @@ class Functions(Construct):
         )
 
     def _athena_query(self) -> _Grant:
-        """Athena over both tables (events, and compacted days up to each site's watermark: infra/compaction.py),
+        """Athena over the tables (events, and compacted days and their session slots up to each site's watermark:
+        infra/compaction.py),
         and the GET of the watermark under ``compaction/``."""
         store = self._store
         bucket = store.bucket
-        data_prefixes = (EVENTS_PREFIX, COMPACTED_PREFIX, COMPACTION_STATE_PREFIX)
+        data_prefixes = (EVENTS_PREFIX, COMPACTED_PREFIX, SLOTS_PREFIX, COMPACTION_STATE_PREFIX)
         return _Grant(
             [
                 iam.PolicyStatement(actions=list(ATHENA_QUERY), resources=[store.workgroup_arn]),
                 iam.PolicyStatement(
                     actions=list(GLUE_READ),
-                    resources=[store.catalog_arn, store.database_arn, store.table_arn, store.compacted_table_arn],
+                    resources=[store.catalog_arn, store.database_arn, store.table_arn, store.compacted_table_arn,
+                               store.slots_table_arn],
                 ),
                 iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(
@@ -258,6 +261,7 @@ class Functions(Construct):
                 "CLICKPORT_ATHENA_TABLE": store.table_name,
                 "CLICKPORT_ATHENA_TIMEOUT_SECONDS": str(self._config.athena_timeout_seconds),
                 "CLICKPORT_ATHENA_COMPACTED_TABLE": store.compacted_table_name,
+                "CLICKPORT_ATHENA_SLOTS_TABLE": store.slots_table_name,
                 "CLICKPORT_EVENTS_BUCKET": bucket.bucket_name,
             },
             object_prefixes=(*data_prefixes, ATHENA_RESULTS_PREFIX),

@@ -8,18 +8,21 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from clickport.adapters.s3_compaction import COMPACTED_PREFIX, RAW_PREFIX
+from clickport.adapters.compaction import SLOT_COLUMNS
+from clickport.adapters.s3_compaction import COMPACTED_PREFIX, RAW_PREFIX, SLOTS_PREFIX
 from clickport.adapters.s3_compaction import STATE_PREFIX as COMPACTION_STATE_PREFIX  # noqa: F401 - for infra
 from clickport.schema import PARTITION_COLUMNS, glue_columns
 from infra.config import DeployConfig
 
 EVENTS_PREFIX = RAW_PREFIX  # Firehose's objects (the compaction job reads them, never changes them)
 # AWS compaction (clickport.adapters.s3_compaction) adds COMPACTED_PREFIX (closed days in the day layout) and
-# COMPACTION_STATE_PREFIX (per-day manifests and each site's watermark).
+# COMPACTION_STATE_PREFIX (per-day manifests and each site's watermark) and SLOTS_PREFIX (each compacted day's
+# session slots).
 ERRORS_PREFIX = "errors/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
 EVENTS_TABLE = "events"
 COMPACTED_TABLE = "events_compacted"  # Settings.athena_compacted_table of the query functions
+SLOTS_TABLE = "events_slots"  # Settings.athena_slots_table of the query functions
 # Partition projection: site_id is injected (every query names its site), dt is a UTC date.
 DT_FORMAT = "yyyy-MM-dd"
 DT_RANGE = "2000-01-01,NOW+1DAYS"
@@ -133,6 +136,16 @@ class EventStore(Construct):
             "Closed UTC days of events in the day layout, written by the compaction job "
             "(clickport.adapters.s3_compaction); read for days up to each site's watermark",
         )
+        # The compacted days' session slots (clickport.adapters.compaction.session_slots), one row per session
+        # and UTC 15-minute slot: read instead of events for the days up to a watermark that says they exist.
+        self.slots_table_name = SLOTS_TABLE
+        self.slots_location = f"s3://{self.bucket.bucket_name}/{SLOTS_PREFIX}"
+        self.slots_table = self._events_table(
+            "SessionSlotsTable", self.slots_table_name, self.slots_location,
+            "Session slots of the compacted days, written by the compaction job with them "
+            "(clickport.adapters.compaction.session_slots); read for days up to each site's watermark",
+            columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in SLOT_COLUMNS],
+        )
 
         self.workgroup = athena.CfnWorkGroup(
             self,
@@ -157,8 +170,12 @@ class EventStore(Construct):
             ),
         )
 
-    def _events_table(self, construct_id: str, name: str, location: str, description: str) -> glue.CfnTable:
-        """A Parquet table of the event schema at ``location``, partitioned ``site_id=…/dt=…/`` by projection."""
+    def _events_table(
+        self, construct_id: str, name: str, location: str, description: str,
+        columns: list[glue.CfnTable.ColumnProperty] | None = None,
+    ) -> glue.CfnTable:
+        """A Parquet table at ``location`` of the event schema (or ``columns``), partitioned ``site_id=…/dt=…/``
+        by projection."""
         table = glue.CfnTable(
             self,
             construct_id,
@@ -175,7 +192,7 @@ class EventStore(Construct):
                     glue.CfnTable.ColumnProperty(name=c.name, type=c.type, comment=c.doc) for c in PARTITION_COLUMNS
                 ],
                 storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[
+                    columns=columns or [
                         glue.CfnTable.ColumnProperty(name=c["name"], type=c["type"], comment=c["comment"] or None)
                         for c in glue_columns()
                     ],
@@ -210,6 +227,12 @@ class EventStore(Construct):
     def compacted_table_arn(self) -> str:
         return Stack.of(self).format_arn(
             service="glue", resource="table", resource_name=f"{self.database_name}/{self.compacted_table_name}"
+        )
+
+    @property
+    def slots_table_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="glue", resource="table", resource_name=f"{self.database_name}/{self.slots_table_name}"
         )
 
     @property

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from clickport.adapters import s3_compaction
+from clickport.adapters import compaction as core
 from clickport.ingest.drops import METRICS_NAMESPACE
 from clickport.settings import Settings
 from infra import compaction
@@ -92,7 +93,7 @@ def test_the_rules_invoke_the_function_with_a_bounded_catch_up(synth, which, sch
 # IAM
 
 
-def test_the_role_reads_three_prefixes_and_writes_only_compacted_and_state(synth):
+def test_the_role_reads_four_prefixes_and_writes_only_compacted_slots_and_state(synth):
     role_id = synth.logical_id(synth.stack.compaction.role)
     bucket = _bucket_arn(synth)
     log_group = synth.logical_id(synth.stack.compaction.function.log_group)
@@ -101,15 +102,16 @@ def test_the_role_reads_three_prefixes_and_writes_only_compacted_and_state(synth
         ("logs:CreateLogStream", "${" + log_group + ".Arn}", "{}"),
         ("logs:PutLogEvents", "${" + log_group + ".Arn}", "{}"),
         ("s3:ListBucket", bucket, "{}"),
-        *{("s3:GetObject", f"{bucket}/{prefix}*", "{}") for prefix in ("events/", "compacted/", "compaction/")},
-        *{(action, f"{bucket}/{prefix}*", "{}") for prefix in ("compacted/", "compaction/")
+        *{("s3:GetObject", f"{bucket}/{prefix}*", "{}")
+          for prefix in ("events/", "compacted/", "compacted_slots/", "compaction/")},
+        *{(action, f"{bucket}/{prefix}*", "{}") for prefix in ("compacted/", "compacted_slots/", "compaction/")
           for action in ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")},
     }
     # Firehose's objects are never written or deleted by the job.
     assert not [g for g in granted if g[1].startswith(bucket + "/events/") and g[0] != "s3:GetObject"]
     # The job's prefixes are the ones the stack grants.
-    assert (s3_compaction.RAW_PREFIX, s3_compaction.COMPACTED_PREFIX, s3_compaction.STATE_PREFIX) == (
-        "events/", "compacted/", "compaction/")
+    assert (s3_compaction.RAW_PREFIX, s3_compaction.COMPACTED_PREFIX, s3_compaction.SLOTS_PREFIX,
+            s3_compaction.STATE_PREFIX) == ("events/", "compacted/", "compacted_slots/", "compaction/")
 
 
 def test_the_query_functions_read_the_compacted_table_and_the_watermark(synth):
@@ -120,13 +122,16 @@ def test_the_query_functions_read_the_compacted_table_and_the_watermark(synth):
         settings = Settings.from_env(variables)
         assert settings.events_bucket == _bucket(synth), name
         assert settings.athena_compacted_table == "events_compacted" == synth.stack.store.compacted_table_name
+        assert settings.athena_slots_table == "events_slots" == synth.stack.store.slots_table_name
         role_id = synth.resources[synth.logical_id(function)]["Properties"]["Role"]["Fn::GetAtt"][0]
         granted = permissions(policies_of_role(synth.resources, role_id))
         bucket = _bucket_arn(synth)
         assert ("s3:GetObject", f"{bucket}/compaction/*", "{}") in granted, name
         assert ("s3:GetObject", f"{bucket}/compacted/*", "{}") in granted, name
-        table = f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/events_compacted"
-        assert ("glue:GetTable", table, "{}") in granted and ("glue:GetPartitions", table, "{}") in granted
+        assert ("s3:GetObject", f"{bucket}/compacted_slots/*", "{}") in granted, name
+        for table_name in ("events_compacted", "events_slots"):
+            table = f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/{table_name}"
+            assert ("glue:GetTable", table, "{}") in granted and ("glue:GetPartitions", table, "{}") in granted
         # Read only: the query functions never write the job's state.
         assert not [g for g in granted if g[0] in ("s3:PutObject", "s3:DeleteObject") and "/compact" in g[1]]
     realtime = synth.resources[synth.logical_id(synth.stack.functions.functions["realtime"])]["Properties"]
@@ -155,6 +160,32 @@ def test_the_compacted_table_is_the_events_table_over_compacted(synth):
         k: v for k, v in events_params.items() if k != "storage.location.template"}
     # The job writes exactly where the template points.
     assert s3_compaction.compacted_prefix("s1", "2026-03-01") == "compacted/site_id=s1/dt=2026-03-01/"
+
+
+def test_the_slots_table_reads_the_slot_columns_under_compacted_slots(synth):
+    events = synth.resources[synth.logical_id(synth.stack.store.table)]["Properties"]
+    slots = synth.resources[synth.logical_id(synth.stack.store.slots_table)]["Properties"]
+    assert slots["TableInput"]["Name"] == "events_slots"
+    assert slots["DatabaseName"] == events["DatabaseName"]
+    for key in ("PartitionKeys", "TableType"):
+        assert slots["TableInput"][key] == events["TableInput"][key]
+    descriptor = slots["TableInput"]["StorageDescriptor"]
+    # Exactly the columns compaction.session_slots writes, with the Glue types of their Parquet types.
+    assert [(c["Name"], c["Type"]) for c in descriptor["Columns"]] == list(core.SLOT_COLUMNS)
+    glue_types = {"timestamp": "timestamp", "int64": "bigint", "int32": "int", "string": "string"}
+    schema = core.slots_schema()
+    assert [(f.name, glue_types[str(f.type).split("[")[0]]) for f in schema] == list(core.SLOT_COLUMNS)
+    for key in ("InputFormat", "OutputFormat", "SerdeInfo"):
+        assert descriptor[key] == events["TableInput"]["StorageDescriptor"][key]
+    bucket = _bucket(synth)
+    assert render(descriptor["Location"]) == f"s3://{bucket}/compacted_slots/"
+    params = {key: render(value) for key, value in slots["TableInput"]["Parameters"].items()}
+    events_params = {key: render(value) for key, value in events["TableInput"]["Parameters"].items()}
+    assert params["storage.location.template"] == f"s3://{bucket}/compacted_slots/site_id=${{site_id}}/dt=${{dt}}/"
+    assert {k: v for k, v in params.items() if k != "storage.location.template"} == {
+        k: v for k, v in events_params.items() if k != "storage.location.template"}
+    # The job writes exactly where the template points.
+    assert s3_compaction.slots_prefix("s1", "2026-03-01") == "compacted_slots/site_id=s1/dt=2026-03-01/"
 
 
 # Alarms

@@ -50,6 +50,7 @@ class Names:
             f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/events",
         }
         self.compacted_table = f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/events_compacted"
+        self.slots_table = f"{ARN}:glue:{REGION_ACCOUNT}:table/clickport_test/events_slots"
         self.synth = synth
 
     def log_group(self, name: str) -> str:
@@ -77,8 +78,9 @@ def _config_read(names):
 
 
 def _athena(names):
-    # events/ (Firehose), compacted/ (closed days, up to each site's watermark), compaction/ (the watermark).
-    data = ["events/*", "compacted/*", "compaction/*"]
+    # events/ (Firehose), compacted/ and compacted_slots/ (closed days and their session slots, up to each site's
+    # watermark), compaction/ (the watermark).
+    data = ["events/*", "compacted/*", "compacted_slots/*", "compaction/*"]
     prefixes = json.dumps({"StringLike": {"s3:prefix": [*data, "athena-results/*"]}}, sort_keys=True)
     results = names.bucket + "/athena-results/*"
     return (
@@ -91,7 +93,7 @@ def _athena(names):
             ],
             [names.workgroup],
         )
-        | _grant(["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"], [*names.glue, names.compacted_table])
+        | _grant(["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"], [*names.glue, names.compacted_table, names.slots_table])
         | _grant(["s3:GetBucketLocation"], [names.bucket])
         | _grant(["s3:ListBucket"], [names.bucket], prefixes)
         | _grant(["s3:GetObject"], [names.bucket + "/" + prefix for prefix in data] + [results])

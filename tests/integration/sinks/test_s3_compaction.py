@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from clickport.adapters import s3_compaction
+from clickport.adapters import compaction, s3_compaction
 from clickport.adapters.s3_compaction import S3DayCompactor
 from clickport.schema import COLUMN_NAMES, arrow_schema
 
@@ -64,6 +64,49 @@ def _read(s3, prefix: str) -> list[tuple]:
     return rows
 
 
+def _served(s3) -> dict | None:
+    try:
+        return json.loads(s3.get_object(Bucket=BUCKET, Key=s3_compaction.watermark_key(SITE))["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+def _table(s3, prefix: str) -> pa.Table:
+    tables = []
+    for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", []):
+        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+        tables.append(pq.read_table(io.BytesIO(body), partitioning=None))
+    return pa.concat_tables(tables) if tables else None
+
+
+def _slot_rows(table) -> list[tuple]:
+    return sorted(tuple(r.values()) for r in table.to_pylist())
+
+
+_CHECKED: set = set()  # states (watermark, compacted and slot objects by ETag) already found consistent
+
+
+def check_slots(s3) -> None:
+    """What a query reads as session slots: when the watermark says served days have slots, each served day's
+    slots are exactly ``compaction.session_slots`` of the rows it serves from compacted/."""
+    served = _served(s3)
+    if served is None or not served.get("slots"):
+        return
+    objects = tuple(sorted((k["Key"], k["ETag"]) for prefix in ("compacted/", "compacted_slots/")
+                           for k in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])))
+    state = (served["through"], objects)
+    if state in _CHECKED:
+        return
+    days = {p["Prefix"].rstrip("/").rsplit("dt=", 1)[1] for p in s3.list_objects_v2(
+        Bucket=BUCKET, Prefix=f"events/site_id={SITE}/", Delimiter="/").get("CommonPrefixes", [])}
+    for dt in sorted(d for d in days if d <= served["through"]):
+        slots = _table(s3, s3_compaction.slots_prefix(SITE, dt))
+        assert slots is not None, f"no slots for served day {dt}"
+        want = compaction.session_slots([_table(s3, s3_compaction.compacted_prefix(SITE, dt))])
+        assert _slot_rows(slots.cast(compaction.slots_schema())) == _slot_rows(want), dt
+    _CHECKED.add(state)
+
+
 def visible(s3) -> Counter:
     """What a query sees: days up to the watermark from compacted/, later days from events/."""
     try:
@@ -102,6 +145,7 @@ def checked_client(expected: Counter, cut_at: int | None = None, *, hidden: Coun
         else:
             complete[0] = True
             assert view == expected, f"the reader's view was wrong after call {calls[0]}"
+        check_slots(reader)
         if cut_at is not None and calls[0] == cut_at:
             raise Cut()
 
@@ -141,6 +185,71 @@ def test_closed_days_are_compacted_exactly_and_the_watermark_passes_them(s3):
     assert compactor(s3).lag_days(SITE) == 0
 
 
+def test_each_compacted_day_has_its_session_slots_and_the_watermark_says_so(s3):
+    _dataset(s3)
+    results = compactor(s3, file_rows=32).run(SITE)
+    assert _served(s3) == {"through": "2026-03-19", "slots": True}
+    assert s3_compaction.read_served(s3, BUCKET, SITE) == s3_compaction.Served("2026-03-19", slots=True)
+    for result in results:
+        key = f"compacted_slots/site_id={SITE}/dt={result.dt}/slots-00000.parquet"
+        assert result.slots == [key]
+        manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=s3_compaction.manifest_key(SITE, result.dt))["Body"].read())
+        assert manifest["slots"] == [key]
+        # The same rollup the local sink writes, from the day's raw rows (duplicates included).
+        raw = _table(s3, s3_compaction.raw_prefix(SITE, result.dt))
+        got = _table(s3, s3_compaction.slots_prefix(SITE, result.dt))
+        assert got.schema == compaction.slots_schema()
+        assert _slot_rows(got) == _slot_rows(compaction.session_slots([raw]))
+        assert sum(got.column("counted").to_pylist()) == result.rows  # every row is a pageview here
+    check_slots(s3)
+    # Today's raw day has no slots.
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=s3_compaction.slots_prefix(SITE, "2026-03-20"))
+
+
+def _as_before_slots(s3) -> None:
+    """The state a job older than session slots left: no slots, manifests and watermark without them."""
+    for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="compacted_slots/").get("Contents", []):
+        s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="compaction/").get("Contents", []):
+        value = json.loads(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read())
+        value.pop("slots", None)
+        s3.put_object(Bucket=BUCKET, Key=item["Key"], Body=json.dumps(value).encode())
+
+
+def test_served_days_compacted_before_slots_get_them_before_the_watermark_says_so(s3):
+    expected = _dataset(s3)
+    compactor(s3, file_rows=32).run(SITE, max_days=2)
+    _as_before_slots(s3)
+    assert s3_compaction.read_served(s3, BUCKET, SITE) == s3_compaction.Served("2026-03-18", slots=False)
+    compacted = {k["Key"]: k["ETag"] for k in s3.list_objects_v2(Bucket=BUCKET, Prefix="compacted/")["Contents"]}
+
+    # A run stopped before any served day has its slots: the watermark still says none (queries read events).
+    assert compactor(s3).run(SITE, stop=lambda: True) == []
+    assert _served(s3) == {"through": "2026-03-18"}
+
+    client, _ = checked_client(expected)
+    results = compactor(client, file_rows=32).run(SITE)
+    assert [(r.dt, r.status) for r in results] == [
+        ("2026-03-17", "slotted"), ("2026-03-18", "slotted"), ("2026-03-19", "compacted")]
+    assert _served(s3) == {"through": "2026-03-19", "slots": True}
+    check_slots(s3)
+    # The served days' compacted files were not rewritten, only their slots added.
+    after = {k["Key"]: k["ETag"] for k in s3.list_objects_v2(Bucket=BUCKET, Prefix="compacted/")["Contents"]}
+    assert {k: v for k, v in after.items() if "dt=2026-03-19" not in k} == compacted
+    assert compactor(s3).run(SITE) == []
+
+
+def test_a_day_whose_slots_went_missing_is_handed_back_and_rewritten(s3):
+    expected = _dataset(s3)
+    compactor(s3).run(SITE)
+    s3.delete_object(Bucket=BUCKET, Key=f"compacted_slots/site_id={SITE}/dt=2026-03-18/slots-00000.parquet")
+    results = compactor(s3).run(SITE)
+    assert visible(s3) == expected
+    assert [(r.dt, r.status) for r in results] == [("2026-03-18", "recompacted"), ("2026-03-19", "unchanged")]
+    assert _served(s3) == {"through": "2026-03-19", "slots": True}
+    check_slots(s3)
+
+
 def test_a_rerun_changes_nothing(s3):
     _dataset(s3)
     compactor(s3).run(SITE)
@@ -175,6 +284,10 @@ def test_a_file_arriving_after_its_day_was_compacted_is_taken_in_without_a_gap(s
     assert [(r.dt, r.status) for r in results] == [("2026-03-18", "recompacted"), ("2026-03-19", "unchanged")]
     assert compactor(s3).watermark(SITE) == "2026-03-19"
     assert visible(s3) == expected
+    # Its slots were rebuilt with the late rows.
+    check_slots(s3)
+    slots = _table(s3, s3_compaction.slots_prefix(SITE, "2026-03-18"))
+    assert sum(slots.column("counted").to_pylist()) == 80 + 7
 
 
 def _before_the_run(s3) -> Counter:

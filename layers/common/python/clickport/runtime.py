@@ -80,12 +80,13 @@ class Runtime:
             if self.settings.events_bucket:  # compaction on: split each query at the site's watermark
                 from functools import partial
 
-                from clickport.adapters.s3_compaction import read_watermark
+                from clickport.adapters.s3_compaction import read_served
 
-                watermark = partial(read_watermark, self._boto_client("s3"), self.settings.events_bucket)
+                watermark = partial(read_served, self._boto_client("s3"), self.settings.events_bucket)
             compacted = f"{self.settings.athena_database}.{self.settings.athena_compacted_table}"
+            slots = f"{self.settings.athena_database}.{self.settings.athena_slots_table}"
             return AthenaQueryEngine(self.settings, client=self._boto_client("athena"), watermark=watermark,
-                                     compacted_table=compacted)
+                                     compacted_table=compacted, slots_table=slots)
         from clickport.adapters.duckdb_engine import DuckDbQueryEngine
 
         return DuckDbQueryEngine(self.data_dir)

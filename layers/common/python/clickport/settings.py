@@ -48,6 +48,7 @@ class Settings(BaseModel):
     # watermark there and reads days up to it from the compacted table, later days from ``athena_table``.
     events_bucket: str | None = None
     athena_compacted_table: str = "events_compacted"
+    athena_slots_table: str = "events_slots"  # the compacted days' session slots (read when the watermark says)
     origin_secret: str | None = None
 
     @classmethod
@@ -69,6 +70,7 @@ class Settings(BaseModel):
             "athena_timeout_seconds": "CLICKPORT_ATHENA_TIMEOUT_SECONDS",
             "events_bucket": "CLICKPORT_EVENTS_BUCKET",
             "athena_compacted_table": "CLICKPORT_ATHENA_COMPACTED_TABLE",
+            "athena_slots_table": "CLICKPORT_ATHENA_SLOTS_TABLE",
             "origin_secret": "CLICKPORT_ORIGIN_SECRET",
         }
         values = {field: env[name] for field, name in mapping.items() if env.get(name)}

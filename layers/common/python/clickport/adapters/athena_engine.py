@@ -81,15 +81,19 @@ class AthenaQueryEngine:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         *,
-        watermark: Callable[[str], str | None] | None = None,
+        watermark: Callable[[str], Any] | None = None,
         compacted_table: str | None = None,
+        slots_table: str | None = None,
     ) -> None:
-        """``watermark(site_id)`` (AWS compaction, ``s3_compaction.read_watermark``) turns on reading days up to
-        it from ``compacted_table`` (default ``<events table>_compacted``) and later days from the events table.
+        """``watermark(site_id)`` (AWS compaction, ``s3_compaction.read_served``: a ``Served``, a date or None)
+        turns on reading days up to it from ``compacted_table`` (default ``<events table>_compacted``) and later days from the events table;
+        when it says every such day has its session slots (``Served.slots``; a plain date says nothing of
+        slots), plans that merge over slots read them from ``slots_table`` (default ``<events table>_slots``).
         Read it afresh for every query (no cache: the compaction job's grace period assumes so)."""
         self.settings = settings
         self.table = f"{settings.athena_database}.{settings.athena_table}"
         self.compacted_table = compacted_table or f"{self.table}_compacted"
+        self.slots_table = slots_table or f"{self.table}_slots"
         self._watermark = watermark
         self._served: tuple[str, str | None] | None = None
         self._client = client
@@ -103,9 +107,13 @@ class AthenaQueryEngine:
         """What a query of ``site_id`` reads: the events table, or both tables split at the site's watermark."""
         if self._watermark is None:
             return self.table
-        through = self._watermark(site_id)
+        served = self._watermark(site_id)
+        through = served if served is None or isinstance(served, str) else served.through
         self._served = (site_id, through)  # what the statement about to run reads (see _reuse)
-        return self.table if through is None else SplitSource(self.table, self.compacted_table, through)
+        if through is None:
+            return self.table
+        slots = self.slots_table if getattr(served, "slots", False) else None
+        return SplitSource(self.table, self.compacted_table, through, slots=slots)
 
     @property
     def client(self) -> Any:

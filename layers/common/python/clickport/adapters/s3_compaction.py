@@ -6,10 +6,15 @@ compacted days live under a second prefix, served at a per-site watermark:
 
 - ``events/site_id=<s>/dt=<d>/…``          Firehose's files (raw), read for days after the watermark;
 - ``compacted/site_id=<s>/dt=<d>/day-NNNNN.parquet``  the day layout, read for days up to the watermark;
+- ``compacted_slots/site_id=<s>/dt=<d>/slots-00000.parquet``  the day's session slots
+  (``compaction.session_slots``, the same derived data as the local sink's), built from the same rows;
 - ``compaction/site_id=<s>/dt=<d>.json``   the manifest of a compacted day (the raw keys and ETags it
-  holds, its output keys, its row count);
-- ``compaction/site_id=<s>/watermark.json``  ``{"through": "YYYY-MM-DD"}``: every day up to it is served
-  from ``compacted/``, every later day from ``events/``. One PUT changes it (S3 writes are atomic).
+  holds, its output keys, its slot keys, its row count);
+- ``compaction/site_id=<s>/watermark.json``  ``{"through": "YYYY-MM-DD", "slots": true}``: every day up to
+  it is served from ``compacted/``, every later day from ``events/``; with ``"slots": true`` every day up
+  to it also has its session slots (a watermark written before slots existed has no such key: the job
+  writes the missing slots of served days from their compacted files, then sets it). One PUT changes it
+  (S3 writes are atomic).
 
 A query reads the watermark first and reads each day from exactly one prefix, so no event is counted
 twice, and none disappears: a compacted day is written completely (outputs, then its manifest) before
@@ -38,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 RAW_PREFIX = "events/"
 COMPACTED_PREFIX = "compacted/"
+SLOTS_PREFIX = "compacted_slots/"
+SLOTS_FILE = "slots-00000.parquet"
 STATE_PREFIX = "compaction/"
 GRACE_SECONDS = 60.0  # > the query timeout (API Gateway's 30 s): no query still reads what was handed back
 SETTLE_SECONDS = 3600.0  # a day is compacted once it has been over this long (Firehose buffers ≤ 900 s)
@@ -50,6 +57,10 @@ def raw_prefix(site_id: str, dt: str) -> str:
 
 def compacted_prefix(site_id: str, dt: str) -> str:
     return f"{COMPACTED_PREFIX}site_id={site_id}/dt={dt}/"
+
+
+def slots_prefix(site_id: str, dt: str) -> str:
+    return f"{SLOTS_PREFIX}site_id={site_id}/dt={dt}/"
 
 
 def manifest_key(site_id: str, dt: str) -> str:
@@ -68,10 +79,20 @@ def _day_before(dt: str) -> str:
 class DayResult:
     site_id: str
     dt: str
-    status: str  # "compacted", "unchanged" (its manifest matches the raw files), "recompacted"
+    status: str  # "compacted", "unchanged" (its manifest matches the raw files), "recompacted", "slotted"
     rows: int = 0
     inputs: int = 0
     outputs: list[str] = field(default_factory=list)
+    slots: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A site's watermark as the query side reads it: days up to ``through`` come from ``compacted/``; with
+    ``slots``, those days also have their session slots under ``compacted_slots/``."""
+
+    through: str
+    slots: bool = False
 
 
 class S3DayCompactor:
@@ -137,14 +158,19 @@ class S3DayCompactor:
 
     def watermark(self, site_id: str) -> str | None:
         """The last day served from ``compacted/`` (None: every day is read from ``events/``)."""
-        value = self._get_json(watermark_key(check_site_id(site_id)))
-        return value["through"] if value else None
+        served = self.served(site_id)
+        return served.through if served else None
 
-    def _set_watermark(self, site_id: str, through: str | None) -> None:
+    def served(self, site_id: str) -> Served | None:
+        value = self._get_json(watermark_key(check_site_id(site_id)))
+        return Served(value["through"], bool(value.get("slots", False))) if value else None
+
+    def _set_watermark(self, site_id: str, through: str | None, *, slots: bool = True) -> None:
+        """``slots``: every day up to ``through`` has its session slots (the query side may read them)."""
         if through is None:
             self.client.delete_object(Bucket=self.bucket, Key=watermark_key(site_id))
         else:
-            self._put_json(watermark_key(site_id), {"through": through})
+            self._put_json(watermark_key(site_id), {"through": through, **({"slots": True} if slots else {})})
 
     def closed_through(self) -> str:
         """The last UTC day that may be compacted now (over for at least ``settle_seconds``)."""
@@ -168,12 +194,28 @@ class S3DayCompactor:
                 sites.append(common["Prefix"].rstrip("/").rsplit("site_id=", 1)[1])
         return sorted(sites)
 
-    def is_current(self, site_id: str, dt: str) -> bool:
-        """The day's manifest holds exactly its raw files now, and its outputs are all there."""
+    def is_current(self, site_id: str, dt: str, *, slots: bool = True) -> bool:
+        """The day's manifest holds exactly its raw files now, and its outputs (and, with ``slots``, its
+        session slots) are all there."""
         manifest = self._get_json(manifest_key(site_id, dt))
         if manifest is None or manifest["inputs"] != self._list(raw_prefix(site_id, dt)):
             return False
-        return set(manifest["outputs"]) <= set(self._list(compacted_prefix(site_id, dt)))
+        if not set(manifest["outputs"]) <= set(self._list(compacted_prefix(site_id, dt))):
+            return False
+        return not slots or self._has_slots(manifest, set(self._list(slots_prefix(site_id, dt))))
+
+    @staticmethod
+    def _has_slots(manifest: dict[str, Any], present: set[str]) -> bool:
+        """The manifest names the day's slots (a manifest written before slots existed does not) and they exist."""
+        return bool(manifest.get("slots")) and set(manifest["slots"]) <= present
+
+    def _write_slots(self, site_id: str, dt: str, tables: list[Any]) -> list[str]:
+        """The day's session slots from its rows (``compaction.session_slots``/``write_slots``, as locally)."""
+        buffer = io.BytesIO()
+        compaction.write_slots(compaction.session_slots(tables), buffer)
+        key = f"{slots_prefix(site_id, dt)}{SLOTS_FILE}"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=buffer.getvalue())
+        return [key]
 
     # --- the job
 
@@ -192,10 +234,11 @@ class S3DayCompactor:
         inputs = self._list(raw_prefix(site_id, dt))
         # Invalidate the old manifest before its outputs change: a run cut short is then seen as not done.
         existing = sorted(self._list(compacted_prefix(site_id, dt)))
-        if existing and not handed_back:
+        old_slots = sorted(self._list(slots_prefix(site_id, dt)))
+        if (existing or old_slots) and not handed_back:
             self.sleep(self.grace_seconds)
         self.client.delete_object(Bucket=self.bucket, Key=manifest_key(site_id, dt))
-        self._delete(existing)
+        self._delete(existing + old_slots)
         tables = []
         for key in sorted(inputs):
             body = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=inputs[key])["Body"].read()
@@ -211,11 +254,32 @@ class S3DayCompactor:
             key = f"{compacted_prefix(site_id, dt)}{compaction.DAY_FILE_PREFIX}{index:05d}.parquet"
             self.client.put_object(Bucket=self.bucket, Key=key, Body=buffer.getvalue())
             keys.append(key)
-        self._put_json(manifest_key(site_id, dt), {"inputs": inputs, "outputs": keys, "rows": rows})
-        return DayResult(site_id, dt, "compacted", rows=rows, inputs=len(inputs), outputs=keys)
+        slots = self._write_slots(site_id, dt, outputs)
+        self._put_json(manifest_key(site_id, dt), {"inputs": inputs, "outputs": keys, "slots": slots, "rows": rows})
+        return DayResult(site_id, dt, "compacted", rows=rows, inputs=len(inputs), outputs=keys, slots=slots)
 
-    def changed_served_days(self, site_id: str, watermark: str) -> list[str]:
-        """Every served day (up to ``watermark``) whose raw files or outputs no longer match its manifest, from
+    def add_slots(self, site_id: str, dt: str) -> DayResult | None:
+        """A served day compacted before slots existed: its slots built from its compacted files (the rows it
+        serves), then its manifest names them. The query side reads no slots until the watermark says every
+        served day has them. None when the day has no manifest (nothing to build from)."""
+        import pyarrow.parquet as pq
+
+        manifest = self._get_json(manifest_key(site_id, dt))
+        if manifest is None:
+            return None
+        present = self._list(compacted_prefix(site_id, dt))
+        tables = []
+        for key in manifest["outputs"]:
+            body = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=present[key])["Body"].read()
+            tables.append(pq.read_table(io.BytesIO(body), partitioning=None))
+        slots = self._write_slots(site_id, dt, tables)
+        self._put_json(manifest_key(site_id, dt), {**manifest, "slots": slots})
+        return DayResult(site_id, dt, "slotted", rows=manifest["rows"], inputs=len(manifest["inputs"]),
+                         outputs=list(manifest["outputs"]), slots=slots)
+
+    def changed_served_days(self, site_id: str, watermark: str, *, with_slots: bool = True) -> list[str]:
+        """Every served day (up to ``watermark``) whose raw files or outputs (``with_slots``: or session slots)
+        no longer match its manifest, from
         one listing of each prefix of the site and one manifest GET per served day (the daily full check:
         an import of old events lands in days far behind the lookback)."""
         def by_day(prefix: str) -> dict[str, dict[str, str]]:
@@ -224,14 +288,32 @@ class S3DayCompactor:
                 grouped.setdefault(key[len(prefix):].split("/", 2)[1].removeprefix("dt="), {})[key] = etag
             return grouped
 
-        raw, compacted = by_day(RAW_PREFIX), by_day(COMPACTED_PREFIX)
+        raw, compacted, slots = by_day(RAW_PREFIX), by_day(COMPACTED_PREFIX), by_day(SLOTS_PREFIX)
         changed = []
         for dt in sorted(d for d in raw if d <= watermark):
             manifest = self._get_json(manifest_key(site_id, dt))
             if (manifest is None or manifest["inputs"] != raw[dt]
-                    or not set(manifest["outputs"]) <= set(compacted.get(dt, {}))):
+                    or not set(manifest["outputs"]) <= set(compacted.get(dt, {}))
+                    or (with_slots and not self._has_slots(manifest, set(slots.get(dt, {}))))):
                 changed.append(dt)
         return changed
+
+    def _backfill_slots(self, site_id: str, watermark: str, days: list[str], stop: Callable[[], bool],
+                        results: list[DayResult]) -> bool:
+        """Served days without slots (compacted before slots existed) get them; True once every served day has."""
+        for dt in days:
+            if dt > watermark:
+                break
+            manifest = self._get_json(manifest_key(site_id, dt))
+            if manifest is not None and self._has_slots(manifest, set(self._list(slots_prefix(site_id, dt)))):
+                continue
+            if stop():
+                return False
+            done = self.add_slots(site_id, dt)
+            if done is None:  # a served day with no manifest: only a rewrite can fix it (hand it back)
+                return False
+            results.append(done)
+        return True
 
     def run(self, site_id: str, *, max_days: int | None = None,
             stop: Callable[[], bool] = lambda: False, recheck_all: bool = False) -> list[DayResult]:
@@ -243,17 +325,23 @@ class S3DayCompactor:
         check_site_id(site_id)
         closed = self.closed_through()
         days = [d for d in self.raw_days(site_id) if d <= closed]
-        watermark = self.watermark(site_id)
+        served = self.served(site_id)
+        watermark = served.through if served else None
+        # Every day up to the watermark has its slots (a new site's, or once an older watermark's are built).
+        slotted = served is None or served.slots
         results: list[DayResult] = []
         if watermark is not None:
             earliest = (date.fromisoformat(watermark) - timedelta(days=self.lookback_days - 1)).isoformat()
             if recheck_all:
-                stale = self.changed_served_days(site_id, watermark)
+                stale = self.changed_served_days(site_id, watermark, with_slots=slotted)
             else:
-                stale = [d for d in days if earliest <= d <= watermark and not self.is_current(site_id, d)]
+                # Served days lacking slots under a watermark from before slots are not stale: they get
+                # their slots below, from their compacted files.
+                stale = [d for d in days if earliest <= d <= watermark
+                         and not self.is_current(site_id, d, slots=slotted)]
             if stale:
                 watermark = _day_before(stale[0])
-                self._set_watermark(site_id, watermark)
+                self._set_watermark(site_id, watermark, slots=slotted)
                 logger.warning("site %s: days %s changed after compaction; served from %s again", site_id,
                                stale, RAW_PREFIX)
                 self.sleep(self.grace_seconds)  # queries that read the old watermark finish first
@@ -263,6 +351,10 @@ class S3DayCompactor:
                     results.append(self.compact_day(site_id, dt, handed_back=True))
                     results[-1].status = "recompacted"
                 # Days between the stale ones were not touched: the watermark goes back up below.
+            if not slotted and watermark is not None:
+                slotted = self._backfill_slots(site_id, watermark, days, stop, results)
+                if slotted:
+                    self._set_watermark(site_id, watermark, slots=True)
         done = 0
         for dt in days:
             if watermark is not None and dt <= watermark:
@@ -274,7 +366,7 @@ class S3DayCompactor:
                 done += 1
             elif not any(r.dt == dt for r in results):
                 results.append(DayResult(site_id, dt, "unchanged"))
-            self._set_watermark(site_id, dt)
+            self._set_watermark(site_id, dt, slots=slotted)
             watermark = dt
         return results
 
@@ -286,8 +378,15 @@ class S3DayCompactor:
 
 
 def read_watermark(client: Any, bucket: str, site_id: str) -> str | None:
-    """The query side's read of a site's watermark (one GET; None before the first compacted day). Pass
-    ``functools.partial(read_watermark, s3_client, bucket)`` to ``AthenaQueryEngine(watermark=…)``."""
+    """The last day a site serves from ``compacted/`` (one GET; None before the first compacted day)."""
+    served = read_served(client, bucket, site_id)
+    return served.through if served else None
+
+
+def read_served(client: Any, bucket: str, site_id: str) -> Served | None:
+    """The query side's read of a site's watermark (one GET; None before the first compacted day): the last
+    day served from ``compacted/`` and whether every such day has its session slots. Pass
+    ``functools.partial(read_served, s3_client, bucket)`` to ``AthenaQueryEngine(watermark=…)``."""
     from botocore.exceptions import ClientError
 
     try:
@@ -302,7 +401,8 @@ def read_watermark(client: Any, bucket: str, site_id: str) -> str | None:
         logger.warning("site %s: watermark not readable (%s); reading %s only", site_id, "AccessDenied",
                        RAW_PREFIX)
         return None
-    return json.loads(body)["through"]
+    value = json.loads(body)
+    return Served(value["through"], bool(value.get("slots", False)))
 
 
 # The scheduled function stops starting new days when less than this is left of its timeout: one day of a

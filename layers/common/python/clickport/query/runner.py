@@ -10,7 +10,7 @@ from typing import Any
 from clickport.ports import QueryEngine, ScanScope
 from clickport.query.periods import day_start, local_date
 from clickport.query.plan import QueryPlan
-from clickport.query.sql import build_query
+from clickport.query.sql import SplitSource, build_query
 from clickport.query.sql_slots import slots_eligible
 from clickport.query.zones import get_zone
 
@@ -61,12 +61,15 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     # An engine with ``source(site_id)`` reads compacted and fresh days from two tables (sql.SplitSource).
     source = getattr(engine, "source", None)
     table = source(plan.site_id) if source is not None else getattr(engine, "table", DEFAULT_TABLE)
-    # An engine with ``session_slots`` reads closed days' session rollups where the plan's values merge over them.
-    slots = bool(getattr(engine, "session_slots", False)) and isinstance(table, str) and slots_eligible(plan)
+    # Closed days' session rollups are read where the plan's values merge over them: an engine with
+    # ``session_slots`` binds the slot tables itself (DuckDB); a split source names its slots table (Athena).
+    local_slots = bool(getattr(engine, "session_slots", False)) and isinstance(table, str)
+    split_slots = isinstance(table, SplitSource) and table.slots is not None
+    slots = (local_slots or split_slots) and slots_eligible(plan)
     built = build_query(plan, engine.dialect, table, slots=slots)
     sql = built.sql(engine.dialect)
     planned = time.perf_counter()
-    options = {"slots": True} if slots else {}
+    options = {"slots": True} if slots and local_slots else {}
     rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan), **options)
     executed = time.perf_counter()
     result = EngineResult(timings={"sql": (planned - started) * 1000, "engine": (executed - planned) * 1000})

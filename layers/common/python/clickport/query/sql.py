@@ -340,11 +340,14 @@ class QueryBuilder(GroupingSteps):
 @dataclass(frozen=True)
 class SplitSource:
     """Events read from two tables split at a UTC day (AWS compaction's watermark, ``adapters/s3_compaction``):
-    days up to ``through`` from ``compacted``, later days from ``raw``. Each day comes from one table only."""
+    days up to ``through`` from ``compacted``, later days from ``raw``. Each day comes from one table only.
+    ``slots``: the table of the session slots of the days up to ``through`` (when every one of them has
+    its slots), which a plan over session slots reads (``sql_slots.SlotQueryBuilder``)."""
 
     raw: str
     compacted: str
     through: str  # YYYY-MM-DD
+    slots: str | None = None
 
 
 def _source(source: "str | SplitSource", site_id: str, first_day: str, last_day: str) -> exp.Expression:
@@ -392,11 +395,12 @@ def check_exact(expression: exp.Expression) -> None:
 
 def build_query(plan: QueryPlan, dialect: str, table: "str | SplitSource" = "events", *, slots: bool = False) -> BuiltQuery:
     """The plan's statement over ``table``; with ``slots``, over session slots (sql_slots.py: the plan
-    must be ``slots_eligible`` and the engine must provide the slot tables)."""
+    must be ``slots_eligible``, and either ``table`` is a ``SplitSource`` with a slots table or the
+    engine provides the three slot tables by name, as the DuckDB engine does)."""
     if slots:
         from clickport.query.sql_slots import SlotQueryBuilder
 
-        return SlotQueryBuilder(plan, dialect).build()
+        return SlotQueryBuilder(plan, dialect, source=table if isinstance(table, SplitSource) else None).build()
     return QueryBuilder(plan, dialect, table).build()
 
 

@@ -15,6 +15,12 @@ One statement reads, as ``slot_rows`` (``UNION ALL``):
 - ``rolled_events``: the events of rolled-up partitions in the pieces of a range outside ``[cs, fe)``
   (ranges ending at "now", or comparisons "up to the same elapsed time"), each as a row of one event.
 
+On AWS (a ``SplitSource`` with a slots table: the compaction watermark is the split) the same three
+sides read three tables, each for its own days: ``session_slots`` is the slots table and
+``rolled_events`` the compacted events table, both for the days up to the watermark (every such day has
+its slots); ``fresh_events`` is the raw events table for the days after it. A side whose days are all on
+the other side of the watermark is left out.
+
 Every event in range is in exactly one of them, and a session's rows merge exactly: sums of counts, the
 first row's visitor and attributes by ``ts``, duration = max ``last_ts`` − min ``ts``. Filters on session
 attributes apply to every row (the attributes are the session's, spec §3.8.2).
@@ -29,13 +35,13 @@ lock (``adapters/duckdb_engine``).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlglot import exp
 
 from clickport.query.expressions import and_all, col, flag, lit, or_all
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
-from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, _table
+from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, SplitSource, _table
 from clickport.query.sql_dimensions import kind_of
 from clickport.query.sql_totals import EVENT, session_reads, zero_if_null
 from clickport.query.time_keys import offsets
@@ -85,10 +91,17 @@ def _instant(ms: int) -> datetime:
 class SlotQueryBuilder(QueryBuilder):
     """The statement of an eligible plan over ``session_slots``, ``fresh_events`` and ``rolled_events``."""
 
-    def __init__(self, plan: QueryPlan, dialect: str, *, prefix: str = "", names: list[str] | None = None) -> None:
+    def __init__(self, plan: QueryPlan, dialect: str, *, source: SplitSource | None = None, prefix: str = "",
+                 names: list[str] | None = None) -> None:
+        """``source``: the AWS tables split at the compaction watermark (it must name a slots table); without
+        it the statement reads ``session_slots``, ``rolled_events`` and ``fresh_events`` (the local engine
+        binds them per partition)."""
         if not slots_eligible(plan):
             raise ValueError("the plan's values do not merge over session slots")
+        if source is not None and source.slots is None:
+            raise ValueError("a split source without a slots table")
         super().__init__(plan, dialect, SLOTS_TABLE, prefix=prefix, names=names)
+        self.source = source
 
     # --- the ranges: whole slots inside each range, and the pieces outside them
 
@@ -133,9 +146,24 @@ class SlotQueryBuilder(QueryBuilder):
                 needed |= set(kind_of(dimension).reads(dimension))
         return tuple(sorted(needed))
 
-    def _side(self, table: str, condition: exp.Expression, *, slots: bool) -> exp.Select:
-        first_day = self.context.start.date() - timedelta(days=1)
-        last_day = self.context.end.date() + timedelta(days=1)
+    def _days(self, side: str) -> tuple[str, str, str] | None:
+        """The table a side reads and its partition days (None: no day of the range is on that side)."""
+        first_day = (self.context.start.date() - timedelta(days=1)).isoformat()
+        last_day = (self.context.end.date() + timedelta(days=1)).isoformat()
+        if self.source is None:
+            return side, first_day, last_day
+        through = self.source.through
+        if side == FRESH_TABLE:
+            after = (date.fromisoformat(through) + timedelta(days=1)).isoformat()
+            return (self.source.raw, max(first_day, after), last_day) if last_day >= after else None
+        table = self.source.slots if side == SLOTS_TABLE else self.source.compacted
+        return (table, first_day, min(last_day, through)) if first_day <= through else None
+
+    def _side(self, side: str, condition: exp.Expression, *, slots: bool) -> exp.Select | None:
+        days = self._days(side)
+        if days is None:
+            return None
+        table, first_day, last_day = days
         ranges = self.plan.ranges
         period = lit(CURRENT) if len(ranges) == 1 else exp.Case(
             ifs=[exp.If(this=self._in_range(CURRENT), true=lit(CURRENT))], default=lit(PREVIOUS)
@@ -156,7 +184,7 @@ class SlotQueryBuilder(QueryBuilder):
         columns += [col(name) for name in self._stamped_columns()]
         conditions = [
             exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
-            exp.Between(this=col("dt"), low=lit(first_day.isoformat()), high=lit(last_day.isoformat())),
+            exp.Between(this=col("dt"), low=lit(first_day), high=lit(last_day)),
             condition,
         ]
         conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
@@ -178,14 +206,16 @@ class SlotQueryBuilder(QueryBuilder):
 
     def slot_rows(self) -> exp.Expression:
         in_any_range = or_all([self._in_range(i) for i in range(len(self.plan.ranges))])
-        sides: list[exp.Select] = []
         inner = self._slot_condition()
-        if inner is not None:
-            sides.append(self._side(SLOTS_TABLE, inner, slots=True))
-        sides.append(self._side(FRESH_TABLE, in_any_range, slots=False))
         edges = self._edge_condition()
-        if edges is not None:
-            sides.append(self._side(ROLLED_TABLE, edges, slots=False))
+        candidates = [
+            self._side(SLOTS_TABLE, inner, slots=True) if inner is not None else None,
+            self._side(FRESH_TABLE, in_any_range, slots=False),
+            self._side(ROLLED_TABLE, edges, slots=False) if edges is not None else None,
+        ]
+        sides = [side for side in candidates if side is not None]
+        if not sides:  # the ranges are nowhere (cannot happen: every day is on one side of the watermark)
+            raise ValueError("a plan over session slots reads no table")
         union: exp.Expression = sides[0]
         for side in sides[1:]:
             union = exp.union(union, side, distinct=False)
