@@ -374,39 +374,52 @@ def scan_estimate(data_dir: Path, site_id: str, body: dict, window: Window, *,
     return total
 
 
-def slot_scan_estimate(data_dir: Path, site_id: str, body: dict, window: Window) -> int:
-    """As ``scan_estimate``, for a plan over session slots (query/sql_slots.py): the compressed column chunks
-    its slot side reads in the slot files of the partitions its WHERE names (row groups by ``ts``), plus
-    whatever it reads from events (none when every partition in range is rolled up and the edges are
-    on slot boundaries, as here)."""
+def _group_bytes(path: Path, columns: set[str], start: datetime, end: datetime) -> int:
+    """Compressed bytes of ``columns`` in the row groups of one Parquet file whose ``ts`` overlaps [start, end)."""
     import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+    total = 0
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        stats = group.column(names.index("ts")).statistics
+        if stats is not None and stats.has_min_max and (stats.max < start or stats.min >= end):
+            continue
+        total += sum(group.column(i).total_compressed_size for i, n in enumerate(names) if n.split(".")[0] in columns)
+    return total
+
+
+def slot_scan_estimate(data_dir: Path, site_id: str, body: dict, window: Window, through: date) -> int:
+    """What Athena reads for a plan over session slots on AWS: the statement rendered for Athena with the
+    compaction watermark at ``through`` (query/sql_slots.py over a ``SplitSource``), and for each side of
+    its ``slot_rows`` the compressed column chunks that side reads in the files of its table and days
+    (row groups by ``ts``): ``events_slots`` from the slot files (the S3 job writes them with the same
+    ``compaction.write_slots``), ``events_compacted`` and ``events`` from the event files (the local
+    compaction writes closed days in the same day layout as the S3 job)."""
     from sqlglot import exp
 
     from clickport.ports import Site
     from clickport.query.service import plan_query
-    from clickport.query.sql import build_query
+    from clickport.query.sql import SplitSource, build_query
 
     site = Site(site_id, "bench", datetime(2026, 1, 1, tzinfo=timezone.utc))
     plan = plan_query(body, site=site, goals=[], now=datetime.now(timezone.utc))
-    expression = build_query(plan, "duckdb", slots=True).expression
+    split = SplitSource("db.events", "db.events_compacted", through.isoformat(), slots="db.events_slots")
+    expression = build_query(plan, "athena", split, slots=True).expression
     rows = next(c.this for c in expression.find_all(exp.CTE) if c.alias == "slot_rows")
-    side = next(s for s in rows.find_all(exp.Select) if s.args["from_"].this.name == "session_slots")
-    columns = {c.name for c in side.find_all(exp.Column)}
     start, end = day_start(window.start), day_start(window.end)
-    first, last = f"dt={(start.date() - timedelta(days=1))}", f"dt={(end.date() + timedelta(days=1))}"
     total = 0
-    for partition in sorted((data_dir / "session_slots" / f"site_id={site_id}").iterdir()):
-        if not first <= partition.name <= last:
-            continue
-        for file in partition.glob("slots-*.parquet"):
-            metadata = pq.ParquetFile(file).metadata
-            names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
-            for g in range(metadata.num_row_groups):
-                group = metadata.row_group(g)
-                stats = group.column(names.index("ts")).statistics
-                if stats is not None and stats.has_min_max and (stats.max < start or stats.min >= end):
-                    continue
-                total += sum(group.column(i).total_compressed_size for i, n in enumerate(names) if n in columns)
+    for side in rows.find_all(exp.Select):
+        table = side.args["from_"].this.name
+        between = next(side.args["where"].find_all(exp.Between))
+        first, last = f"dt={between.args['low'].this}", f"dt={between.args['high'].this}"
+        columns = {c.name for c in side.find_all(exp.Column)}
+        root, pattern = ((data_dir / "session_slots", "slots-*.parquet") if table == "events_slots"
+                         else (data_dir / "events", "*.parquet"))
+        for partition in sorted((root / f"site_id={site_id}").iterdir()):
+            if first <= partition.name <= last:
+                total += sum(_group_bytes(file, columns, start, end) for file in partition.glob(pattern))
     return total
 
 
@@ -617,9 +630,12 @@ def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, sit
         per_million = scanned / MIB / (events / 1_000_000) if events else 0.0
         print(f"| ({query.key}) | {scanned / MIB:,.1f} MiB | {events:,} | {per_million:.2f} |")
     if (data_dir / "session_slots" / f"site_id={site_id}").is_dir():
-        print("\nSession slots (local compaction's derived data; the AWS side does not write them yet): what the slot"
-              " plans read")
-        print("\n| query | slot columns read | MiB per 1,000,000 events |")
+        # Every day of the bench is closed and compacted: the watermark at the last day with slots.
+        through = max(date.fromisoformat(p.name.removeprefix("dt="))
+                      for p in (data_dir / "session_slots" / f"site_id={site_id}").iterdir())
+        print(f"\nOn AWS with compaction's session slots (watermark {through}): the Athena statement of each plan"
+              " over slots, each side's columns in its own table's files and days")
+        print("\n| query | Athena-scan estimate with slots | MiB per 1,000,000 events |")
         print("|---|---|---|")
         from clickport.ports import Site
         from clickport.query.service import plan_query
@@ -630,9 +646,9 @@ def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, sit
             window = window_of(query, spec, 0)
             plan = plan_query(query.body(window), site=site, goals=[], now=datetime.now(timezone.utc))
             if not slots_eligible(plan):
-                print(f"| ({query.key}) | (reads events) | |")
+                print(f"| ({query.key}) | (reads events, as above) | |")
                 continue
-            scanned = slot_scan_estimate(data_dir, site_id, query.body(window), window)
+            scanned = slot_scan_estimate(data_dir, site_id, query.body(window), window, through)
             rows, _ = ch_rows(chdb, f"SELECT count() FROM events WHERE {window.ch_where(site_id)}")
             print(f"| ({query.key}) | {scanned / MIB:,.1f} MiB | {scanned / MIB / (int(rows[0][0]) / 1_000_000):.2f} |")
     window = window_of(QUERIES[0], spec, 0)
