@@ -102,7 +102,8 @@ class Meter:
 
     def _after(self, parsed: dict, model: Any, **_: Any) -> None:
         name, params, before = self._local.pending.pop()
-        entry: dict[str, Any] = {"operation": name, "table_units": 0.0, "index_units": {}, "read_units": 0.0}
+        entry: dict[str, Any] = {"operation": name, "table_units": 0.0, "index_units": {}, "read_units": 0.0,
+                                 "thread": threading.current_thread().name}
         failed = "Error" in parsed and parsed["Error"].get("Code")
         if name in WRITE_OPERATIONS:
             if failed:

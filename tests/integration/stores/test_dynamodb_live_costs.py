@@ -4,16 +4,19 @@ the real pipeline and through the adapter alone."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from clickport import tables
 from clickport.adapters.dynamodb_live import DynamoDbLiveStore
+from clickport.errors import StoreUnavailable
 from clickport.ingest.drops import DropCounter
 from clickport.ingest.models import EventRequest, TrackRequest
-from clickport.ingest.pipeline import Accepted, Arrival, EventPipeline
+from clickport.ingest.pipeline import Accepted, Arrival, Drop, EventPipeline
 from clickport.ports import Site
 from tests.support.dynamodb_meter import Meter, item_size
 from tests.support.events import ListSink, NoConfig
@@ -40,7 +43,16 @@ def _since(meter, before):
 
 
 def _operations(meter, start):
-    return [entry["operation"] for entry in meter.log[start:]]
+    """The calls since ``start`` in the pipeline's order: the rate limit, the session lookup's reads (run on a
+    lookup thread while the rate limit is in flight, so they may finish in either order), then the rest."""
+    log = meter.log[start:]
+    main = [entry["operation"] for entry in log if not _looked_up(entry)]
+    lookup = [entry["operation"] for entry in log if _looked_up(entry)]
+    return main[:1] + lookup + main[1:]
+
+
+def _looked_up(entry):
+    return entry["thread"].startswith("session-lookup")
 
 
 # The adapter alone
@@ -126,7 +138,12 @@ def test_tracker_events_new_and_continued(pipeline, meter):
     start, before = len(meter.log), meter.snapshot()
     _send(pipeline, NOON + timedelta(seconds=40), tracked=True, session_id=first.session_id, page="/pricing")
     assert _operations(meter, start) == ["UpdateItem", "GetItem", "UpdateItem"]
-    assert _since(meter, before) == (3, 2, 1)  # counter 1, session 1 (same bucket: no index write); 1 read
+    # counter 1, session 1 (same bucket: no index write); the pageview reads eventually consistent: half a unit
+    assert _since(meter, before) == (3, 2, 0.5)
+    start, before = len(meter.log), meter.snapshot()
+    _send(pipeline, NOON + timedelta(seconds=50), tracked=True, session_id=first.session_id, type="custom")
+    assert _operations(meter, start) == ["UpdateItem", "GetItem", "UpdateItem"]
+    assert _since(meter, before) == (3, 2, 1)  # a custom event takes the current page visit: a consistent read
 
 
 def test_server_side_events_find_their_session_in_one_read(pipeline, meter):
@@ -135,13 +152,14 @@ def test_server_side_events_find_their_session_in_one_read(pipeline, meter):
     first = _send(pipeline, NOON, tracked=False)
     # rate limit, the visitor pointer (absent), the claim, the session state in the pointer, its alias
     assert _operations(meter, start) == ["UpdateItem", "GetItem", "PutItem", "PutItem", "PutItem"]
-    assert _since(meter, before)[:2] == (5, 5)  # 1 + claim 1 + state 1 + its index entry 1 + alias 1
+    # 1 + claim 1 + state 1 + its index entry 1 + alias 1; the pointer read (a pageview's) half a unit
+    assert _since(meter, before) == (5, 5, 0.5)
     for step, kind in enumerate(["pageview", "custom", "pageview"], start=1):
         start, before = len(meter.log), meter.snapshot()
         again = _send(pipeline, NOON + timedelta(seconds=30 * step), tracked=False, type=kind, page=f"/p{step}")
         assert again.session_id == first.session_id
         assert _operations(meter, start) == ["UpdateItem", "GetItem", "UpdateItem"]  # one read, not two
-        assert _since(meter, before) == (3, 2, 1)
+        assert _since(meter, before) == (3, 2, 0.5 if kind == "pageview" else 1)
     rows = pipeline.sink.rows
     assert rows[2]["page_visit_id"] == rows[1]["page_visit_id"]  # the custom event joins the page visit
 
@@ -232,3 +250,197 @@ def test_a_realtime_call_reads_each_candidate_once_at_half_a_unit(store, meter, 
     batches = [entry["read_units"] for entry in log if entry["operation"] == "BatchGetItem"]
     assert batches == [(30 + 10) * 0.5, 20 * 0.5]  # the candidates' last activity, then the 20 newest in full
     assert sum(1 for entry in log if entry["operation"] == "Query") == tables.REALTIME_SHARDS
+
+
+# Eventually consistent reads: an older copy never changes what an event continues or shows
+
+
+class LaggingReplica:
+    """The test's DynamoDB client, except that eventually consistent ``GetItem`` answers from a copy of the
+    table taken at ``freeze()`` (an item written since is missing or old there), as a lagging replica would.
+    Every call still goes through the metered client, so its units are counted."""
+
+    def __init__(self, client, table):
+        self._client, self._table, self.copy = client, table, {}
+
+    def freeze(self):
+        self.copy = {(i["pk"]["S"], i["sk"]["S"]): i for i in self._client.scan(TableName=self._table)["Items"]}
+
+    def get_item(self, **kwargs):
+        response = dict(self._client.get_item(**kwargs))
+        if not kwargs.get("ConsistentRead"):
+            old = self.copy.get((kwargs["Key"]["pk"]["S"], kwargs["Key"]["sk"]["S"]))
+            response.pop("Item", None)
+            if old is not None:
+                response["Item"] = old
+        return response
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def replica(dynamodb_client, live_table):
+    return LaggingReplica(dynamodb_client, live_table)
+
+
+@pytest.fixture
+def lagging(replica, live_table):
+    return EventPipeline(live=DynamoDbLiveStore(live_table, client=replica), sink=ListSink(), config=NoConfig(),
+                         drops=DropCounter())
+
+
+@pytest.mark.parametrize("kind", ["pageview", "engagement"])
+def test_a_tracker_session_missing_from_the_replica_is_read_again_consistently(lagging, replica, meter, kind):
+    replica.freeze()  # before the session exists
+    first = _send(lagging, NOON, tracked=True)
+    start = len(meter.log)
+    fields = {"domain": "example.com", "url": "https://example.com/", "session_id": first.session_id,
+              "type": kind}
+    if kind == "engagement":
+        fields.update(page_visit_id=first.page_visit_id, engaged_ms=1_000)
+    result = lagging.ingest(Arrival(SITE_RECORD, TrackRequest(**fields), NOON + timedelta(seconds=1), "203.0.113.7",
+                                    UA, {"country": "DE", "region": None, "city": None}, "track"))
+    assert isinstance(result, Accepted) and result.session_id == first.session_id
+    assert _operations(meter, start) == ["UpdateItem", "GetItem", "GetItem", "UpdateItem"]
+    assert [e["read_units"] for e in meter.log[start:] if e["operation"] == "GetItem"] == [0.5, 1.0]
+    assert lagging.sink.rows[-1]["session_id"] == first.session_id
+
+
+def test_a_custom_event_takes_the_current_page_visit_never_the_replicas(lagging, replica, meter):
+    first = _send(lagging, NOON, tracked=True)
+    replica.freeze()  # the replica holds the first page visit
+    second = _send(lagging, NOON + timedelta(seconds=1), tracked=True, session_id=first.session_id, page="/b")
+    assert second.page_visit_id != first.page_visit_id
+    custom = _send(lagging, NOON + timedelta(seconds=2), tracked=True, session_id=first.session_id, type="custom")
+    assert custom.page_visit_id == second.page_visit_id
+    assert lagging.sink.rows[-1]["page_visit_id"] == second.page_visit_id
+
+
+def test_a_server_side_session_missing_from_the_replica_is_found_by_the_claim(lagging, replica, meter):
+    """The visitor's pointer read lags behind its first event: the conditional claim hands back the active
+    session, and the event joins it (no second session, nothing shown twice in realtime)."""
+    replica.freeze()
+    first = _send(lagging, NOON, tracked=False)
+    start = len(meter.log)
+    again = _send(lagging, NOON + timedelta(seconds=1), tracked=False, page="/next")
+    assert again.session_id == first.session_id
+    # rate limit, the pointer (missing from the replica), the refused claim (it returns the session), the update
+    assert _operations(meter, start) == ["UpdateItem", "GetItem", "PutItem", "UpdateItem"]
+    rows = lagging.sink.rows
+    assert [row["session_id"] for row in rows] == [first.session_id] * 2
+    assert rows[1]["visitor_id"] == rows[0]["visitor_id"]
+    now_ms = int((NOON + timedelta(seconds=2)).timestamp() * 1000)
+    count, sessions = lagging.live.active_sessions(SITE, now_ms - 300_000, now_ms, 20)
+    assert count == 1 and sessions[0].pageviews == 2
+
+
+def test_an_old_copy_showing_the_visitor_idle_does_not_start_a_second_session(lagging, replica, meter):
+    """The replica still has the visitor's session as last active 31 minutes ago, though an event 1 s ago
+    renewed it: the claim is refused and the event continues the session."""
+    first = _send(lagging, NOON, tracked=False)
+    replica.freeze()
+    later = NOON + timedelta(minutes=31)
+    renewed = _send(lagging, later, tracked=False, type="custom")  # custom: consistent, so it sees the gap
+    assert renewed.session_id != first.session_id
+    replica.freeze()
+    _send(lagging, later + timedelta(seconds=1), tracked=False, type="custom")
+    # The replica knows the renewed session; force it to be one event behind with the old session's state.
+    key = ("VISITOR#" + SITE + "#" + str(lagging.sink.rows[-1]["visitor_id"]), "VISITOR")
+    stale = dict(replica.copy[key])
+    stale["last_ms"] = {"N": str(int(NOON.timestamp() * 1000))}
+    replica.copy[key] = stale
+    again = _send(lagging, later + timedelta(seconds=2), tracked=False)
+    assert again.session_id == renewed.session_id
+
+
+def test_a_consistent_read_never_takes_what_an_eventually_consistent_one_handed_over(store, replica, meter,
+                                                                                  new_session, live_table):
+    lagging_store = DynamoDbLiveStore(live_table, client=replica)
+    t0 = 1_750_000_000_000
+    lagging_store.claim_visitor_session(SITE, 7, 111, t0, 1_800_000, t0 // 1000 + 90_000)
+    lagging_store.create_session(new_session(session_id=111, visitor_id=7, last_ms=t0, started_ms=t0))
+    replica.freeze()
+    lagging_store.record_event(SITE, 111, ts_ms=t0 + 5, page="/b", page_visit_id="b" * 16, pageview=True,
+                               scroll=None, expires_at=t0 // 1000 + 90_000)
+    assert lagging_store.visitor_session(SITE, 7, t0 + 6, 1_800_000, consistent=False) == 111
+    start = len(meter.log)
+    assert lagging_store.get_session(SITE, 111, t0 + 6).current_page == "/b"  # read again, consistently
+    assert [(e["operation"], e["read_units"]) for e in meter.log[start:]] == [("GetItem", 1.0)] * 2  # alias, pointer
+    assert lagging_store.visitor_session(SITE, 7, t0 + 6, 1_800_000, consistent=False) == 111
+    start = len(meter.log)
+    assert lagging_store.get_session(SITE, 111, t0 + 6, consistent=False).current_page == "/"  # the replica's
+    assert meter.log[start:] == []  # handed over: no read
+
+
+class HeldRateLimit:
+    """The test's client, except that the rate-limit update waits (up to 5 s) until a session read has started:
+    it only returns early when the pipeline reads while the update is in flight."""
+
+    def __init__(self, client):
+        self._client, self.read_started, self.overlapped = client, threading.Event(), []
+
+    def get_item(self, **kwargs):
+        self.read_started.set()
+        return self._client.get_item(**kwargs)
+
+    def update_item(self, **kwargs):
+        if kwargs["Key"]["pk"]["S"].startswith("RATE#"):
+            self.overlapped.append(self.read_started.wait(timeout=5))
+            self.read_started.clear()
+        return self._client.update_item(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize("tracked", [True, False], ids=["tracker", "server-side"])
+def test_the_session_read_runs_while_the_rate_limit_update_is_in_flight(dynamodb_client, live_table, meter, tracked):
+    """One round trip for both: the Lambda duration model counts them as one."""
+    held = HeldRateLimit(dynamodb_client)
+    pipeline = EventPipeline(live=DynamoDbLiveStore(live_table, client=held), sink=ListSink(), config=NoConfig(),
+                             drops=DropCounter())
+    first = _send(pipeline, NOON, tracked=tracked)
+    start = len(meter.log)
+    again = _send(pipeline, NOON + timedelta(seconds=30), tracked=tracked,
+                  session_id=first.session_id if tracked else None)
+    assert again.session_id == first.session_id
+    assert held.overlapped[-1] is True
+    assert [(e["operation"], _looked_up(e)) for e in meter.log[start:] if e["operation"] == "GetItem"] == [
+        ("GetItem", True)]
+
+
+def test_a_rate_limited_event_writes_nothing_though_its_session_was_looked_up(pipeline, meter):
+    first = _send(pipeline, NOON, tracked=True)
+    for second in range(1, 60):
+        _send(pipeline, NOON + timedelta(milliseconds=second), tracked=True, session_id=first.session_id)
+    start = len(meter.log)
+    body = TrackRequest(domain="example.com", url="https://example.com/", session_id=first.session_id)
+    result = pipeline.ingest(Arrival(SITE_RECORD, body, NOON + timedelta(milliseconds=100), "203.0.113.7", UA,
+                                     {"country": "DE", "region": None, "city": None}, "track"))
+    assert result == Drop("rate_limited")
+    assert sorted(e["operation"] for e in meter.log[start:]) == ["GetItem", "UpdateItem"]  # the refused counter
+    assert len(pipeline.sink.rows) == 60
+
+
+def test_a_lookup_that_fails_answers_503_once_the_rate_limit_allowed_the_event(dynamodb_client, live_table):
+    """The session lookup runs on its own thread; its failure still reaches the answer (503), and nothing is
+    stored."""
+
+    class ThrottledReads:
+        def __init__(self, client):
+            self._client = client
+
+        def get_item(self, **kwargs):
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetItem")
+
+        def __getattr__(self, name):
+            return getattr(self._client, name)
+
+    pipeline = EventPipeline(live=DynamoDbLiveStore(live_table, client=ThrottledReads(dynamodb_client)),
+                             sink=ListSink(), config=NoConfig(), drops=DropCounter())
+    body = TrackRequest(domain="example.com", url="https://example.com/", session_id=12345)
+    with pytest.raises(StoreUnavailable):
+        pipeline.ingest(Arrival(SITE_RECORD, body, NOON, "203.0.113.7", UA, {"country": None, "region": None,
+                                                                               "city": None}, "track"))
+    assert pipeline.sink.rows == []

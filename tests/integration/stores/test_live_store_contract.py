@@ -113,6 +113,20 @@ def test_unknown_session_is_none(live_store):
     assert live_store.get_session(SITE, 12345, T0) is None
 
 
+def test_reads_that_may_lag_answer_like_consistent_ones_when_nothing_is_in_flight(live_store, new_session):
+    """``consistent=False`` (DynamoDB's eventually consistent read) on data written before: the same answers."""
+    session = new_session(session_id=111, visitor_id=7)
+    live_store.claim_visitor_session(SITE, 7, 111, T0, IDLE_MS, T0 // 1000 + DAY_S)
+    live_store.create_session(session)
+    updated = live_store.record_event(SITE, 111, ts_ms=T0 + 5, page="/next", page_visit_id="c" * 16, pageview=True,
+                                      scroll=None, expires_at=T0 // 1000 + DAY_S)
+    assert live_store.get_session(SITE, 111, T0 + 6, consistent=False) == updated
+    assert live_store.visitor_session(SITE, 7, T0 + 6, IDLE_MS, consistent=False) == 111
+    assert live_store.get_session(SITE, 111, T0 + 6, consistent=False) == updated  # after the pointer's read too
+    assert live_store.get_session(SITE, 222, T0 + 6, consistent=False) is None
+    assert live_store.visitor_session(SITE, 8, T0 + 6, IDLE_MS, consistent=False) is None
+
+
 @pytest.mark.parametrize(
     ("now_ms_offset", "live"),
     [(-1, True), (0, False), (1, False)],

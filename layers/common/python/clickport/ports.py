@@ -111,8 +111,12 @@ class LiveStore(Protocol):
 
     def create_session(self, session: LiveSession) -> None: ...
 
-    def get_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
-        """None when absent or expired."""
+    def get_session(self, site_id: str, session_id: int, now_ms: int, *, consistent: bool = True) -> LiveSession | None:
+        """None when absent or expired. ``consistent=False`` may answer from a copy up to about a second old
+        (DynamoDB's eventually consistent read, half the price): a session created that recently may be
+        missing, and its last activity, expiry, page and page visit may lag; what never changes in a session
+        (site, id, visitor, start, entry page, attributes) is exact. A caller that would not continue the
+        session it got (None, too old, expired) asks again with ``consistent=True``."""
 
     def record_event(
         self,
@@ -135,8 +139,12 @@ class LiveStore(Protocol):
         """Point visitor → session unless the visitor has a session active within ``idle_ms``;
         returns the winning session id (conditional write: concurrent first events agree)."""
 
-    def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int) -> int | None:
-        """The visitor's session if it was active within ``idle_ms``."""
+    def visitor_session(
+        self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int, *, consistent: bool = True
+    ) -> int | None:
+        """The visitor's session if it was active within ``idle_ms``. ``consistent=False``: as for
+        ``get_session``, the pointer may be up to about a second old (a claim that recent may be missing);
+        a caller that finds no active session then claims one, and the conditional claim decides."""
 
     def active_sessions(self, site_id: str, since_ms: int, now_ms: int, limit: int) -> tuple[int, list[LiveSession]]:
         """(count of sessions with last activity ≥ since_ms, the ``limit`` most recent, newest first,

@@ -93,7 +93,7 @@ class DynamoDbLiveStore:
         self._client = client if client is not None else default_client()
         self._shards = shards
         self._located: OrderedDict[tuple[str, int], Item] = OrderedDict()
-        self._handoffs: dict[tuple[str, int], tuple[float, Item]] = {}
+        self._handoffs: dict[tuple[str, int], tuple[float, Item, bool]] = {}
 
     # Rate-limit counters
 
@@ -246,14 +246,16 @@ class DynamoDbLiveStore:
         }
 
     @translate_errors
-    def get_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
+    def get_session(self, site_id: str, session_id: int, now_ms: int, *, consistent: bool = True) -> LiveSession | None:
+        """One read (two through an alias; none when the visitor pointer read just before handed the session
+        over). ``consistent=False`` reads eventually consistent, at half a read unit."""
         ref = (site_id, session_id)
-        item = self._take_handoff(ref)
+        item = self._take_handoff(ref, consistent)
         if item is None:
-            item = self._get(session_key(site_id, session_id))
+            item = self._get(session_key(site_id, session_id), consistent)
             if item is not None and "at" in item:
                 home = {"pk": item["at"], "sk": s("VISITOR")}
-                item = self._get(home)
+                item = self._get(home, consistent)
                 if item is not None and get_int(item, "session_id") == session_id:
                     self._remember(ref, home)
         if item is None or not _is_session(item, site_id, session_id) or not _alive(item, now_ms):
@@ -372,7 +374,8 @@ class DynamoDbLiveStore:
                     # create it (the winner's state not there yet), it goes there too, not to a second item.
                     self._remember((site_id, winner_id), home)
                     if "started_ms" in winner:
-                        self._handoff((site_id, winner_id), winner)
+                        # The item a failed conditional write returns is the current one.
+                        self._handoff((site_id, winner_id), winner, consistent=True)
                     return winner_id
                 continue
             self._remember((site_id, session_id), home)
@@ -391,16 +394,19 @@ class DynamoDbLiveStore:
         self._forget((site_id, session_id))
 
     @translate_errors
-    def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int) -> int | None:
-        """One read: a pointer that holds its session's state hands it to the ``get_session`` that follows."""
+    def visitor_session(
+        self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int, *, consistent: bool = True
+    ) -> int | None:
+        """One read: a pointer that holds its session's state hands it to the ``get_session`` that follows
+        (to a consistent one only when this read was consistent too)."""
         home = visitor_key(site_id, visitor_id)
-        item = self._get(home)
+        item = self._get(home, consistent)
         if item is None or not _alive(item, now_ms) or get_int(item, "last_ms") < now_ms - idle_ms:
             return None
         session_id = get_int(item, "session_id")
         if "started_ms" in item:
             self._remember((site_id, session_id), home)
-            self._handoff((site_id, session_id), item)
+            self._handoff((site_id, session_id), item, consistent)
         return session_id
 
     @staticmethod
@@ -425,12 +431,14 @@ class DynamoDbLiveStore:
     def _forget(self, ref: tuple[str, int]) -> None:
         self._located.pop(ref, None)
 
-    def _handoff(self, ref: tuple[str, int], item: Item) -> None:
-        self._handoffs = {ref: (time.monotonic() + HANDOFF_SECONDS, item)}
+    def _handoff(self, ref: tuple[str, int], item: Item, consistent: bool) -> None:
+        self._handoffs = {ref: (time.monotonic() + HANDOFF_SECONDS, item, consistent)}
 
-    def _take_handoff(self, ref: tuple[str, int]) -> Item | None:
-        deadline, item = self._handoffs.pop(ref, (0.0, None))
-        return item if deadline > time.monotonic() else None
+    def _take_handoff(self, ref: tuple[str, int], consistent: bool) -> Item | None:
+        """The item handed over for ``ref``, unless it came from an eventually consistent read and the caller
+        asks for a consistent one."""
+        deadline, item, was_consistent = self._handoffs.pop(ref, (0.0, None, True))
+        return item if deadline > time.monotonic() and (was_consistent or not consistent) else None
 
     # Realtime
 
@@ -470,8 +478,8 @@ class DynamoDbLiveStore:
 
     # Plumbing
 
-    def _get(self, key: Item) -> Item | None:
-        return self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+    def _get(self, key: Item, consistent: bool = True) -> Item | None:
+        return self._client.get_item(TableName=self._table, Key=key, ConsistentRead=consistent).get("Item")
 
     def _query(self, **kwargs: Any):
         if self.query_page_size:

@@ -170,7 +170,9 @@ class SqliteLiveStore:
                 ),
             )
 
-    def get_session(self, site_id: str, session_id: int, now_ms: int) -> LiveSession | None:
+    def get_session(self, site_id: str, session_id: int, now_ms: int, *, consistent: bool = True
+                    ) -> LiveSession | None:
+        # NOTE: SQLite reads are always current: ``consistent`` changes nothing here.
         with self._db.read() as conn:
             row = conn.execute(
                 f"SELECT {_SESSION_COLUMNS} FROM sessions "
@@ -230,7 +232,8 @@ class SqliteLiveStore:
             ).fetchone()
         return row["session_id"]
 
-    def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int) -> int | None:
+    def visitor_session(self, site_id: str, visitor_id: int, now_ms: int, idle_ms: int, *,
+                        consistent: bool = True) -> int | None:
         with self._db.read() as conn:
             row = conn.execute(
                 "SELECT session_id FROM visitors WHERE site_id = ? AND visitor_id = ? "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Literal
@@ -20,6 +22,8 @@ SESSION_IDLE_MS = 30 * 60 * 1000
 SESSION_ID_MAX_AGE_MS = 24 * 3600 * 1000
 # Live items outlive their use: a session can be continued by id for 24 h after its last activity.
 SESSION_TTL_S = 25 * 3600
+# Threads that run session lookups while the rate-limit update is in flight (one per request in progress).
+LOOKUP_WORKERS = 4
 
 DropReason = Literal["bot", "rate_limited", "hostname", "unknown_session"]
 
@@ -50,10 +54,20 @@ class Draft:
     page_visit_id: str = ""
     seq: int = 0
     row: dict[str, Any] | None = None
+    lookup: Future[Lookup] | None = None
 
     @property
     def now_ms(self) -> int:
         return int(self.arrival.received_at.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the session lookup found: the session to continue (None: none), or the id of a session its visitor's
+    concurrent first event claimed and is creating right now."""
+
+    session: LiveSession | None
+    pending_session_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,11 @@ def new_page_visit_id() -> str:
     return secrets.token_hex(8)
 
 
+def _continuable(session: LiveSession | None, now_ms: int) -> bool:
+    """A session a given ``session_id`` continues: live, and last active under 24 hours ago (spec §5.4)."""
+    return session is not None and now_ms - session.last_ms < SESSION_ID_MAX_AGE_MS
+
+
 def _join(draft: Draft, session: LiveSession) -> None:
     """Continue ``session``: its id, first visitor id and attributes go on the event."""
     draft.session = session
@@ -114,6 +133,8 @@ class EventPipeline:
         self.config = config
         self.drops = drops or DropCounter()
         self.salts = salts or SaltKeeper(live)
+        self._lookup_pool: ThreadPoolExecutor | None = None
+        self._lookup_pid = 0
         self.steps: list[tuple[str, Step]] = [
             ("bot", self.check_bot),
             ("rate_limit", self.apply_rate_limit),
@@ -147,8 +168,15 @@ class EventPipeline:
         salt = self.salts.salt_for(utc_day(arrival.received_at))
         minute = draft.now_ms // 60_000
         key = rate_limit_key(salt, arrival.site.site_id, ip_rate_key(arrival.client_ip), minute)
+        # The session lookup only reads: it runs while the counter update is in flight (one round trip instead
+        # of two). A dropped event's lookup is simply not used.
+        self._identify(draft)
+        draft.lookup = self._lookups().submit(self._look_up, draft)
         allowed = self.live.hit_rate_limit(key, RATE_LIMIT_PER_MINUTE, expires_at=(minute + 2) * 60)
-        return draft if allowed else Drop("rate_limited")
+        if allowed:
+            return draft
+        draft.lookup.exception()  # NOTE: the answer waits for the read, so nothing runs on after it; unused
+        return Drop("rate_limited")
 
     def enrich(self, draft: Draft) -> Draft | Drop:
         arrival = draft.arrival
@@ -158,25 +186,25 @@ class EventPipeline:
         return draft
 
     def assign_visitor(self, draft: Draft) -> Draft | Drop:
+        if draft.salt_day is None:
+            self._identify(draft)
+        return draft
+
+    def _identify(self, draft: Draft) -> None:
         arrival = draft.arrival
         day = utc_day(arrival.received_at)
         draft.salt_day = day
         draft.visitor_id = visitor_id(self.salts.salt_for(day), arrival.site.site_id, arrival.client_ip,
                                       arrival.user_agent)
-        return draft
 
     def resolve_session(self, draft: Draft) -> Draft | Drop:
         arrival, body = draft.arrival, draft.arrival.body
-        site_id, now_ms = arrival.site.site_id, draft.now_ms
-        session: LiveSession | None = None
-        if body.session_id is not None:
-            found = self.live.get_session(site_id, body.session_id, now_ms)
-            if found is not None and now_ms - found.last_ms < SESSION_ID_MAX_AGE_MS:
-                session = found
-            elif body.type == "engagement":
-                return Drop("unknown_session")
-        elif arrival.origin == "event":
-            session = self._visitor_session(draft)
+        lookup = draft.lookup.result() if draft.lookup is not None else self._look_up(draft)
+        session = lookup.session
+        if body.session_id is not None and session is None and body.type == "engagement":
+            return Drop("unknown_session")
+        if lookup.pending_session_id:
+            draft.session_id = lookup.pending_session_id
         if session is not None:
             _join(draft, session)
         elif not draft.session_id:
@@ -192,7 +220,32 @@ class EventPipeline:
         draft.seq = SEQUENCE.next()
         return draft
 
-    def _visitor_session(self, draft: Draft) -> LiveSession | None:
+    def _lookups(self) -> ThreadPoolExecutor:
+        # NOTE: per process: a pool created before a fork has no threads in the child.
+        if self._lookup_pool is None or self._lookup_pid != os.getpid():
+            self._lookup_pool = ThreadPoolExecutor(max_workers=LOOKUP_WORKERS, thread_name_prefix="session-lookup")
+            self._lookup_pid = os.getpid()
+        return self._lookup_pool
+
+    def _look_up(self, draft: Draft) -> Lookup:
+        """The session the event continues, found by reads only (no write: it may run before the rate limit
+        has decided): by the given ``session_id``, else (``/api/event``) by the visitor."""
+        arrival, body = draft.arrival, draft.arrival.body
+        site_id, now_ms = arrival.site.site_id, draft.now_ms
+        if body.session_id is not None:
+            # A pageview (a new page visit) or an engagement update (the page visit it names) takes from the
+            # session only what never changes, so an eventually consistent read will do; an answer that would
+            # not continue the session is checked again with a consistent read before a new session starts.
+            lenient = body.type in ("pageview", "engagement")
+            found = self.live.get_session(site_id, body.session_id, now_ms, consistent=not lenient)
+            if lenient and not _continuable(found, now_ms):
+                found = self.live.get_session(site_id, body.session_id, now_ms)
+            return Lookup(found if _continuable(found, now_ms) else None)
+        if arrival.origin == "event":
+            return self._visitor_session(draft)
+        return Lookup(None)
+
+    def _visitor_session(self, draft: Draft) -> Lookup:
         """The visitor's session active in the last 30 minutes, under today's or yesterday's visitor id."""
         arrival = draft.arrival
         site_id, now_ms = arrival.site.site_id, draft.now_ms
@@ -201,20 +254,24 @@ class EventPipeline:
         if utc_day(arrival.received_at - timedelta(milliseconds=SESSION_IDLE_MS)) <= yesterday:
             candidates.append(visitor_id(self.salts.salt_for(yesterday), site_id, arrival.client_ip,
                                          arrival.user_agent))
+        # A pageview takes from the session only what never changes (it starts a new page visit): eventually
+        # consistent reads will do. Finding no active session through an older copy is safe: the claim that
+        # follows is a conditional write, and it hands back the visitor's active session should there be one.
+        consistent = arrival.body.type != "pageview"
         for candidate in candidates:
             # NOTE: the pointer keeps its claim time; the session item's last activity decides the 30 minutes,
             # so continuing a session never rewrites the pointer.
-            session_id = self.live.visitor_session(site_id, candidate, now_ms, SESSION_TTL_S * 1000)
+            session_id = self.live.visitor_session(site_id, candidate, now_ms, SESSION_TTL_S * 1000,
+                                                   consistent=consistent)
             if session_id is None:
                 continue
-            session = self.live.get_session(site_id, session_id, now_ms)
+            session = self.live.get_session(site_id, session_id, now_ms, consistent=consistent)
             if session is not None and now_ms - session.last_ms <= SESSION_IDLE_MS:
-                return session
+                return Lookup(session)
             if session is None and candidate == draft.visitor_id:
                 # Claimed by an event whose session is being created right now: join it.
-                draft.session_id = session_id
-                return self._await_session(site_id, session_id, now_ms)
-        return None
+                return Lookup(self._await_session(site_id, session_id, now_ms), pending_session_id=session_id)
+        return Lookup(None)
 
     def _claim(self, draft: Draft) -> int:
         """Concurrent first events of one visitor agree on one session (conditional write; the loser joins)."""
