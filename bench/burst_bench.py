@@ -197,27 +197,33 @@ class Server:
         return counts
 
 
-def post_json(conn: http.client.HTTPConnection, path: str, key: str, body: Any, user_agent: str) -> tuple[int, Any]:
+def post_json(conn: http.client.HTTPConnection, path: str, key: str, body: Any, user_agent: str
+              ) -> tuple[int, Any, dict[str, str]]:
     data = json.dumps(body).encode()
     conn.request("POST", path, body=data, headers={"x-api-key": key, "User-Agent": user_agent,
                                                    "Content-Type": "application/json"})
     answer = conn.getresponse()
     raw = answer.read()
+    headers = {name.lower(): value for name, value in answer.getheaders()}
     try:
-        return answer.status, json.loads(raw)
+        return answer.status, json.loads(raw), headers
     except ValueError:
-        return answer.status, None
+        return answer.status, None, headers
 
 
-def timed_query(port: int, key: str) -> tuple[float, int]:
-    """One 30-day query on a fresh connection: (seconds, status)."""
+def timed_query(port: int, key: str) -> tuple[float, int, float]:
+    """One 30-day query on a fresh connection: (seconds, status, milliseconds inside the query handler by its
+    Server-Timing header; the rest is publishing the journal first, the hand-over to a worker and HTTP)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         started = time.perf_counter()
-        status, _ = post_json(conn, "/api/query", key, QUERY_30D, USER_AGENTS[0])
-        return time.perf_counter() - started, status
+        status, _, headers = post_json(conn, "/api/query", key, QUERY_30D, USER_AGENTS[0])
+        seconds = time.perf_counter() - started
+        handler_ms = sum(float(part.split("dur=", 1)[1]) for part in headers.get("server-timing", "").split(",")
+                         if "dur=" in part)
+        return seconds, status, handler_ms
     except (OSError, http.client.HTTPException):
-        return float("nan"), 0
+        return float("nan"), 0, float("nan")
     finally:
         conn.close()
 
@@ -373,9 +379,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def idle_query(port: int, key: str) -> dict[str, Any]:
     timed_query(port, key)  # warm-up (a cold worker, caches)
     runs = [timed_query(port, key) for _ in range(5)]
-    seconds = [s for s, status in runs if status == 200]
-    return {"runs_ms": [round(s * 1000, 1) for s, _ in runs], "statuses": [status for _, status in runs],
-            "median_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None}
+    seconds = [s for s, status, _ in runs if status == 200]
+    handler = [h for _, status, h in runs if status == 200]
+    return {"runs_ms": [round(s * 1000, 1) for s, _, _ in runs], "statuses": [status for _, status, _ in runs],
+            "median_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
+            "handler_median_ms": round(statistics.median(handler), 1) if handler else None}
 
 
 def burst(server: Server, key: str, args: argparse.Namespace, report: dict[str, Any]) -> None:
@@ -393,7 +401,7 @@ def burst(server: Server, key: str, args: argparse.Namespace, report: dict[str, 
 
     stop = threading.Event()
     samples: list[tuple[float, dict[str, int]]] = []
-    queries: list[tuple[float, float, int]] = []
+    queries: list[tuple[float, float, int, float]] = []
 
     def sample_files() -> None:
         while not stop.is_set():
@@ -404,8 +412,8 @@ def burst(server: Server, key: str, args: argparse.Namespace, report: dict[str, 
         while time.time() < start_at + 1.0 and not stop.is_set():
             time.sleep(0.05)
         while not stop.is_set():
-            seconds, status = timed_query(server.port, key)
-            queries.append((time.time() - start_at, seconds, status))
+            seconds, status, handler_ms = timed_query(server.port, key)
+            queries.append((time.time() - start_at, seconds, status, handler_ms))
             stop.wait(args.query_every)
 
     watchers = [threading.Thread(target=sample_files, daemon=True), threading.Thread(target=query_during, daemon=True)]
@@ -438,7 +446,7 @@ def burst(server: Server, key: str, args: argparse.Namespace, report: dict[str, 
 
 
 def summarize_burst(report: dict[str, Any], records: list[list[Any]], samples: list[tuple[float, dict[str, int]]],
-                    queries: list[tuple[float, float, int]], args: argparse.Namespace) -> None:
+                    queries: list[tuple[float, float, int, float]], args: argparse.Namespace) -> None:
     start_at = min((r[2] for r in records), default=time.time())
     outcomes = Counter(r[5] for r in records)
     ok = [r for r in records if r[5] == "ok"]
@@ -451,7 +459,8 @@ def summarize_burst(report: dict[str, Any], records: list[list[Any]], samples: l
             busiest[partition] = max(busiest[partition], n)
     files_max = max(busiest.values(), default=0)
     last_quarter = [max(c.values(), default=0) for t, c in samples if t >= 0.75 * args.duration]
-    during = [s for _, s, status in queries if status == 200]
+    during = [s for _, s, status, _ in queries if status == 200]
+    during_handler = [h for _, _, status, h in queries if status == 200]
     idle = report["idle_query"]["median_ms"]
     report["burst"] = {
         "requests": len(records),
@@ -468,7 +477,8 @@ def summarize_burst(report: dict[str, Any], records: list[list[Any]], samples: l
         "files_per_partition_max_last_quarter": max(last_quarter, default=0),
         "busiest_partition": busiest.most_common(1)[0][0] if busiest else None,
         "queries_during": {"count": len(queries), "ok": len(during),
-                           "statuses": dict(Counter(status for _, _, status in queries)),
+                           "statuses": dict(Counter(status for _, _, status, _ in queries)),
+                           "handler_median_ms": round(statistics.median(during_handler), 1) if during else None,
                            "median_ms": round(statistics.median(during) * 1000, 1) if during else None,
                            "max_ms": round(max(during) * 1000, 1) if during else None},
         "query_ratio": round(statistics.median(during) * 1000 / idle, 2) if during and idle else None,
@@ -623,6 +633,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"| 30-day query idle median (ms) | {idle.get('median_ms')} (runs {idle.get('runs_ms')}) | | |",
         f"| 30-day query during burst: median / max (ms), runs, statuses | {q.get('median_ms')} / {q.get('max_ms')}, "
         f"{q.get('count')}, {q.get('statuses')} | | |",
+        f"| 30-day query inside its handler (Server-Timing), median idle / during burst (ms) | "
+        f"{idle.get('handler_median_ms')} / {q.get('handler_median_ms')} | | |",
         f"| CPU during burst: server / clients / available (s) | {cpu.get('server_s')} / {cpu.get('clients_s')} / "
         f"{cpu.get('available_s')} | | |",
         f"| acknowledged = stored once, ids as answered | {v.get('acknowledged')} acknowledged, "

@@ -168,6 +168,30 @@ def test_a_file_added_to_a_rolled_up_day_is_read_from_events_until_compacted_aga
         assert run_query(body, site=site, goals=[], engine=engine, now=now).body["results"] == want
 
 
+def test_unpublished_events_of_a_rolled_up_day_are_read_with_its_events_not_its_slots():
+    """The journal's tail (events acknowledged, not yet published) is read beside the files; a day it touches is
+    read from its events, since its slots do not hold them."""
+    from clickport.adapters.event_journal import EventJournal, JournalWriter
+
+    day = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+    events = [{**e, "site_id": SITE} for e in _session(1, day, [(0, "pageview"), (20, "pageview")])]
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        _store(data_dir, events)
+        ParquetEventSink(data_dir, today=lambda: "2026-03-20").compact()
+        body = {"metrics": ["visitors", "sessions", "pageviews", "bounce_rate", "avg_duration"],
+                "date_range": {"start": "2026-03-10", "end": "2026-03-11"}}
+        site = replace(SITE_TEMPLATE, first_event_date=day.date())
+        now = datetime(2026, 3, 20, tzinfo=timezone.utc)
+        engine = RecordingEngine(data_dir)
+        JournalWriter(data_dir).write(SITE, _session(2, day, [(1, "pageview")]))
+        want = {"visitors": 2, "sessions": 2, "pageviews": 3, "bounce_rate": 50, "avg_duration": 600}
+        assert run_query(body, site=site, goals=[], engine=engine, now=now).body["results"] == want
+        assert not list((data_dir / "events").rglob("journal-*.parquet"))  # read, not published
+        assert EventJournal(data_dir).flush() == 1
+        assert run_query(body, site=site, goals=[], engine=engine, now=now).body["results"] == want
+
+
 EDGE_SHIFTS = (timedelta(0), -timedelta(minutes=30), -timedelta(hours=1), -timedelta(days=1), -timedelta(days=2),
                -timedelta(days=7))
 

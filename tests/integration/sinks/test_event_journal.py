@@ -183,3 +183,80 @@ def test_a_publisher_taking_over_mid_run_keeps_the_writers_notes(tmp_path):
     assert writer.commit()
     journal.close()
     assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/committed", "/in-progress"]
+
+
+# --- reading what is not published yet (a query reads its client's own writes) ------------------------------
+
+
+def _paths(pairs) -> list[str]:
+    return sorted(row["path"] for _, row in pairs)
+
+
+def test_unpublished_rows_are_what_writers_committed_of_the_site_and_days_asked(tmp_path):
+    from datetime import date
+
+    writer, other = JournalWriter(tmp_path), JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/a-day-1")])
+    writer.write("s_a", [_row(DAY_2, "/a-day-2")])
+    writer.write("s_b", [_row(DAY_1, "/b-day-1")])
+    other.begin()
+    other.write("s_a", [_row(DAY_1 + 5, "/in-a-batch-not-committed")])
+    journal = EventJournal(tmp_path)
+    with journal.unpublished("s_a", date(2025, 11, 30), date(2025, 11, 30)) as pairs:
+        assert _paths(pairs) == ["/a-day-1"]
+    with journal.unpublished() as pairs:
+        assert _paths(pairs) == ["/a-day-1", "/a-day-2", "/b-day-1"]
+    assert other.commit()
+    with journal.unpublished("s_a") as pairs:
+        assert _paths(pairs) == ["/a-day-1", "/a-day-2", "/in-a-batch-not-committed"]
+    # A seal in the middle of a batch: the sealed segment is read up to its note, the batch once committed.
+    other.begin()
+    other.write("s_a", [_row(DAY_1 + 6, "/second-batch")])
+    with journal.unpublished("s_a") as pairs:
+        assert "/second-batch" not in _paths(pairs)
+    assert journal.flush() == 4
+    with journal.unpublished("s_a") as pairs:
+        assert pairs == []  # published: only in the files now
+    assert other.commit()
+    with journal.unpublished("s_a") as pairs:
+        assert _paths(pairs) == ["/second-batch"]
+    assert journal.flush() == 1
+    assert len(stored_rows(tmp_path)) == 5
+
+
+def test_no_publish_runs_while_a_reader_holds_the_unpublished_rows(tmp_path):
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/a")])
+    journal = EventJournal(tmp_path)
+    published: list[int] = []
+    with journal.unpublished("s_a") as pairs:
+        flusher = threading.Thread(target=lambda: published.append(EventJournal(tmp_path).flush()))
+        flusher.start()
+        flusher.join(0.5)
+        assert flusher.is_alive() and not stored_rows(tmp_path)  # waits for the reader's turn to end
+        assert _paths(pairs) == ["/a"]
+    flusher.join(10)
+    assert published == [1] and [r["path"] for r in stored_rows(tmp_path)] == ["/a"]
+
+
+def test_an_interrupted_publish_is_finished_before_the_rows_are_read(tmp_path, monkeypatch):
+    writer = JournalWriter(tmp_path)
+    writer.write("s_a", [_row(DAY_1, "/first-day")])
+    writer.write("s_a", [_row(DAY_2, "/second-day")])
+    real = ParquetEventSink.write_named
+    calls = []
+
+    def crash_after_one_file(self, partition, rows, name):
+        if calls:
+            raise _Crash()
+        calls.append(name)
+        return real(self, partition, rows, name)
+
+    monkeypatch.setattr(ParquetEventSink, "write_named", crash_after_one_file)
+    with pytest.raises(_Crash):
+        EventJournal(tmp_path).flush()
+    monkeypatch.setattr(ParquetEventSink, "write_named", real)
+    # One day is in a file and still in the half-published segment: read as pending, it would count twice.
+    with EventJournal(tmp_path).unpublished("s_a") as pairs:
+        assert pairs == []
+    assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/first-day", "/second-day"]

@@ -2,7 +2,8 @@
 
 Each query lists the files of the partitions it reads anew (inside the event store's read
 lock), so files other processes wrote are seen at once; with no files yet, the same columns
-read as empty.
+read as empty. Events acknowledged but not published yet are read from the event journal in
+the same step (``EventJournal.unpublished``), so a client reads its own writes.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from clickport import layout
 from clickport.adapters import compaction, slot_files
+from clickport.adapters.event_journal import EventJournal
 from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
 from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE
-from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
+from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS, arrow_schema, utc_date
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -27,6 +31,7 @@ _DUCKDB_TYPES = {
     "array<string>": "VARCHAR[]",
 }
 TABLE = "events"
+TAIL_TABLE = "journal_tail"  # the journal's unpublished rows of the statement's scope (an Arrow table)
 FILE_PATTERN = "site_id=*/dt=*/*.parquet"
 
 
@@ -79,6 +84,7 @@ class DuckDbQueryEngine:
         self.memory_limit = memory_limit
         self._database = None
         self._guard = threading.Lock()
+        self._events_journal: EventJournal | None = None
 
     def _cursor(self):
         import duckdb
@@ -120,29 +126,38 @@ class DuckDbQueryEngine:
         cursor = self._cursor()
         try:
             with read_lock(self.data_dir):
-                # NOTE: the files are listed inside the read lock, as the store's reader contract asks.
-                if slots:
-                    if scope is None:
-                        raise ValueError("a plan over session slots needs a scan scope")
-                    # Only the tables the statement reads (binding a view reads its files' footers).
-                    views = {name: query for name, query in self._slot_views(scope).items()
-                             if re.search(rf"\b{name}\b", sql)}
-                else:
-                    source = self._source(scope)
-                    views = {TABLE: parquet_events_sql(source) if source is not None else empty_events_sql()}
+                # NOTE: the files are listed inside the read lock, as the store's reader contract asks, and
+                # inside the journal's turn: each acknowledged event is in a listed file or the journal's tail.
+                with self._journal.unpublished(*_scope_bounds(scope)) as pending:
+                    tail = _tail_table(pending)
+                    if slots:
+                        if scope is None:
+                            raise ValueError("a plan over session slots needs a scan scope")
+                        # Only the tables the statement reads (binding a view reads its files' footers).
+                        views = {name: query for name, query in self._slot_views(scope, tail).items()
+                                 if re.search(rf"\b{name}\b", sql)}
+                    else:
+                        source = self._source(scope)
+                        views = {TABLE: _with_tail(
+                            parquet_events_sql(source) if source is not None else empty_events_sql(), tail)}
+                if tail is not None:
+                    cursor.register(TAIL_TABLE, tail)
                 for name, query in views.items():
                     cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
                 return cursor.execute(sql).fetchall()
         finally:
             cursor.close()
 
-    def _slot_views(self, scope: ScanScope) -> dict[str, str]:
+    def _slot_views(self, scope: ScanScope, tail: Any = None) -> dict[str, str]:
         root = layout.events_root(self.data_dir)
         rolled: list[str] = []
         fresh: list[str] = []
         slot_paths: list[str] = []
+        # A day with unpublished events is read from its events: its slots do not hold them.
+        tail_days = set(tail.column("dt").to_pylist()) if tail is not None else set()
         for partition, names in _scope_partitions(root, scope):
-            path = slot_files.rolled_up(self.data_dir, scope.site_id, partition.removeprefix("dt="), names)
+            day = partition.removeprefix("dt=")
+            path = None if day in tail_days else slot_files.rolled_up(self.data_dir, scope.site_id, day, names)
             files = [str(root / f"site_id={scope.site_id}" / partition / name) for name in names]
             if path is not None:
                 slot_paths.append(str(path))
@@ -152,8 +167,33 @@ class DuckDbQueryEngine:
         return {
             SLOTS_TABLE: parquet_events_sql(slot_paths, uniform=True) if slot_paths else empty_slots_sql(),
             ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
-            FRESH_TABLE: parquet_events_sql(fresh) if fresh else empty_events_sql(),
+            FRESH_TABLE: _with_tail(parquet_events_sql(fresh) if fresh else empty_events_sql(), tail),
         }
+
+    @property
+    def _journal(self) -> EventJournal:
+        if self._events_journal is None:
+            self._events_journal = EventJournal(self.data_dir)
+        return self._events_journal
+
+
+def _scope_bounds(scope: ScanScope | None) -> tuple[str | None, date | None, date | None]:
+    return (None, None, None) if scope is None else (scope.site_id, scope.first_day, scope.last_day)
+
+
+def _tail_table(pending: list[tuple[str, dict[str, Any]]]) -> Any:
+    """The journal's unpublished rows as an Arrow table in the files' schema, with their partition columns."""
+    if not pending:
+        return None
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist([row for _, row in pending], schema=arrow_schema())
+    table = table.append_column("site_id", pa.array([site for site, _ in pending], pa.string()))
+    return table.append_column("dt", pa.array([utc_date(row["ts"]) for _, row in pending], pa.string()))
+
+
+def _with_tail(events_sql: str, tail: Any) -> str:
+    return events_sql if tail is None else f"{events_sql} UNION ALL BY NAME SELECT * FROM {TAIL_TABLE}"
 
 
 def _scope_partitions(root: Path, scope: ScanScope) -> list[tuple[str, list[str]]]:

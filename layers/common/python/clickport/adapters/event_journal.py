@@ -6,10 +6,10 @@ event is acknowledged; the server seals the segments and publishes them as Parqu
   again (``ftruncate``), so an event answered 503 is never stored. Each worker owns its file: no lock
   between workers, and a record is never interleaved with another's.
 - ``EventJournal`` (the server) publishes every ``flush_interval`` seconds and whenever ``flush()`` is
-  called (before a query, so a client reads its own writes): it seals each ``.open`` segment that holds
-  records (renames it to ``.wal`` while holding the file's ``flock``, which the writer also holds while
-  it appends, so no record lands after the seal), then writes one Parquet file per partition per sealed
-  segment, ``journal-<segment>.parquet``, and deletes the segment. A writer that finds its file sealed
+  called; a query reads what is not published yet with ``unpublished()``. Publishing seals each ``.open``
+  segment that holds records (renames it to ``.wal`` while holding the file's ``flock``, which the writer
+  also holds while it appends, so no record lands after the seal), then writes one Parquet file per
+  partition per sealed segment, ``journal-<segment>.parquet``, and deletes the segment. A writer that finds its file sealed
   starts a new one.
 - Crash safety: segments left by a stopped or crashed server or worker are published at the next start;
   a partition whose ``journal-<segment>.parquet`` exists is skipped, so a replay never stores a row twice,
@@ -32,6 +32,7 @@ import uuid
 import zlib
 from pathlib import Path
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, Iterable, Iterator
 
 from clickport import layout
@@ -47,6 +48,9 @@ SEALED_SUFFIX = ".wal"  # complete; waiting to be published
 PUBLISH_LOCK = "publish.lock"
 COMMITTED_SUFFIX = ".committed"  # the size of an open segment its writer made durable (live writers only)
 _COMMITTED = struct.Struct("<Q")
+# A reader reads at most this much of the journal instead of publishing it (~100,000 events; the publisher
+# runs every 0.5 s, so more means it is behind and publishing is the cheaper way to read them).
+UNPUBLISHED_READ_BYTES = 32 * 1024 * 1024
 
 
 def encode_record(site_id: str, rows: list[dict[str, Any]]) -> bytes:
@@ -64,6 +68,16 @@ def _committed_size(path: Path) -> int | None:
     except FileNotFoundError:
         return None
     return _COMMITTED.unpack(data)[0] if len(data) == _COMMITTED.size else None
+
+
+def _total_size(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
 
 
 def read_segment(path: Path, valid_bytes: int | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -271,21 +285,82 @@ class EventJournal:
     def flush(self) -> int:
         """Publish every acknowledged event as Parquet; returns how many rows were published."""
         with self._flush_lock, self._publisher_turn():  # (the lock's file creates the folder)
-            if sum(self._seal(path) for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))):
-                layout.fsync_dir(self.directory)  # once for all the renames
-            published = 0
-            for group in sorted(self.directory.glob("*.group")):  # a publish a crash interrupted: redo it as it was
-                segments = [self.directory / n for n in group.read_text().split() if (self.directory / n).exists()]
-                published += self._publish(group.stem, segments)
+            return self._flush_locked()
+
+    def _flush_locked(self) -> int:
+        if sum(self._seal(path) for path in sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))):
+            layout.fsync_dir(self.directory)  # once for all the renames
+        published = 0
+        for group in sorted(self.directory.glob("*.group")):  # a publish a crash interrupted: redo it as it was
+            segments = [self.directory / n for n in group.read_text().split() if (self.directory / n).exists()]
+            published += self._publish(group.stem, segments)
+        sealed = sorted(self.directory.glob(f"*{SEALED_SUFFIX}"))
+        if sealed:
+            published += self._publish(sealed[0].stem, sealed)
+        return published
+
+    @contextmanager
+    def unpublished(self, site_id: str | None = None, first_day: date | None = None,
+                    last_day: date | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        """The acknowledged ``(site_id, row)`` pairs not published yet (of one site and UTC days, when given),
+        for a reader that lists the Parquet files inside this block.
+
+        No publish runs while the block does (it holds the publisher's turn), so every acknowledged row is
+        in exactly one of the two: a file the reader lists, or this list. A query thus reads its client's
+        own writes without publishing them first. Read from each segment: what its writer committed (the
+        same bound the seal uses), or its ``.valid`` note. An interrupted publish is finished first, and a
+        journal over ``UNPUBLISHED_READ_BYTES`` (the publisher is behind) is published instead of read."""
+        if not self.directory.is_dir():  # nothing was ever journaled here (a reader creates nothing)
+            yield []
+            return
+        with self._flush_lock, self._publisher_turn():
             sealed = sorted(self.directory.glob(f"*{SEALED_SUFFIX}"))
-            if sealed:
-                published += self._publish(sealed[0].stem, sealed)
-            return published
+            live = sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))
+            if next(self.directory.glob("*.group"), None) is not None or _total_size(sealed + live) > \
+                    UNPUBLISHED_READ_BYTES:
+                try:
+                    self._flush_locked()
+                except OSError as exc:  # e.g. the disk is full: the events stay in the journal, acknowledged
+                    logger.error("publishing events before a query failed: %s", exc.strerror or exc)
+                    raise StoreUnavailable("the local event store cannot be read right now") from exc
+                sealed, live = [], sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))
+            pairs: list[tuple[str, dict[str, Any]]] = []
+            for path in sealed:
+                pairs += read_segment(path, self._valid_note(path))
+            for path in live:
+                pairs += read_segment(path, self._committed_bytes(path))
+            if site_id is not None:
+                pairs = [(s, row) for s, row in pairs if s == site_id]
+            if first_day is not None and last_day is not None:
+                first, last = first_day.isoformat(), last_day.isoformat()
+                pairs = [(s, row) for s, row in pairs if first <= utc_date(row["ts"]) <= last]
+            yield pairs
+
+    def _valid_note(self, path: Path) -> int | None:
+        valid = self.directory / f"{path.stem}.valid"
+        try:
+            return int(valid.read_text() or 0)
+        except FileNotFoundError:
+            return None
+
+    def _committed_bytes(self, path: Path) -> int:
+        """What the writer of an open segment acknowledged (read under the segment's lock, as the seal does)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            committed = _committed_size(path.with_suffix(COMMITTED_SUFFIX)) or 0
+        finally:
+            os.close(fd)
+        valid = self._valid_note(path)
+        return committed if valid is None else min(committed, valid)
 
     @contextmanager
     def _publisher_turn(self) -> Iterator[None]:
-        """One publisher at a time across processes: the server's periodic one and the query workers, which
-        publish before they read (``journal/publish.lock``)."""
+        """One publisher at a time across processes (``journal/publish.lock``); a query holds it while it lists
+        the Parquet files and reads the unpublished tail."""
         layout.private_dir(self.directory)
         fd = os.open(self.directory / PUBLISH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
         try:

@@ -6,8 +6,8 @@ the loop spent about a third of its samples waiting for it. Here it has an inter
 
 - at start it publishes what an earlier run left (before any worker starts), then every ``flush_interval``
   seconds, and compacts the partitions in the background when asked to;
-- the query workers publish too, just before they read (``EventJournal.flush``; one publisher at a time
-  across processes, by a ``flock``), so a client still reads its own writes;
+- queries do not wait for it: they read the journal's unpublished tail beside the Parquet files
+  (``EventJournal.unpublished``), holding the same ``flock`` that keeps one publisher at a time;
 - when the gateway closes the channel, it publishes everything and exits;
 - if it dies, the gateway starts another within ``WATCH_SECONDS`` (which keeps this run's ``.committed``
   notes: the workers are still writing).

@@ -63,8 +63,6 @@ class FunctionConfig:
     nice: int = 0  # scheduling priority of the workers (higher: yields the CPU to the others)
 
 
-# Functions that read the events: the journal is published first, so a client reads its own writes.
-READS_EVENTS = frozenset({"query", "goals"})
 EVENT_NICE = 5  # CFS weight 335 against 1,024: a query beside a busy event worker gets about three quarters of a core
 EVENT_BATCH = 32  # a burst's events share one journal commit per batch: fewer fsyncs, round trips, workers
 
@@ -331,39 +329,13 @@ def _worker_main(function: str, fd: int) -> int:
     journal = JournalWriter(settings.data_dir)
     set_runtime(Runtime(settings, sink=journal))
     handler = handler_for(function)
-    events_journal = _journal_to_publish(function, settings)
     send_frame(channel, ("ready", None))
     while True:
         try:
             events = recv_frame(channel)
         except (EOFError, OSError):
             return 0
-        if events_journal is not None and (refused := _publish_first(events_journal, events)) is not None:
-            send_frame(channel, ("results", refused))
-            continue
         send_frame(channel, ("results", run_batch(function, handler, journal, events)))
-
-
-def _journal_to_publish(function: str, settings: Settings) -> Any:
-    """A function that reads the events publishes the journal first, so a client reads its own writes (runtime
-    plumbing, as Firehose delivering before Athena reads; not the handler's business)."""
-    if function not in READS_EVENTS:
-        return None
-    from clickport.adapters.event_journal import EventJournal
-
-    return EventJournal(settings.data_dir)
-
-
-def _publish_first(journal: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """None when every acknowledged event is published; else the 503 answers of the batch."""
-    from clickport.http.envelope import STORE_UNAVAILABLE, error_response
-
-    try:
-        journal.flush()
-        return None
-    except OSError as exc:
-        logger.error("publishing events before a query failed: %s", exc.strerror or exc)
-        return [error_response(503, STORE_UNAVAILABLE) for _ in events]
 
 
 def run_batch(function: str, handler: Any, journal: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
