@@ -70,6 +70,13 @@ def _committed_size(path: Path) -> int | None:
     return _COMMITTED.unpack(data)[0] if len(data) == _COMMITTED.size else None
 
 
+_DAY_MS = 86_400_000
+
+
+def _day_start_ms(day: date) -> int:
+    return day.toordinal() * _DAY_MS - date(1970, 1, 1).toordinal() * _DAY_MS
+
+
 def _total_size(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -332,8 +339,8 @@ class EventJournal:
             if site_id is not None:
                 pairs = [(s, row) for s, row in pairs if s == site_id]
             if first_day is not None and last_day is not None:
-                first, last = first_day.isoformat(), last_day.isoformat()
-                pairs = [(s, row) for s, row in pairs if first <= utc_date(row["ts"]) <= last]
+                start, end = _day_start_ms(first_day), _day_start_ms(last_day) + _DAY_MS
+                pairs = [(s, row) for s, row in pairs if start <= row["ts"] < end]
             yield pairs
 
     def _valid_note(self, path: Path) -> int | None:
