@@ -73,7 +73,7 @@ def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
     cores = cores or os.cpu_count() or 2
     return {
         # NOTE: a burst's events can wait a few ms; a person waiting on a query cannot: events yield the CPU.
-        "event": FunctionConfig(workers=cores + 1, timeout_seconds=10.0, warm=2, batch=EVENT_BATCH, nice=int(os.environ.get("XN", EVENT_NICE))),
+        "event": FunctionConfig(workers=cores + 1, timeout_seconds=10.0, warm=2, batch=EVENT_BATCH, nice=EVENT_NICE),
         "query": FunctionConfig(workers=max(2, cores) + 2, timeout_seconds=30.0, warm=1),
         "realtime": FunctionConfig(workers=1, timeout_seconds=10.0, warm=1),
         "goals": FunctionConfig(workers=1, timeout_seconds=30.0, warm=0),
