@@ -26,6 +26,7 @@ from tests.support.aws import BUCKET, REGION, SETTINGS, aws_stack
 DATABASE = SETTINGS.athena_database
 RAW = SETTINGS.athena_table
 COMPACTED = SETTINGS.athena_compacted_table
+SLOTS = SETTINGS.athena_slots_table
 
 
 def _days(low: str, high: str) -> list[str]:
@@ -40,7 +41,7 @@ def days_read(sql: str) -> dict[str, list[str]]:
     for select in sqlglot.parse_one(sql, read="athena").find_all(exp.Select):
         source = select.args.get("from") or select.args.get("from_")
         table = source.this if source is not None else None
-        if not isinstance(table, exp.Table) or table.name not in (RAW, COMPACTED):
+        if not isinstance(table, exp.Table) or table.name not in (RAW, COMPACTED, SLOTS):
             continue
         assert table.db == DATABASE, table.sql()
         (between,) = [b for b in select.args["where"].find_all(exp.Between) if b.this.name == "dt"]
@@ -57,12 +58,13 @@ def compaction_stack(monkeypatch):
         set_runtime(Runtime(settings))
         s3 = boto3.client("s3", region_name=REGION)
 
-        def set_watermark(through: str | None) -> None:
+        def set_watermark(through: str | None, *, slots: bool = False) -> None:
             key = s3_compaction.watermark_key(stack.site.site_id)
             if through is None:
                 s3.delete_object(Bucket=BUCKET, Key=key)
             else:
-                s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps({"through": through}).encode())
+                value = {"through": through, **({"slots": True} if slots else {})}
+                s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(value).encode())
 
         stack.set_watermark = set_watermark
         yield stack
@@ -93,6 +95,26 @@ def test_the_statement_reads_each_day_of_its_range_from_exactly_one_table(compac
         expected = COMPACTED if through is not None and day <= through else RAW
         assert tables == [expected], (day, through)
     assert (COMPACTED in sql) == (through is not None and days[0] <= through)
+
+
+@pytest.mark.parametrize("through", ["2026-02-28", "2026-03-10", "2026-04-30"])
+def test_with_slots_a_plan_that_merges_over_them_reads_them_for_the_compacted_days(compaction_stack, through):
+    """The watermark says every compacted day has its session slots: the overview reads each day up to it from
+    the slots table (whole days in UTC: no cut slot, so no compacted events), later days from the events
+    table; a breakdown by page still reads compacted events."""
+    compaction_stack.set_watermark(through, slots=True)
+    headers = {"x-api-key": compaction_stack.keys["read"]}
+    dates = dict(zip(("start", "end"), RANGE))
+    body = {"metrics": ["visitors", "sessions", "bounce_rate", "avg_duration"], "date_range": dates}
+    status, _, answer = Gateway()("POST", "/api/query", body=body, headers=headers)
+    assert status == 200, answer
+    read = days_read(compaction_stack.athena_sql()[-1])
+    assert sorted(read) == _days(min(read), max(read)) and min(read) <= RANGE[0] and max(read) >= RANGE[1]
+    assert read == {day: [SLOTS if day <= through else RAW] for day in read}
+    status, _, answer = Gateway()("POST", "/api/query", body={**body, "dimensions": ["page"]}, headers=headers)
+    assert status == 200, answer
+    read = days_read(compaction_stack.athena_sql()[-1])
+    assert read == {day: [COMPACTED if day <= through else RAW] for day in read}
 
 
 def test_a_site_without_a_watermark_reads_the_events_table_only(compaction_stack):
