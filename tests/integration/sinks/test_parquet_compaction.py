@@ -286,3 +286,31 @@ def test_the_servers_compaction_entry_point_compacts_the_data_directory(tmp_path
 
     assert len(files_in(tmp_path)) == 1
     assert read_all(tmp_path, "count(*)") == [(12,)]
+
+
+def test_todays_newest_files_are_merged_often_in_their_own_tier(tmp_path, noon, write_batches, make_row, multiset,
+                                                                monkeypatch):
+    """A burst publishes ~2 files a second: today's files under the fresh tier are merged every few seconds, once
+    there are FRESH_MERGE_FILES of them, and a larger file of the day is not rewritten each time."""
+    monkeypatch.setattr(parquet_sink, "FRESH_TIER_BYTES", 20_000)
+    sink = ParquetEventSink(tmp_path, compact_after=50, today=lambda: TODAY)
+    sink.write("site1", [make_row(noon, seq=n, path=f"/big/{n}-" + "x" * 40) for n in range(3000)])
+    big = files_in(tmp_path)
+    assert big[0].stat().st_size > 20_000
+    write_batches(sink, noon, batches=parquet_sink.FRESH_MERGE_FILES - 1)
+    write_batches(sink, noon + timedelta(days=1), batches=5, site_id="site1")  # not today: left to the full pass
+    before = multiset(tmp_path)
+    stop = sink.start_background_compaction(interval_s=3600, fresh_interval_s=0.05)
+    try:
+        time.sleep(0.5)
+        assert len(files_in(tmp_path)) == 1 + parquet_sink.FRESH_MERGE_FILES - 1  # under the threshold: left
+        write_batches(sink, noon, batches=1)
+        deadline = time.monotonic() + 10
+        while len(files_in(tmp_path)) > 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop()
+    files = files_in(tmp_path)
+    assert len(files) == 2 and big[0] in files  # the small ones merged into one; the big one kept as it was
+    assert len(files_in(tmp_path, dt="2026-03-15")) == 5
+    assert sum(multiset(tmp_path).values()) == sum(before.values()) + 3

@@ -35,6 +35,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPRESSIONS = frozenset({"zstd", "snappy", "gzip", "brotli", "lz4", "none"})
 _KNOWN_COLUMNS = frozenset(COLUMN_NAMES)
 SMALL_FILE_BYTES = 64 * 1024 * 1024  # files at least this big are left out of compaction
+# Today's newest files: merged in a tier of their own, often (a burst publishes ~2 files a second).
+FRESH_TIER_BYTES = 1024 * 1024
+FRESH_MERGE_FILES = 4
 STALE_TEMP_SECONDS = 3600  # temporary files older than this are leftovers of a crashed writer
 
 # Lock and journal files live in the data directory, outside ``events/``.
@@ -222,10 +225,11 @@ class ParquetEventSink:
 
     # compaction
 
-    def compact(self, site_id: str | None = None, dt: str | None = None, *, min_files: int = 2) -> int:
+    def compact(self, site_id: str | None = None, dt: str | None = None, *, min_files: int = 2,
+                small_bytes: int = SMALL_FILE_BYTES) -> int:
         """Compact each matching partition: a closed UTC day (before ``today()``) not yet all in the day
         layout has ALL its files rewritten into it (``compaction.compact_day``, whatever ``min_files``);
-        another partition has its small files merged when it holds at least ``min_files`` of them.
+        another partition has its files under ``small_bytes`` merged when it holds at least ``min_files``.
 
         Returns how many partitions were compacted. Safe with other processes writing,
         reading (under ``read_lock``) or compacting the same data directory.
@@ -240,7 +244,7 @@ class ParquetEventSink:
         with _flock(self.data_dir / _COMPACT_LOCK, fcntl.LOCK_EX):
             _recover_journal(self.data_dir)
             for partition in self._partitions(site_id, dt):
-                if self._compact_partition(partition, min_files, today):
+                if self._compact_partition(partition, min_files, today, small_bytes):
                     compacted += 1
         return compacted
 
@@ -250,14 +254,15 @@ class ParquetEventSink:
         dt_glob = f"dt={dt}" if dt is not None else "dt=*"
         return sorted(p for p in root.glob(f"{site_glob}/{dt_glob}") if p.is_dir())
 
-    def _compact_partition(self, partition: Path, min_files: int, today: str) -> bool:
+    def _compact_partition(self, partition: Path, min_files: int, today: str, small_bytes: int = SMALL_FILE_BYTES
+                           ) -> bool:
         import pyarrow.parquet as pq
 
         _remove_stale_temps(partition)
         closed = compaction.is_closed(partition.name.removeprefix("dt="), today)
         originals = sorted(
             p for p in partition.glob("*.parquet")
-            if p.is_file() and (closed or p.stat().st_size < SMALL_FILE_BYTES)
+            if p.is_file() and (closed or p.stat().st_size < small_bytes)
             and not layout.journal_pending(self.data_dir, p.name)
             and not layout.is_demo_file(p.name)
         )
@@ -310,15 +315,26 @@ class ParquetEventSink:
         if slot_files.rolled_up(self.data_dir, site_id, dt, names) is None:
             self._publish_slots(partition, names, [pq.ParquetFile(f).read() for f in day_files])
 
-    def start_background_compaction(self, interval_s: float = 30.0) -> Callable[[], None]:
+    def start_background_compaction(self, interval_s: float = 30.0, *, fresh_interval_s: float | None = None
+                                    ) -> Callable[[], None]:
         """Compact partitions with more than ``compact_after`` small files every ``interval_s``
-        seconds in a daemon thread; returns a function that stops it (and waits for it)."""
+        seconds in a daemon thread; returns a function that stops it (and waits for it).
+
+        ``fresh_interval_s``: also merge today's newest files every so often, tiered: at least
+        ``FRESH_MERGE_FILES`` files under ``FRESH_TIER_BYTES`` become one, so a burst's many small files stay
+        few (each costs a query about a millisecond) without rewriting the day's larger files each time."""
         stop = threading.Event()
+        tick = min(interval_s, fresh_interval_s or interval_s)
 
         def run() -> None:
-            while not stop.wait(interval_s):
+            next_full = time.monotonic() + interval_s
+            while not stop.wait(tick):
                 try:
-                    self.compact(min_files=self.compact_after + 1)
+                    if time.monotonic() >= next_full:
+                        next_full = time.monotonic() + interval_s
+                        self.compact(min_files=self.compact_after + 1)
+                    elif fresh_interval_s:
+                        self.compact(dt=self.today(), min_files=FRESH_MERGE_FILES, small_bytes=FRESH_TIER_BYTES)
                 except Exception:  # keep compacting later; the files stay correct meanwhile
                     logger.exception("background compaction failed")
 
@@ -352,11 +368,12 @@ def remove_event_files(data_dir: Path, files: Iterable[Path]) -> int:
 
 
 def start_background_compaction(
-    data_dir: Path, interval_s: float = 30.0, *, compact_after: int = 32, compression: str = "zstd"
+    data_dir: Path, interval_s: float = 30.0, *, compact_after: int = 32, compression: str = "zstd",
+    fresh_interval_s: float | None = None,
 ) -> Callable[[], None]:
     """Background compaction of ``data_dir`` (what the local server runs); returns the stop function."""
     sink = ParquetEventSink(data_dir, compression=compression, compact_after=compact_after)
-    return sink.start_background_compaction(interval_s)
+    return sink.start_background_compaction(interval_s, fresh_interval_s=fresh_interval_s)
 
 
 # --- swap and recovery ------------------------------------------------------------------

@@ -111,8 +111,10 @@ def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bo
     if compaction:
         from clickport.adapters.parquet_sink import start_background_compaction
 
-        # NOTE: the journal publishes about two files a second per busy partition; this keeps them few.
-        stop_compaction = start_background_compaction(settings.data_dir, interval_s=10.0, compact_after=16)
+        # NOTE: the journal publishes about two files a second per busy partition; this keeps them few (a query
+        # pays about a millisecond per file it reads).
+        stop_compaction = start_background_compaction(settings.data_dir, interval_s=10.0, compact_after=16,
+                                                      fresh_interval_s=2.0)
     send_frame(channel, ("ready", journal.recovered))
     logger.debug("journal publisher ready after %.1f s", time.monotonic() - started)
     try:
