@@ -100,7 +100,8 @@ class CountingLive:
         self._r()
         return self.sessions.get((site_id, session_id))
 
-    def record_event(self, site_id, session_id, *, ts_ms, page, page_visit_id, pageview, scroll, expires_at):
+    def record_event(self, site_id, session_id, *, ts_ms, page, page_visit_id, pageview, scroll, expires_at,
+                     started_ms=None):
         s = self.sessions[(site_id, session_id)]
         # The item, plus its index entry: updated in place within a minute, moved (a delete and a put) when
         # the minute of the last activity changes.

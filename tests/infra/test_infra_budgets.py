@@ -46,9 +46,9 @@ FIREHOSE_RECORDS_PER_STREAM = 5000
 FIREHOSE_BYTES_PER_STREAM = {"us-east-1": 5 * 1024 * 1024, "other": 1024 * 1024}
 RECORD_BYTES = 694  # measured mean Firehose record (docs/benchmarks.md)
 # DynamoDB: "New on-demand tables will be able to sustain up to 4,000 writes per second and 12,000 reads per
-# second." Measured: 2.43 write units per event, table and realtime index together (docs/benchmarks.md).
+# second." Measured: 2.36 write units per event, table and realtime index together (docs/benchmarks.md).
 NEW_TABLE_WRITES_PER_SECOND = 4000
-WRITE_UNITS_PER_EVENT = 2.43
+WRITE_UNITS_PER_EVENT = 2.36
 RECOMMENDED_LIVE_WARM_WRITES = 20000  # what docs/deploy.md tells a burst-ready deployment to set
 # API Gateway HTTP API account quota per region: 10,000 requests/s, burst 5,000.
 API_ACCOUNT_RATE, API_ACCOUNT_BURST = 10000, 5000

@@ -64,27 +64,52 @@ def test_a_new_session_writes_its_item_and_one_index_entry(store, meter, new_ses
     assert (meter.log[-1]["table_units"], meter.log[-1]["index_units"]) == (1, {"realtime": 1})
 
 
-def test_an_event_in_the_same_bucket_writes_the_table_only(store, meter, new_session):
+def test_an_event_in_the_same_period_writes_the_table_only(store, meter, new_session):
     start = BUCKET * 2_900_000
     session = new_session(last_ms=start + 1_000, started_ms=start + 1_000)
     store.create_session(session)
-    for ts in (start + 2_000, start + 60_000, start + BUCKET - 1):
+    for ts in (start + 2_000, start + 60_000, start + BUCKET + 999):  # the last one: the period's last ms
         store.record_event(SITE, session.session_id, ts_ms=ts, page="/a", page_visit_id="a" * 16, pageview=True,
-                           scroll=None, expires_at=ts // 1000 + 90_000)
+                           scroll=None, expires_at=ts // 1000 + 90_000, started_ms=session.started_ms)
         assert (meter.log[-1]["operation"], meter.log[-1]["table_units"], meter.log[-1]["index_units"]) == (
             "UpdateItem", 1, {})
 
 
-def test_entering_a_new_bucket_moves_the_index_entry_once(store, meter, new_session):
-    start = BUCKET * 2_900_000
+def test_entering_a_new_period_moves_the_index_entry_once(store, meter, new_session):
+    start = BUCKET * 2_900_000 + 123_456  # periods count from the session's start, not from the clock's
     session = new_session(last_ms=start + BUCKET - 10, started_ms=start)
     store.create_session(session)
     units = []
     for ts in (start + BUCKET, start + BUCKET + 5, start + 3 * BUCKET + 1):
         store.record_event(SITE, session.session_id, ts_ms=ts, page=None, page_visit_id=None, pageview=False,
-                           scroll=None, expires_at=ts // 1000 + 90_000)
+                           scroll=None, expires_at=ts // 1000 + 90_000, started_ms=start)
         units.append(meter.log[-1]["index_units"].get("realtime", 0))
-    assert units == [2, 0, 2]  # delete + put when the key changes, nothing within a bucket
+    assert units == [2, 0, 2]  # delete + put when the key changes, nothing within a period
+
+
+def test_a_visit_across_a_clock_bucket_edge_never_moves_its_index_entry(store, meter, new_session):
+    """Buckets on the clock (10 minutes, before periods) moved the entry of every visit that crossed one of
+    their edges (2 units); periods counted from the session's start move it only once the session is a period
+    old."""
+    edge = 600_000 * 2_900_000  # an edge of the clock's 10-minute buckets, and of 6-minute ones too
+    session = new_session(last_ms=edge - 60_000, started_ms=edge - 60_000)  # a minute before the edge
+    store.create_session(session)
+    for ts in (edge - 20_000, edge + 20_000, edge - 60_000 + BUCKET - 1):  # the last: the period's last ms
+        store.record_event(SITE, session.session_id, ts_ms=ts, page=None, page_visit_id=None, pageview=False,
+                           scroll=None, expires_at=ts // 1000 + 90_000, started_ms=session.started_ms)
+        assert meter.log[-1]["index_units"] == {}
+
+
+def test_an_event_without_the_sessions_start_keeps_the_window_exact(store, new_session):
+    """``started_ms`` only aligns the period; without it (periods from the epoch) the key moves, and the
+    window is as exact."""
+    start = BUCKET * 2_900_000 + 7_777
+    session = new_session(last_ms=start, started_ms=start)
+    store.create_session(session)
+    store.record_event(SITE, session.session_id, ts_ms=start + BUCKET + 1, page=None, page_visit_id=None,
+                       pageview=False, scroll=None, expires_at=2**40)
+    for since, expected in ((start + BUCKET + 1, 1), (start + BUCKET + 2, 0)):
+        assert store.active_sessions(SITE, since, since + 1, 20)[0] == expected
 
 
 def test_the_rate_limit_is_one_conditional_update_of_one_unit(store, meter):
@@ -237,10 +262,14 @@ def test_an_instance_with_a_stale_hint_still_updates_the_session_where_it_moved(
 
 def test_a_realtime_call_reads_each_candidate_once_at_half_a_unit(store, meter, new_session):
     """The price of the coarse index: candidates of the window's first bucket before the window are read too."""
-    since = BUCKET * 2_900_000 + BUCKET // 2  # mid-bucket: the bucket's first half is before the window
-    inside = [new_session(last_ms=since + i * 1_000) for i in range(30)]
-    before = [new_session(last_ms=since - 1 - i * 1_000) for i in range(10)]  # same bucket, outside
-    older = [new_session(last_ms=since - BUCKET) for _ in range(5)]  # an earlier bucket: never a candidate
+    since = BUCKET * 2_900_000 + BUCKET // 2
+    # One-event sessions: each period starts at the session's start. Candidates are the sessions whose period
+    # started within a period before `since`: the window's sessions and those of the period before it.
+    inside = [new_session(last_ms=since + i * 1_000, started_ms=since + i * 1_000) for i in range(30)]
+    before = [new_session(last_ms=since - 1 - i * 1_000, started_ms=since - 1 - i * 1_000)
+              for i in range(10)]  # a candidate, outside the window
+    older = [new_session(last_ms=since - BUCKET - 1_000, started_ms=since - BUCKET - 1_000)
+             for _ in range(5)]  # a period started more than a period before `since`: never a candidate
     for session in inside + before + older:
         store.create_session(session)
     start = len(meter.log)

@@ -53,7 +53,8 @@ def test_sessions_are_written_under_their_realtime_shard(store, dynamodb_client,
                        expires_at=T0 // 1000 + 60)
     item = dynamodb_client.scan(TableName=live_table)["Items"][0]
     assert item["rt_pk"] == {"S": f"{SITE}#3"}  # 35 % 16
-    assert item["rt_sk"] == {"N": str((T0 + 5) // tables.REALTIME_BUCKET_MS)}  # the bucket of the last activity
+    period = tables.REALTIME_BUCKET_MS
+    assert item["rt_sk"] == {"N": str((T0 + 5) // period * period)}  # the period of the last activity (no start given)
     assert item["expires_at"] == {"N": str(T0 // 1000 + 60)}
 
 
@@ -209,7 +210,7 @@ def test_the_realtime_index_key_moves_only_when_the_bucket_changes_and_counting_
         store, new_session, dynamodb_client, live_table):
     def index_key(session_id):
         items = dynamodb_client.scan(TableName=live_table)["Items"]
-        return next(int(i["rt_sk"]["N"]) for i in items if i.get("session_id") == {"N": str(session_id)})
+        return next(int(i["rt_sk"]["N"]) // bucket for i in items if i.get("session_id") == {"N": str(session_id)})
 
     bucket = tables.REALTIME_BUCKET_MS
     edge = T0 // bucket * bucket + bucket  # a whole bucket
@@ -231,3 +232,47 @@ def test_the_realtime_index_key_moves_only_when_the_bucket_changes_and_counting_
     assert index_key(16) == edge // bucket + 1
     assert store.active_sessions(SITE, edge + bucket + 500, edge + bucket + 10_000, 20)[0] == 1
     assert store.active_sessions(SITE, edge + bucket + 1_001, edge + bucket + 10_000, 20)[0] == 0
+
+
+def test_realtime_stays_exact_over_periods_of_any_alignment(store, new_session, dynamodb_client, live_table):
+    """Random visits; each event aligns its period to the session's start, or (no start given) to the epoch:
+    every window answers exactly what the sessions' last activity says, boundaries included."""
+    rng = random.Random(13)
+    bucket = tables.REALTIME_BUCKET_MS
+    base = T0 // bucket * bucket + 77_777
+    last: dict[int, int] = {}
+    for session_id in range(1, 61):
+        started = base + rng.randrange(0, 3 * bucket)
+        store.create_session(new_session(session_id=session_id, started_ms=started, last_ms=started,
+                                         expires_at=2**40))
+        ts = started
+        for _ in range(rng.randrange(0, 6)):
+            ts += rng.choice([1, 999, 40_000, bucket // 2, bucket - 1, bucket, bucket + 1])
+            store.record_event(SITE, session_id, ts_ms=ts, page=None, page_visit_id=None, pageview=False,
+                               scroll=None, expires_at=2**40, started_ms=started if rng.random() < 0.7 else None)
+        last[session_id] = ts
+    keys = {int(i["rt_sk"]["N"]) for i in dynamodb_client.scan(TableName=live_table)["Items"]}
+    assert any(key % bucket for key in keys) and any(key % bucket == 0 for key in keys)  # both alignments
+    edges = rng.sample(sorted(last.values()), 25)
+    windows = sorted({t + d for t in edges for d in (-1, 0, 1)} | {base + rng.randrange(0, 5 * bucket)
+                                                                   for _ in range(15)})
+    for since in windows:
+        expected = sorted(((ms, sid) for sid, ms in last.items() if ms >= since), reverse=True)
+        count, sessions = store.active_sessions(SITE, since, since + 1, 100)
+        assert (count, [s.session_id for s in sessions]) == (len(expected), [sid for _, sid in expected]), since
+
+
+def test_a_key_written_before_periods_is_found_again_at_the_sessions_next_event(store, new_session,
+                                                                               dynamodb_client, live_table):
+    """The one step of an upgrade from the 10-minute buckets (``rt_sk`` = ``last_ms // 600_000``): such a key
+    is below every lower bound, so its session is missing from realtime until its next event (at most the
+    300 s window after the upgrade); that event writes a period start."""
+    session = new_session(session_id=5, started_ms=T0, last_ms=T0, expires_at=2**40)
+    store.create_session(session)
+    dynamodb_client.update_item(TableName=live_table, Key={"pk": {"S": f"SESSION#{SITE}#5"}, "sk": {"S": "SESSION"}},
+                                UpdateExpression="SET rt_sk = :b",
+                                ExpressionAttributeValues={":b": {"N": str(T0 // 600_000)}})
+    assert store.active_sessions(SITE, T0, T0 + 1, 20)[0] == 0
+    store.record_event(SITE, 5, ts_ms=T0 + 1_000, page=None, page_visit_id=None, pageview=False, scroll=None,
+                       expires_at=2**40, started_ms=T0)
+    assert store.active_sessions(SITE, T0, T0 + 1_001, 20)[0] == 1

@@ -129,9 +129,12 @@ class LiveStore(Protocol):
         pageview: bool,
         scroll: int | None,
         expires_at: int,
+        started_ms: int | None = None,
     ) -> LiveSession:
         """Atomically apply one event to a session: seq + 1, last activity, pageview count and page,
-        page visit, greatest scroll. Returns the updated session (its ``seq`` is the event's)."""
+        page visit, greatest scroll. Returns the updated session (its ``seq`` is the event's).
+        ``started_ms``: the session's start as the caller read it (a store may align index keys to it;
+        nothing it answers depends on it)."""
 
     def claim_visitor_session(
         self, site_id: str, visitor_id: int, session_id: int, now_ms: int, idle_ms: int, expires_at: int

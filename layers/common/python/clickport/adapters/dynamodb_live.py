@@ -8,9 +8,10 @@ reads ignore expired items because TTL deletes late.
   in the visitor pointer itself, so the next event of that visitor finds the whole session in one read;
   its ``SESSION`` item is a small alias naming the pointer, for callers that continue it by id.
 - Sessions are in the sparse ``realtime`` index under ``rt_pk = "<site>#<session_id % shards>"``, sorted by
-  ``rt_sk`` = the bucket of the last activity (``tables.REALTIME_BUCKET_MS``), keys only: the index is
-  written when a session starts and when it enters a new bucket, not on every event; ``active_sessions``
-  reads the candidates' exact ``last_ms`` from the table.
+  ``rt_sk`` = the start of the session's current period (``tables.REALTIME_BUCKET_MS`` long, counted from
+  the session's start), keys only: the index is written when a session starts and when it enters a new
+  period — so never for a visit shorter than one period —, not on every event; ``active_sessions`` reads
+  the candidates' exact ``last_ms`` from the table.
 """
 
 from __future__ import annotations
@@ -72,9 +73,21 @@ HANDOFF_SECONDS = 2.0
 READ_WORKERS = 4
 
 
-def realtime_bucket(last_ms: int) -> int:
-    """The realtime index sort key: the bucket (``REALTIME_BUCKET_MS``) of the last activity."""
-    return last_ms // REALTIME_BUCKET_MS
+def realtime_period(last_ms: int, started_ms: int | None) -> int:
+    """The realtime index sort key: the start (epoch ms) of the period of ``REALTIME_BUCKET_MS`` that holds the
+    last activity, periods counted from the session's start (from the epoch when the start is not known).
+
+    Whatever the start, ``rt_sk <= last_ms < rt_sk + REALTIME_BUCKET_MS``, which is all ``active_sessions``
+    relies on. Counting from the start means a session keeps its index entry until it is one period old: a
+    visit shorter than that never moves it, where buckets on the clock moved every visit that crossed one
+    of their edges."""
+    return last_ms - (last_ms - (started_ms or 0)) % REALTIME_BUCKET_MS
+
+
+def realtime_lower_bound(since_ms: int) -> int:
+    """The least ``rt_sk`` of a session active at or after ``since_ms``: its period started less than a
+    period before."""
+    return since_ms - REALTIME_BUCKET_MS + 1
 
 
 def realtime_partition(site_id: str, session_id: int, shards: int) -> str:
@@ -202,7 +215,7 @@ class DynamoDbLiveStore:
             "attributes": s(json.dumps(session.attributes, sort_keys=True)),
             "expires_at": n(session.expires_at),
             "rt_pk": s(realtime_partition(session.site_id, session.session_id, self._shards)),
-            "rt_sk": n(realtime_bucket(session.last_ms)),
+            "rt_sk": n(realtime_period(session.last_ms, session.started_ms)),
         }
         if session.scroll is not None:
             item["scroll"] = n(session.scroll)
@@ -274,18 +287,21 @@ class DynamoDbLiveStore:
         pageview: bool,
         scroll: int | None,
         expires_at: int,
+        started_ms: int | None = None,
     ) -> LiveSession:
         """One ``update_item`` (a second, conditional one only when ``scroll`` is a new maximum).
-        Raises ``KeyError`` when the session is absent or expired at ``ts_ms``."""
+        Raises ``KeyError`` when the session is absent or expired at ``ts_ms``. ``started_ms`` (the
+        session's start, as the caller read it) aligns the realtime period; without it periods count from
+        the epoch, which is as exact but moves the index entry more often."""
         names = {"#sid": "session_id", "#started": "started_ms", "#seq": "seq", "#pvs": "pageviews",
                  "#last": "last_ms", "#rtpk": "rt_pk", "#rtsk": "rt_sk", "#e": "expires_at"}
         values: Item = {":sid": n(session_id), ":one": n(1), ":pv": n(1 if pageview else 0), ":ts": n(ts_ms),
                         ":exp": n(expires_at), ":ts_s": seconds_of_ms(ts_ms),
                         ":rtpk": s(realtime_partition(site_id, session_id, self._shards)),
-                        ":bucket": n(realtime_bucket(ts_ms))}
+                        ":period": n(realtime_period(ts_ms, started_ms))}
         # rt_pk and rt_sk are written with every event, but they only change (and the index is only written)
-        # when the session enters a new bucket.
-        sets = ["#last = :ts", "#rtpk = :rtpk", "#rtsk = :bucket", "#e = :exp"]
+        # when the session enters a new period.
+        sets = ["#last = :ts", "#rtpk = :rtpk", "#rtsk = :period", "#e = :exp"]
         for attribute, value in (("current_page", page), ("page_visit_id", page_visit_id)):
             if value is not None:
                 names[f"#{attribute}"] = attribute
@@ -444,18 +460,18 @@ class DynamoDbLiveStore:
 
     @translate_errors
     def active_sessions(self, site_id: str, since_ms: int, now_ms: int, limit: int) -> tuple[int, list[LiveSession]]:
-        """One paginated index query per shard for the sessions whose bucket is at or after the bucket of
-        ``since_ms`` (candidates), a batch read of their exact ``last_ms`` (counted and ranked), then one
-        batch read of the ``limit`` newest in full."""
+        """One paginated index query per shard for the sessions whose current period started less than a
+        period before ``since_ms`` (candidates), a batch read of their exact ``last_ms`` (counted and
+        ranked), then one batch read of the ``limit`` newest in full."""
         index = tables.REALTIME_INDEX
         keys: list[Item] = []
         for shard in range(self._shards):
             for item in self._query(
                 IndexName=index.name,
-                KeyConditionExpression="#rt_pk = :rt_pk AND #rt_sk >= :bucket",
+                KeyConditionExpression="#rt_pk = :rt_pk AND #rt_sk >= :lowest",
                 ExpressionAttributeNames={"#rt_pk": index.partition_key.name, "#rt_sk": index.sort_key.name},
                 ExpressionAttributeValues={":rt_pk": s(f"{site_id}#{shard}"),
-                                           ":bucket": n(realtime_bucket(since_ms))},
+                                           ":lowest": n(realtime_lower_bound(since_ms))},
             ):
                 keys.append({"pk": item["pk"], "sk": item["sk"]})
         count = 0

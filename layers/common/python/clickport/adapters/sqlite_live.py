@@ -192,8 +192,10 @@ class SqliteLiveStore:
         pageview: bool,
         scroll: int | None,
         expires_at: int,
+        started_ms: int | None = None,
     ) -> LiveSession:
-        """Raises ``KeyError`` when the session is absent or expired at ``ts_ms``."""
+        """Raises ``KeyError`` when the session is absent or expired at ``ts_ms``. ``started_ms`` only
+        aligns DynamoDB's realtime index; SQLite needs no index key."""
         params = {
             "site_id": site_id,
             "session_id": session_id,

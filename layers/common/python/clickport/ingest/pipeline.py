@@ -320,7 +320,7 @@ class EventPipeline:
             self.live.record_event(
                 site_id, draft.session_id, ts_ms=now_ms, page=draft.path if is_pageview else None,
                 page_visit_id=draft.page_visit_id if is_pageview else None, pageview=is_pageview,
-                scroll=body.scroll, expires_at=expires_at,
+                scroll=body.scroll, expires_at=expires_at, started_ms=draft.session.started_ms,
             )
         day = utc_day(arrival.received_at)
         if arrival.site.first_event_date is None or day < arrival.site.first_event_date:
