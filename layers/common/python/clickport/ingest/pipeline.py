@@ -169,7 +169,7 @@ class EventPipeline:
         minute = draft.now_ms // 60_000
         key = rate_limit_key(salt, arrival.site.site_id, ip_rate_key(arrival.client_ip), minute)
         # The session lookup only reads: it runs while the counter update is in flight (one round trip instead
-        # of two). A dropped event's lookup is simply not used.
+        # of two). A dropped event's lookup is waited for, and its answer not used.
         self._identify(draft)
         draft.lookup = self._lookups().submit(self._look_up, draft)
         allowed = self.live.hit_rate_limit(key, RATE_LIMIT_PER_MINUTE, expires_at=(minute + 2) * 60)
@@ -228,8 +228,9 @@ class EventPipeline:
         return self._lookup_pool
 
     def _look_up(self, draft: Draft) -> Lookup:
-        """The session the event continues, found by reads only (no write: it may run before the rate limit
-        has decided): by the given ``session_id``, else (``/api/event``) by the visitor."""
+        """The session the event continues, found by reads only (no session is claimed, created or updated:
+        it may run before the rate limit has decided): by the given ``session_id``, else (``/api/event``) by
+        the visitor."""
         arrival, body = draft.arrival, draft.arrival.body
         site_id, now_ms = arrival.site.site_id, draft.now_ms
         if body.session_id is not None:
