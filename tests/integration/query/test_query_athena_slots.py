@@ -29,7 +29,8 @@ from clickport.adapters.s3_compaction import S3DayCompactor
 from clickport.ports import Site
 from clickport.query.service import plan_query, run_query
 from clickport.query.sql import SplitSource, build_query
-from clickport.query.sql_slots import slots_eligible
+from clickport.query.runner import scan_scope
+from clickport.query.sql_slots import SLOT_MS, _ms, slots_eligible
 from clickport.settings import Settings
 from tests.integration.query.test_query_session_slots import slot_requests
 from tests.reference.profiles import query_settings
@@ -151,8 +152,12 @@ def test_athena_slot_plans_equal_athena_event_plans_and_the_reference(generated,
             want = reference_query(events, body, site_id=SITE, first_event_date=first, goals=list(GOALS), now=now)
             assert _json(got) == _json(want), (body, now, today, served)
             assert _json(got) == _json(raw), (body, now, today, served)
-            # The slot plan read the slots table exactly when there was a watermark; the event plan never.
-            assert ('"events_slots"' in with_slots.statements[-1]) == (served is not None)
+            # The slot plan read the slots table exactly when some day it reads is served and a whole slot
+            # fits in a range; the event plan never.
+            plan = plan_query(body, site=site, goals=list(GOALS), now=now)
+            expected = served is not None and scan_scope(plan).first_day.isoformat() <= served.through and any(
+                -(-_ms(r.start) // SLOT_MS) < _ms(r.end) // SLOT_MS for r in plan.ranges)
+            assert ('"events_slots"' in with_slots.statements[-1]) == expected, (body, now, served)
             assert "events_slots" not in without.statements[-1]
 
 
