@@ -97,6 +97,10 @@ class LiveSession:
 class LiveStore(Protocol):
     """Sessions, rate-limit counters and daily salts, all with expiry (DynamoDB live table / SQLite)."""
 
+    # True when a call is a network round trip worth overlapping with another (the pipeline's session lookup
+    # runs on a thread while the rate-limit update is in flight); False for a local store.
+    concurrent_lookups: bool
+
     def hit_rate_limit(self, key: str, limit: int, expires_at: int) -> bool:
         """One atomic conditional increment of counter ``key``; True when this hit is allowed (count ≤ limit)."""
 

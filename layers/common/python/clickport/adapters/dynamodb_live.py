@@ -100,6 +100,7 @@ class DynamoDbLiveStore:
 
     # NOTE: None lets DynamoDB fill 1 MB pages; tests set a small page size to exercise pagination.
     query_page_size: int | None = None
+    concurrent_lookups = True  # each call is a round trip: the session lookup overlaps the rate-limit update
 
     def __init__(self, table_name: str, client=None, shards: int = tables.REALTIME_SHARDS) -> None:
         self._table = table_name

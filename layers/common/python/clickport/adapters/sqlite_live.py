@@ -103,6 +103,8 @@ WHERE visitors.last_ms < :now_ms - :idle_ms OR visitors.expires_at * 1000 <= :no
 class SqliteLiveStore:
     """``LiveStore`` on a local SQLite file (``clickport.layout.live_db``)."""
 
+    concurrent_lookups = False  # calls take tens of microseconds: a lookup thread would cost more CPU than it saves
+
     def __init__(self, path: Path) -> None:
         # NOTE: live data is disposable; NORMAL sync in WAL mode survives a process crash.
         self._db = SqliteDatabase(path, SCHEMA, synchronous="NORMAL")

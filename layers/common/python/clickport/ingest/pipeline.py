@@ -168,14 +168,17 @@ class EventPipeline:
         salt = self.salts.salt_for(utc_day(arrival.received_at))
         minute = draft.now_ms // 60_000
         key = rate_limit_key(salt, arrival.site.site_id, ip_rate_key(arrival.client_ip), minute)
-        # The session lookup only reads: it runs while the counter update is in flight (one round trip instead
-        # of two). A dropped event's lookup is waited for, and its answer not used.
+        # The session lookup only reads: where a store call is a network round trip, it runs while the counter
+        # update is in flight (one round trip instead of two). A dropped event's lookup is waited for, and its
+        # answer not used. A local store's calls take microseconds: a thread would cost more than it saves.
         self._identify(draft)
-        draft.lookup = self._lookups().submit(self._look_up, draft)
+        if self.live.concurrent_lookups:
+            draft.lookup = self._lookups().submit(self._look_up, draft)
         allowed = self.live.hit_rate_limit(key, RATE_LIMIT_PER_MINUTE, expires_at=(minute + 2) * 60)
         if allowed:
             return draft
-        draft.lookup.exception()  # NOTE: the answer waits for the read, so nothing runs on after it; unused
+        if draft.lookup is not None:
+            draft.lookup.exception()  # NOTE: the answer waits for the read, so nothing runs on after it; unused
         return Drop("rate_limited")
 
     def enrich(self, draft: Draft) -> Draft | Drop:
