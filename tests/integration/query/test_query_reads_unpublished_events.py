@@ -45,12 +45,12 @@ def test_acknowledged_events_are_counted_once_whether_published_or_not(tmp_path)
 def test_queries_beside_concurrent_batches_and_publishes_count_each_event_once(tmp_path, monkeypatch):
     from clickport.adapters import duckdb_engine
 
-    def slow_tail(pending):  # between reading the journal and listing the files: where a publish must not run
+    def slow_source(self, scope):  # between reading the journal and listing the files: a publish must not run
         time.sleep(0.02)
-        return real_tail(pending)
+        return real_source(self, scope)
 
-    real_tail = duckdb_engine._tail_table
-    monkeypatch.setattr(duckdb_engine, "_tail_table", slow_tail)
+    real_source = duckdb_engine.DuckDbQueryEngine._source
+    monkeypatch.setattr(duckdb_engine.DuckDbQueryEngine, "_source", slow_source)
     engine = DuckDbQueryEngine(tmp_path)
     journal = EventJournal(tmp_path)
     committed = [0]  # events of s_a acknowledged so far (the writer's own count)

@@ -188,8 +188,8 @@ def test_a_publisher_taking_over_mid_run_keeps_the_writers_notes(tmp_path):
 # --- reading what is not published yet (a query reads its client's own writes) ------------------------------
 
 
-def _paths(pairs) -> list[str]:
-    return sorted(row["path"] for _, row in pairs)
+def _paths(table) -> list[str]:
+    return [] if table is None else sorted(table.column("path").to_pylist())
 
 
 def test_unpublished_rows_are_what_writers_committed_of_the_site_and_days_asked(tmp_path):
@@ -206,6 +206,11 @@ def test_unpublished_rows_are_what_writers_committed_of_the_site_and_days_asked(
         assert _paths(pairs) == ["/a-day-1"]
     with journal.unpublished() as pairs:
         assert _paths(pairs) == ["/a-day-1", "/a-day-2", "/b-day-1"]
+        # Every column as the Parquet files have it, and the partition columns.
+        got = sorted(zip(pairs.column("site_id").to_pylist(), pairs.column("dt").to_pylist(),
+                         pairs.column("ts").cast("int64").to_pylist(), pairs.column("type").to_pylist()))
+        assert got == [("s_a", "2025-11-30", DAY_1, "pageview"), ("s_a", "2025-12-01", DAY_2, "pageview"),
+                       ("s_b", "2025-11-30", DAY_1, "pageview")]
     assert other.commit()
     with journal.unpublished("s_a") as pairs:
         assert _paths(pairs) == ["/a-day-1", "/a-day-2", "/in-a-batch-not-committed"]
@@ -216,7 +221,7 @@ def test_unpublished_rows_are_what_writers_committed_of_the_site_and_days_asked(
         assert "/second-batch" not in _paths(pairs)
     assert journal.flush() == 4
     with journal.unpublished("s_a") as pairs:
-        assert pairs == []  # published: only in the files now
+        assert pairs is None  # published: only in the files now
     assert other.commit()
     with journal.unpublished("s_a") as pairs:
         assert _paths(pairs) == ["/second-batch"]
@@ -258,5 +263,29 @@ def test_an_interrupted_publish_is_finished_before_the_rows_are_read(tmp_path, m
     monkeypatch.setattr(ParquetEventSink, "write_named", real)
     # One day is in a file and still in the half-published segment: read as pending, it would count twice.
     with EventJournal(tmp_path).unpublished("s_a") as pairs:
-        assert pairs == []
+        assert pairs is None
     assert sorted(r["path"] for r in stored_rows(tmp_path)) == ["/first-day", "/second-day"]
+
+
+def test_the_unpublished_table_equals_what_the_publish_stores(tmp_path):
+    """Arrow's JSON reader and the publish (pyarrow from Python rows) agree on every column: nulls, lists, text."""
+    from clickport.adapters.event_journal import read_payloads, records_table
+    from clickport.schema import arrow_schema
+
+    writer = JournalWriter(tmp_path)
+    rich = {**_row(DAY_1 + 7, '/ünïcødé "quoted" \\ path'), "meta_keys": ["plan", "n"], "meta_values": ["pro", "2"],
+            "scroll": 55, "engaged_ms": 1200, "revenue_micros": 9_990_000, "revenue_currency": "EUR",
+            "country": None, "name": "Signup"}
+    writer.write("s_a", [rich, _row(DAY_2, "/two")])  # one record, two rows
+    writer.write("s_b", [_row(DAY_1, "/b")])
+    [segment] = sorted(journal_dir(tmp_path).glob("*.open"))
+    table = records_table(read_payloads(segment))
+    assert table.schema.remove_metadata() == arrow_schema().append(table.schema.field("site_id")).append(
+        table.schema.field("dt"))
+    assert EventJournal(tmp_path).flush() == 3
+    stored = {r["path"]: r for r in stored_rows(tmp_path)}
+    read = {r["path"]: r for r in table.to_pylist()}
+    assert len(read) == 3 and set(read) == set(stored)
+    for path, row in read.items():
+        assert row == {**stored[path], "dt": row["dt"]}, path
+        assert row["dt"] == row["ts"].date().isoformat()

@@ -21,7 +21,7 @@ from clickport.adapters.event_journal import EventJournal
 from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
 from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE
-from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS, arrow_schema, utc_date
+from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -86,6 +86,18 @@ class DuckDbQueryEngine:
         self._guard = threading.Lock()
         self._events_journal: EventJournal | None = None
 
+    def warm(self) -> None:
+        """Do once what a first query would: open the database and read an Arrow table of the journal's shape
+        beside a view (``clickport serve``'s reading workers call this before they say they are ready)."""
+        from clickport.adapters.event_journal import warm_reader
+
+        cursor = self._cursor()
+        try:
+            cursor.register(TAIL_TABLE, warm_reader())
+            cursor.execute(f"SELECT count(*) FROM ({_with_tail(empty_events_sql(), TAIL_TABLE)})").fetchall()
+        finally:
+            cursor.close()
+
     def _cursor(self):
         import duckdb
 
@@ -128,8 +140,7 @@ class DuckDbQueryEngine:
             with read_lock(self.data_dir):
                 # NOTE: the files are listed inside the read lock, as the store's reader contract asks, and
                 # inside the journal's turn: each acknowledged event is in a listed file or the journal's tail.
-                with self._journal.unpublished(*_scope_bounds(scope)) as pending:
-                    tail = _tail_table(pending)
+                with self._journal.unpublished(*_scope_bounds(scope)) as tail:
                     if slots:
                         if scope is None:
                             raise ValueError("a plan over session slots needs a scan scope")
@@ -179,17 +190,6 @@ class DuckDbQueryEngine:
 
 def _scope_bounds(scope: ScanScope | None) -> tuple[str | None, date | None, date | None]:
     return (None, None, None) if scope is None else (scope.site_id, scope.first_day, scope.last_day)
-
-
-def _tail_table(pending: list[tuple[str, dict[str, Any]]]) -> Any:
-    """The journal's unpublished rows as an Arrow table in the files' schema, with their partition columns."""
-    if not pending:
-        return None
-    import pyarrow as pa
-
-    table = pa.Table.from_pylist([row for _, row in pending], schema=arrow_schema())
-    table = table.append_column("site_id", pa.array([site for site, _ in pending], pa.string()))
-    return table.append_column("dt", pa.array([utc_date(row["ts"]) for _, row in pending], pa.string()))
 
 
 def _with_tail(events_sql: str, tail: Any) -> str:

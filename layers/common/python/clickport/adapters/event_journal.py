@@ -77,6 +77,23 @@ def _day_start_ms(day: date) -> int:
     return day.toordinal() * _DAY_MS - date(1970, 1, 1).toordinal() * _DAY_MS
 
 
+def _in_days(table: Any, first_day: date, last_day: date) -> Any:
+    import pyarrow.compute as pc
+
+    start, end = _day_start_ms(first_day), _day_start_ms(last_day) + _DAY_MS
+    ms = pc.cast(table.column("ts"), "int64")
+    return table.filter(pc.and_(pc.greater_equal(ms, start), pc.less(ms, end)))
+
+
+def warm_reader() -> Any:
+    """Read one made-up record the way a query reads the unpublished ones: pyarrow loads its JSON reader and
+    compute kernels on first use (~0.3 s), which a reading worker does before it says it is ready. Returns the
+    one-row table."""
+    day = date(2026, 1, 1)
+    record = encode_record("s_warm", [normalized_row({"ts": _day_start_ms(day), "seq": 0, "type": "pageview"})])
+    return _in_days(records_table([record[_HEADER.size:]]), day, day)
+
+
 def _total_size(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -87,21 +104,62 @@ def _total_size(paths: list[Path]) -> int:
     return total
 
 
-def read_segment(path: Path, valid_bytes: int | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """The (site_id, row) pairs of a segment (of its first ``valid_bytes`` when given), up to the first torn
+def read_payloads(path: Path, valid_bytes: int | None = None) -> list[bytes]:
+    """The JSON payloads of a segment's records (of its first ``valid_bytes`` when given), up to the first torn
     or corrupt record."""
     data = Path(path).read_bytes()[:valid_bytes]
-    out: list[tuple[str, dict[str, Any]]] = []
+    out: list[bytes] = []
     offset = 0
     while offset + _HEADER.size <= len(data):
         length, crc = _HEADER.unpack_from(data, offset)
         payload = data[offset + _HEADER.size: offset + _HEADER.size + length]
         if length == 0 or len(payload) < length or zlib.crc32(payload) != crc:
             break
-        site_id, rows = json.loads(payload)
-        out.extend((site_id, row) for row in rows)
+        out.append(payload)
         offset += _HEADER.size + length
     return out
+
+
+def read_segment(path: Path, valid_bytes: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The (site_id, row) pairs of a segment (of its first ``valid_bytes`` when given), up to the first torn
+    or corrupt record."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for payload in read_payloads(path, valid_bytes):
+        site_id, rows = json.loads(payload)
+        out.extend((site_id, row) for row in rows)
+    return out
+
+
+def records_table(payloads: list[bytes]) -> Any:
+    """Records' rows as one Arrow table in the event files' schema plus ``site_id`` and ``dt`` (strings), parsed
+    by Arrow's JSON reader: no Python object per row (a query reads a burst's unpublished rows this way)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    from clickport.schema import arrow_schema
+
+    schema = arrow_schema()
+    as_read = pa.schema([pa.field(f.name, pa.int64() if f.name == "ts" else f.type) for f in schema])
+    lines = []
+    for payload in payloads:  # b'["<site>",[<row>,...]]': the site id is safe text (check_site_id), no escapes
+        end = payload.index(b'"', 2)
+        lines.append(b'{"site_id":"%s","rows":%s}' % (payload[2:end], payload[end + 2:-1]))
+    # NOTE: one thread: a few hundred rows parse in milliseconds; Arrow's pool costs more to wake under load.
+    records = pj.read_json(io.BytesIO(b"\n".join(lines)), read_options=pj.ReadOptions(use_threads=False),
+                           parse_options=pj.ParseOptions(
+        explicit_schema=pa.schema([pa.field("site_id", pa.string()), pa.field("rows", pa.list_(pa.struct(as_read)))]),
+        unexpected_field_behavior="error"))
+    rows = records.column("rows").combine_chunks()
+    flat = pc.list_flatten(rows)
+    columns = [flat.field(f.name) for f in as_read]
+    columns[schema.get_field_index("ts")] = pc.cast(flat.field("ts"), schema.field("ts").type)
+    site_ids = pc.take(records.column("site_id"), pc.list_parent_indices(rows))
+    days = pc.strftime(columns[schema.get_field_index("ts")], format="%Y-%m-%d")
+    return pa.Table.from_arrays(columns + [site_ids, days], schema=schema.append(pa.field("site_id", pa.string()))
+                                .append(pa.field("dt", pa.string())))
 
 
 class JournalWriter:
@@ -308,17 +366,17 @@ class EventJournal:
 
     @contextmanager
     def unpublished(self, site_id: str | None = None, first_day: date | None = None,
-                    last_day: date | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """The acknowledged ``(site_id, row)`` pairs not published yet (of one site and UTC days, when given),
-        for a reader that lists the Parquet files inside this block.
+                    last_day: date | None = None) -> Iterator[Any]:
+        """The acknowledged rows not published yet (of one site and UTC days, when given) as an Arrow table
+        (``records_table``; None when there are none), for a reader that lists the Parquet files inside this block.
 
         No publish runs while the block does (it holds the publisher's turn), so every acknowledged row is
-        in exactly one of the two: a file the reader lists, or this list. A query thus reads its client's
+        in exactly one of the two: a file the reader lists, or this table. A query thus reads its client's
         own writes without publishing them first. Read from each segment: what its writer committed (the
         same bound the seal uses), or its ``.valid`` note. An interrupted publish is finished first, and a
         journal over ``UNPUBLISHED_READ_BYTES`` (the publisher is behind) is published instead of read."""
         if not self.directory.is_dir():  # nothing was ever journaled here (a reader creates nothing)
-            yield []
+            yield None
             return
         with self._flush_lock, self._publisher_turn():
             sealed = sorted(self.directory.glob(f"*{SEALED_SUFFIX}"))
@@ -331,17 +389,18 @@ class EventJournal:
                     logger.error("publishing events before a query failed: %s", exc.strerror or exc)
                     raise StoreUnavailable("the local event store cannot be read right now") from exc
                 sealed, live = [], sorted(self.directory.glob(f"*{OPEN_SUFFIX}"))
-            pairs: list[tuple[str, dict[str, Any]]] = []
+            payloads: list[bytes] = []
             for path in sealed:
-                pairs += read_segment(path, self._valid_note(path))
+                payloads += read_payloads(path, self._valid_note(path))
             for path in live:
-                pairs += read_segment(path, self._committed_bytes(path))
+                payloads += read_payloads(path, self._committed_bytes(path))
             if site_id is not None:
-                pairs = [(s, row) for s, row in pairs if s == site_id]
-            if first_day is not None and last_day is not None:
-                start, end = _day_start_ms(first_day), _day_start_ms(last_day) + _DAY_MS
-                pairs = [(s, row) for s, row in pairs if start <= row["ts"] < end]
-            yield pairs
+                prefix = json.dumps([site_id]).encode()[:-1] + b","
+                payloads = [p for p in payloads if p.startswith(prefix)]
+            table = records_table(payloads) if payloads else None
+            if table is not None and first_day is not None and last_day is not None:
+                table = _in_days(table, first_day, last_day)
+            yield table if table is not None and table.num_rows else None
 
     def _valid_note(self, path: Path) -> int | None:
         valid = self.directory / f"{path.stem}.valid"

@@ -96,6 +96,20 @@ class JournalPublisher:
             self._process = None
 
 
+def _warm_parquet_writer() -> None:
+    """Write an empty events table to memory once: pyarrow imports what writing Parquet needs (pandas'
+    metadata support among it, ~0.3 s) on first use, and inside the first publish that held the publisher's
+    turn, so a query reading the journal at the start of a burst waited for it."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from clickport.schema import arrow_schema
+
+    pq.write_table(pa.Table.from_pylist([], schema=arrow_schema()), io.BytesIO())
+
+
 def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bool = False) -> int:
     from clickport.adapters.event_journal import EventJournal
     from clickport.local.workers import send_frame
@@ -106,6 +120,7 @@ def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bo
     channel = socket.socket(fileno=fd)
     journal = EventJournal(settings.data_dir, flush_interval=flush_interval)
     started = time.monotonic()
+    _warm_parquet_writer()
     journal.start(resume=resume)
     stop_compaction = None
     if compaction:
