@@ -39,7 +39,8 @@ def test_segments_of_several_writers_become_one_file_per_partition(tmp_path):
     assert len([r for r in stored_rows(tmp_path) if r["path"] == "/later"]) == 1
 
 
-def test_a_publish_interrupted_by_a_crash_is_redone_exactly_once(tmp_path, monkeypatch):
+def _publish_two_days_crashing_after_one_file(tmp_path, monkeypatch) -> None:
+    """Journal an event on each of two days, then publish them and die after the first day's file is in place."""
     writer = JournalWriter(tmp_path)
     writer.write("s_a", [_row(DAY_1, "/first-day")])
     writer.write("s_a", [_row(DAY_2, "/second-day")])
@@ -56,6 +57,10 @@ def test_a_publish_interrupted_by_a_crash_is_redone_exactly_once(tmp_path, monke
     with pytest.raises(_Crash):
         EventJournal(tmp_path).flush()
     monkeypatch.setattr(ParquetEventSink, "write_named", real)
+
+
+def test_a_publish_interrupted_by_a_crash_is_redone_exactly_once(tmp_path, monkeypatch):
+    _publish_two_days_crashing_after_one_file(tmp_path, monkeypatch)
     assert [r["path"] for r in stored_rows(tmp_path)] == ["/first-day"]
     # Meanwhile (after the restart) a worker acknowledges more; compaction runs on the half-published day.
     JournalWriter(tmp_path).write("s_a", [_row(DAY_1 + 5, "/after-restart")])
@@ -245,22 +250,7 @@ def test_no_publish_runs_while_a_reader_holds_the_unpublished_rows(tmp_path):
 
 
 def test_an_interrupted_publish_is_finished_before_the_rows_are_read(tmp_path, monkeypatch):
-    writer = JournalWriter(tmp_path)
-    writer.write("s_a", [_row(DAY_1, "/first-day")])
-    writer.write("s_a", [_row(DAY_2, "/second-day")])
-    real = ParquetEventSink.write_named
-    calls = []
-
-    def crash_after_one_file(self, partition, rows, name):
-        if calls:
-            raise _Crash()
-        calls.append(name)
-        return real(self, partition, rows, name)
-
-    monkeypatch.setattr(ParquetEventSink, "write_named", crash_after_one_file)
-    with pytest.raises(_Crash):
-        EventJournal(tmp_path).flush()
-    monkeypatch.setattr(ParquetEventSink, "write_named", real)
+    _publish_two_days_crashing_after_one_file(tmp_path, monkeypatch)
     # One day is in a file and still in the half-published segment: read as pending, it would count twice.
     with EventJournal(tmp_path).unpublished("s_a") as pairs:
         assert pairs is None
