@@ -222,13 +222,16 @@ def test_drops_on_aws_are_emitted_as_an_events_dropped_metric(capsys):
     assert document["reason"] == "rate_limited" and document["EventsDropped"] == [1.0]
 
 
-def test_the_local_store_looks_sessions_up_inline_without_a_thread(send, runtime):
+def test_the_local_store_looks_sessions_up_inline_without_a_thread(send, runtime, monkeypatch):
     """The session lookup overlaps the rate-limit update only where a store call is a network round trip
     (DynamoDB: tests/integration/stores/test_dynamodb_live_costs.py); on SQLite a thread costs more than it saves."""
-    import threading
+    from clickport.ingest.pipeline import EventPipeline
 
+    def no_thread(self):
+        raise AssertionError("the pipeline asked for a lookup thread")
+
+    monkeypatch.setattr(EventPipeline, "_lookups", no_thread)
     assert runtime.live.concurrent_lookups is False
     status, _, first = send({"url": "https://example.com/a"})
     again_status, _, again = send({"url": "https://example.com/b"})
     assert status == again_status == 200 and first["session_id"] == again["session_id"]
-    assert not [t for t in threading.enumerate() if t.name.startswith("session-lookup")]
