@@ -33,6 +33,7 @@ Run: ``.venv/bin/python bench/burst_bench.py [--duration 60]`` (or ``make bench`
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import math
@@ -215,7 +216,7 @@ def post_json(conn: http.client.HTTPConnection, path: str, key: str, body: Any, 
 
 def timed_query(port: int, key: str) -> tuple[float, int, float]:
     """One 30-day query on a fresh connection: (seconds, status, milliseconds inside the query handler by its
-    Server-Timing header; the rest is publishing the journal first, the hand-over to a worker and HTTP)."""
+    Server-Timing header; the rest is the hand-over to a worker and HTTP)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         started = time.perf_counter()
@@ -239,8 +240,6 @@ def client_process(number: int, options: dict[str, Any], out_path: str) -> None:
     """One client process: ``options["per_process"]`` concurrent clients on one event loop (raw HTTP/1.1 over
     keep-alive connections: the load generator shares the server's cores, so it spends as little CPU per
     request as it can); writes its records as JSON to ``out_path``."""
-    import asyncio
-
     try:
         import uvloop
     except ImportError:  # pragma: no cover - the dev venv has it
@@ -265,8 +264,6 @@ async def client(global_client: int, options: dict[str, Any], records: list[list
     """Send events until the end time, one at a time. Record per request:
     [address index, path, sent (epoch s), answered (epoch s), latency s, outcome, session_id, page_visit_id]
     where outcome is "ok", a drop reason, "http <status>" or "transport <error>"."""
-    import asyncio
-
     total_clients = options["clients"]
     mine = list(range(global_client, options["ips"], total_clients))
     hot = list(range(options["ips"], options["ips"] + options["hot_ips"]))

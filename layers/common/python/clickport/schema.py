@@ -8,7 +8,7 @@ the storage path (``site_id=…/dt=YYYY-MM-DD/``), not inside the files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 LogicalType = Literal["string", "bigint", "int", "timestamp", "array<string>"]
@@ -100,6 +100,7 @@ def arrow_schema() -> Any:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)
+DAY_MS = 86_400_000
 
 
 def epoch_ms(ts: Any) -> int:
@@ -111,6 +112,11 @@ def epoch_ms(ts: Any) -> int:
     if isinstance(ts, int) and not isinstance(ts, bool):
         return ts
     raise ValueError(f"ts must be epoch milliseconds or an aware datetime, not {type(ts).__name__}")
+
+
+def day_start_ms(day: date) -> int:
+    """Epoch milliseconds of a UTC day's first instant (the first ``ts`` of its ``dt`` partition)."""
+    return (day - _EPOCH.date()).days * DAY_MS
 
 
 def utc_date(ts_ms: int) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from clickport import layout
 from clickport.adapters import compaction, slot_files
-from clickport.adapters.event_journal import EventJournal
+from clickport.adapters.event_journal import EventJournal, warm_reader
 from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
 from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE
@@ -84,13 +84,11 @@ class DuckDbQueryEngine:
         self.memory_limit = memory_limit
         self._database = None
         self._guard = threading.Lock()
-        self._events_journal: EventJournal | None = None
+        self._journal = EventJournal(self.data_dir)
 
     def warm(self) -> None:
         """Do once what a first query would: open the database and read an Arrow table of the journal's shape
         beside a view (``clickport serve``'s reading workers call this before they say they are ready)."""
-        from clickport.adapters.event_journal import warm_reader
-
         cursor = self._cursor()
         try:
             cursor.register(TAIL_TABLE, warm_reader())
@@ -180,12 +178,6 @@ class DuckDbQueryEngine:
             ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
             FRESH_TABLE: _with_tail(parquet_events_sql(fresh) if fresh else empty_events_sql(), tail),
         }
-
-    @property
-    def _journal(self) -> EventJournal:
-        if self._events_journal is None:
-            self._events_journal = EventJournal(self.data_dir)
-        return self._events_journal
 
 
 def _scope_bounds(scope: ScanScope | None) -> tuple[str | None, date | None, date | None]:

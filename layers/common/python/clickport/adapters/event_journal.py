@@ -9,8 +9,8 @@ event is acknowledged; the server seals the segments and publishes them as Parqu
   called; a query reads what is not published yet with ``unpublished()``. Publishing seals each ``.open``
   segment that holds records (renames it to ``.wal`` while holding the file's ``flock``, which the writer
   also holds while it appends, so no record lands after the seal), then writes one Parquet file per
-  partition per sealed segment, ``journal-<segment>.parquet``, and deletes the segment. A writer that finds its file sealed
-  starts a new one.
+  partition per sealed segment, ``journal-<segment>.parquet``, and deletes the segment. A writer that
+  finds its file sealed starts a new one.
 - Crash safety: segments left by a stopped or crashed server or worker are published at the next start;
   a partition whose ``journal-<segment>.parquet`` exists is skipped, so a replay never stores a row twice,
   and compaction leaves a segment's files alone while the segment exists (``layout.journal_pending``).
@@ -38,7 +38,7 @@ from typing import Any, Iterable, Iterator
 from clickport import layout
 from clickport.adapters.parquet_sink import ParquetEventSink, check_site_id, normalized_row
 from clickport.errors import StoreUnavailable
-from clickport.schema import utc_date
+from clickport.schema import DAY_MS, day_start_ms, utc_date
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +70,10 @@ def _committed_size(path: Path) -> int | None:
     return _COMMITTED.unpack(data)[0] if len(data) == _COMMITTED.size else None
 
 
-_DAY_MS = 86_400_000
-
-
-def _day_start_ms(day: date) -> int:
-    return day.toordinal() * _DAY_MS - date(1970, 1, 1).toordinal() * _DAY_MS
-
-
 def _in_days(table: Any, first_day: date, last_day: date) -> Any:
     import pyarrow.compute as pc
 
-    start, end = _day_start_ms(first_day), _day_start_ms(last_day) + _DAY_MS
+    start, end = day_start_ms(first_day), day_start_ms(last_day) + DAY_MS
     ms = pc.cast(table.column("ts"), "int64")
     return table.filter(pc.and_(pc.greater_equal(ms, start), pc.less(ms, end)))
 
@@ -90,7 +83,7 @@ def warm_reader() -> Any:
     compute kernels on first use (~0.3 s), which a reading worker does before it says it is ready. Returns the
     one-row table."""
     day = date(2026, 1, 1)
-    record = encode_record("s_warm", [normalized_row({"ts": _day_start_ms(day), "seq": 0, "type": "pageview"})])
+    record = encode_record("s_warm", [normalized_row({"ts": day_start_ms(day), "seq": 0, "type": "pageview"})])
     return _in_days(records_table([record[_HEADER.size:]]), day, day)
 
 
@@ -489,9 +482,8 @@ class EventJournal:
         by_partition: dict[tuple[str, str], list[dict[str, Any]]] = {}
         count = 0
         for path in segments:
-            valid = self.directory / f"{path.stem}.valid"
             # A failed append that could not be cut off: keep only what was acknowledged before it.
-            for site_id, row in read_segment(path, int(valid.read_text() or 0) if valid.exists() else None):
+            for site_id, row in read_segment(path, self._valid_note(path)):
                 by_partition.setdefault((site_id, utc_date(row["ts"])), []).append(row)
                 count += 1
         file_name = layout.journal_file_name(name)

@@ -94,6 +94,11 @@ class Served:
     through: str
     slots: bool = False
 
+    @classmethod
+    def of(cls, watermark: dict[str, Any]) -> "Served":
+        """From ``watermark.json`` (one written before slots existed has no ``slots`` key)."""
+        return cls(watermark["through"], bool(watermark.get("slots", False)))
+
 
 class S3DayCompactor:
     """Compacts closed UTC days of one bucket's sites (see the module docstring for the protocol)."""
@@ -163,7 +168,7 @@ class S3DayCompactor:
 
     def served(self, site_id: str) -> Served | None:
         value = self._get_json(watermark_key(check_site_id(site_id)))
-        return Served(value["through"], bool(value.get("slots", False))) if value else None
+        return Served.of(value) if value else None
 
     def _set_watermark(self, site_id: str, through: str | None, *, slots: bool = True) -> None:
         """``slots``: every day up to ``through`` has its session slots (the query side may read them)."""
@@ -401,8 +406,7 @@ def read_served(client: Any, bucket: str, site_id: str) -> Served | None:
         logger.warning("site %s: watermark not readable (%s); reading %s only", site_id, "AccessDenied",
                        RAW_PREFIX)
         return None
-    value = json.loads(body)
-    return Served(value["through"], bool(value.get("slots", False)))
+    return Served.of(json.loads(body))
 
 
 # The scheduled function stops starting new days when less than this is left of its timeout: one day of a

@@ -35,12 +35,11 @@ from clickport.ingest.spill import ExternalSort, RejectionLog
 from clickport.errors import StoreUnavailable
 from clickport.limits import MAX_LINE_BYTES
 from clickport.ports import ConfigStore, EventSink, Site
-from clickport.schema import COLUMN_NAMES, SESSION_ATTRIBUTES, epoch_ms, utc_date
+from clickport.schema import COLUMN_NAMES, DAY_MS, SESSION_ATTRIBUTES, epoch_ms, utc_date
 
 BATCH_ROWS = 5000  # rows per write for sinks that take rows (Firehose batches them further)
 ROW_GROUP_ROWS = 8192  # rows converted to Arrow at a time for sinks that take tables (the local store)
 FILE_ROWS = 1_000_000  # rows per Parquet file at most (one file per UTC day below that)
-DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 

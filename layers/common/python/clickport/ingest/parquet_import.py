@@ -30,12 +30,11 @@ from clickport.limits import (
     MAX_UTM_LENGTH,
 )
 from clickport.ports import ConfigStore, Site
-from clickport.schema import COLUMN_NAMES, EVENT_COLUMNS, arrow_schema
+from clickport.schema import COLUMN_NAMES, DAY_MS, EVENT_COLUMNS, arrow_schema
 
 READ_BATCH_ROWS = 128 * 1024
 FILE_ROWS = 256 * 1024  # rows held before they are written (one file per UTC date among them)
 CLOCK_SKEW_MS = 5 * 60 * 1000  # rows from another machine may be slightly ahead of this clock
-DAY_MS = 86_400_000
 INT64_MAX = 2**63 - 1
 EVENT_TYPES = get_args(EventType)
 NAMED_TYPES = ("custom", "click", "form")  # the types that may carry a name (as ingest.models checks)

@@ -171,8 +171,8 @@ class EventPipeline:
         # The session lookup only reads: where a store call is a network round trip, it runs while the counter
         # update is in flight (one round trip instead of two). A dropped event's lookup is waited for, and its
         # answer not used. A local store's calls take microseconds: a thread would cost more than it saves.
-        self._identify(draft)
         if self.live.concurrent_lookups:
+            self._identify(draft)  # the lookup needs the visitor id now, not at ``assign_visitor``
             draft.lookup = self._lookups().submit(self._look_up, draft)
         allowed = self.live.hit_rate_limit(key, RATE_LIMIT_PER_MINUTE, expires_at=(minute + 2) * 60)
         if allowed:

@@ -73,7 +73,7 @@ class JournalPublisher:
         return self._process is not None and self._process.poll() is None
 
     def restart(self) -> int:
-        """Replace a publisher that died (the workers keep journaling meanwhile; queries publish themselves)."""
+        """Replace a publisher that died (the workers keep journaling meanwhile; queries read the journal)."""
         self.close()
         return self.start(resume=True)
 

@@ -83,15 +83,6 @@ class _Request:
     keep_alive: bool = True
 
 
-def envelope_bytes(status: int, message: str, headers: dict[str, str] | None = None) -> bytes:
-    """A complete HTTP/1.1 error answer that closes the connection (transport errors: no function saw them)."""
-    body = json.dumps(error_body(status, message), separators=(",", ":")).encode()
-    lines = [f"HTTP/1.1 {status} {REASON_PHRASES[status]}", "Content-Type: application/json",
-             f"Content-Length: {len(body)}", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
 def static_routes() -> dict[str, Callable[[], tuple[int, str, bytes]]]:
     from clickport.http import openapi
     from clickport.local.dashboard import dashboard_routes
@@ -288,7 +279,6 @@ class _HttpConnection(asyncio.Protocol):
         self.body = bytearray()
         self.headers_done = False
         self.timer: asyncio.TimerHandle | None = None
-        self.write_paused = False
 
     # asyncio callbacks
 
@@ -357,11 +347,9 @@ class _HttpConnection(asyncio.Protocol):
         return True
 
     def pause_writing(self) -> None:
-        self.write_paused = True
         self.arm(self.limits.read_timeout, self.abort)  # a client that stops reading is let go
 
     def resume_writing(self) -> None:
-        self.write_paused = False
         self.cancel_timer()
 
     # httptools callbacks
@@ -471,7 +459,8 @@ class _HttpConnection(asyncio.Protocol):
         """Answer with the error envelope and close (after any answer in progress: that one is dropped)."""
         if self.closing:
             return
-        self.transport.write(envelope_bytes(status, message, headers))
+        status, out, data = response_parts(error_response(status, message, headers))
+        self.transport.write(response_bytes(status, out, data, len(data), keep_alive=False))
         self.close()
 
     def close(self) -> None:

@@ -21,9 +21,9 @@ from sqlglot import exp
 from clickport.query.expressions import SqlDialect, col, lit
 from clickport.query.periods import add_months, day_start
 from clickport.query.zones import get_zone
+from clickport.schema import DAY_MS
 
 HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 # Keys stay non-negative from 1770 on (dates go back to 1900): BIAS_DAYS before 1970-01-01 is a Monday.
 BIAS_DAYS = 73_055
 BIAS_MS = BIAS_DAYS * DAY_MS
