@@ -42,6 +42,7 @@ from clickport.local.workers import (
     FunctionCrashed,
     FunctionPool,
     FunctionTimedOut,
+    ReadPriority,
     Saturated,
     default_functions,
 )
@@ -124,7 +125,9 @@ class LocalServer:
         self.server_address = self.socket.getsockname()
         self.publisher = JournalPublisher(settings, flush_interval=flush_interval, compaction=compaction)
         configs = functions or default_functions()
-        self.pools = {name: FunctionPool(name, config, settings) for name, config in configs.items()}
+        self.read_priority = ReadPriority()
+        self.pools = {name: FunctionPool(name, config, settings, self.read_priority)
+                      for name, config in configs.items()}
         # Blocking work off the loop: static files, starting a new journal publisher.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blocking")
         self.static_routes = static_routes()

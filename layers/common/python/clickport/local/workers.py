@@ -63,6 +63,8 @@ class FunctionConfig:
     nice: int = 0  # scheduling priority of the workers (higher: yields the CPU to the others)
     # While another worker is busy, a free one waits up to this long for a quarter batch to gather (0: never).
     gather_seconds: float = 0.0
+    # Hands out no new batch while a stats read (a query or goals call) runs, within ``ReadPriority``'s bounds.
+    yields_to_reads: bool = False
 
 
 # Functions that read the events: their query engine (DuckDB, pyarrow: about 0.5 s of imports and first uses) is
@@ -73,6 +75,8 @@ EVENT_BATCH = 32  # a burst's events share one journal commit per batch: fewer f
 # Under load a free event worker waits up to 2 ms for 8 events rather than taking 1 or 2: fewer commits and hand-overs
 # per event (interleaved burst runs: +2 to +24 % events/s in 6 of 6 pairs, +2 % in the 60 s one; a lower p99).
 EVENT_GATHER_SECONDS = 0.002
+# A person waiting on a query comes before a burst's events: events wait at most this long per query (see ReadPriority).
+READ_HOLD_SECONDS = 0.25
 
 
 def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
@@ -82,7 +86,7 @@ def default_functions(cores: int | None = None) -> dict[str, FunctionConfig]:
     return {
         # NOTE: a burst's events can wait a few ms; a person waiting on a query cannot: events yield the CPU.
         "event": FunctionConfig(workers=cores + 1, timeout_seconds=10.0, warm=2, batch=EVENT_BATCH, nice=EVENT_NICE,
-                                gather_seconds=EVENT_GATHER_SECONDS),
+                                gather_seconds=EVENT_GATHER_SECONDS, yields_to_reads=True),
         "query": FunctionConfig(workers=max(2, cores) + 2, timeout_seconds=30.0, warm=1),
         "realtime": FunctionConfig(workers=1, timeout_seconds=10.0, warm=1),
         "goals": FunctionConfig(workers=1, timeout_seconds=30.0, warm=0),
@@ -177,6 +181,55 @@ class _Call:
         self.timer: asyncio.TimerHandle | None = None
 
 
+class ReadPriority:
+    """Stats reads before a burst's events, on a machine whose cores both serve.
+
+    While a read (a query or goals call) is waiting or running, the pools that yield to reads (events) hand out
+    no new batch; the batches already running finish. A hold ends when the last read is answered, or after
+    ``hold_seconds`` at the latest; the next hold starts no sooner than the last one lasted, so events get at
+    least half of the time even under a stream of queries, and no event waits more than ``hold_seconds`` for it.
+    On AWS each function has its own CPU, and none of this applies."""
+
+    def __init__(self, hold_seconds: float = READ_HOLD_SECONDS) -> None:
+        self.hold_seconds = hold_seconds
+        self._reads = 0
+        self._held_since: float | None = None
+        self._next_hold_at = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._on_release: list[Any] = []
+
+    def on_release(self, callback: Any) -> None:
+        self._on_release.append(callback)
+
+    @property
+    def holding(self) -> bool:
+        return self._held_since is not None
+
+    def read_started(self) -> None:
+        self._reads += 1
+        loop = asyncio.get_running_loop()
+        if self._held_since is None and loop.time() >= self._next_hold_at:
+            self._held_since = loop.time()
+            self._timer = loop.call_later(self.hold_seconds, self._release)
+
+    def read_finished(self) -> None:
+        self._reads -= 1
+        if self._reads == 0 and self._held_since is not None:
+            self._release()
+
+    def _release(self) -> None:
+        if self._held_since is None:
+            return
+        now = asyncio.get_running_loop().time()
+        self._next_hold_at = now + (now - self._held_since)
+        self._held_since = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for callback in self._on_release:
+            callback()
+
+
 class FunctionPool:
     """The worker processes of one function; ``invoke`` runs one event on a worker (asyncio).
 
@@ -185,10 +238,16 @@ class FunctionPool:
     its own, but commits their events to the journal together (group commit), so a burst costs one fsync
     and one round trip per batch instead of one per event. At low load a batch is one invocation."""
 
-    def __init__(self, function: str, config: FunctionConfig, settings: Settings) -> None:
+    def __init__(self, function: str, config: FunctionConfig, settings: Settings,
+                 priority: ReadPriority | None = None) -> None:
         self.function = function
         self.config = config
         self.settings = settings
+        self.priority = priority
+        self._reads = priority is not None and function in READS_EVENTS
+        self._yields = priority is not None and config.yields_to_reads
+        if self._yields:
+            priority.on_release(self._dispatch)
         self._idle: list[_Worker] = []
         self._waiting: deque[_Call] = deque()
         self._all: set[_Worker] = set()
@@ -244,11 +303,15 @@ class FunctionPool:
         call = _Call(event, loop.create_future())
         self._waiting.append(call)
         call.timer = loop.call_later(wait_seconds, self._expire, call)
+        if self._reads:
+            self.priority.read_started()
         self._dispatch()
         try:
             return await call.future
         finally:
             call.timer.cancel()
+            if self._reads:
+                self.priority.read_finished()
 
     def _expire(self, call: _Call) -> None:
         if call.future.done():
@@ -263,7 +326,10 @@ class FunctionPool:
         """Hand the waiting invocations to the free workers; scale out (one cold start at a time) if none is.
 
         Under load (another worker busy) a free worker does not take a small batch at once: it waits up to
-        ``gather_seconds`` for a quarter batch to gather. With every worker free, nothing waits."""
+        ``gather_seconds`` for a quarter batch to gather. With every worker free, nothing waits. A pool that yields
+        to reads hands out nothing while ``ReadPriority`` holds (it dispatches again on the release)."""
+        if self._yields and self.priority.holding:
+            return
         if (not gathered and self.config.gather_seconds and self._waiting and self._idle
                 and len(self._waiting) < max(2, self.config.batch // 4)
                 and len(self._idle) + len(self._starting) < len(self._all)):

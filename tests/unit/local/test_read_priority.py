@@ -1,0 +1,136 @@
+"""The local server's dispatcher puts stats reads before a burst's events: while a query runs, the event pool hands
+out no new batch, for a bounded time, and events keep at least half of the time under a stream of queries."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from clickport.local.workers import FunctionConfig, FunctionPool, ReadPriority
+from clickport.settings import Settings
+
+HOLD = 0.2
+
+
+def _pools(tmp_path, log: list[tuple[str, str, float]], query_seconds: float):
+    """An event pool that yields to reads and a query pool, both with fake workers that log when they start and
+    end (function, "start" | "end", monotonic time)."""
+    priority = ReadPriority(hold_seconds=HOLD)
+    settings = Settings(data_dir=tmp_path)
+    events = FunctionPool("event", FunctionConfig(workers=2, timeout_seconds=5.0, batch=32, yields_to_reads=True),
+                          settings, priority)
+    query = FunctionPool("query", FunctionConfig(workers=1, timeout_seconds=5.0), settings, priority)
+    for pool, seconds in ((events, 0.01), (query, query_seconds)):
+        workers = [object() for _ in range(pool.config.workers)]
+        pool._all, pool._idle = set(workers), list(workers)
+
+        async def run(worker, batch, name=pool.function, seconds=seconds):
+            log.append((name, "start", time.monotonic()))
+            await asyncio.sleep(seconds)
+            log.append((name, "end", time.monotonic()))
+            return [{"statusCode": 200} for _ in batch]
+
+        pool._run = run
+    return events, query
+
+
+def _times(log, function, what):
+    return [t for name, kind, t in log if name == function and kind == what]
+
+
+def test_events_wait_while_a_query_runs_and_go_the_moment_it_is_answered(tmp_path):
+    log: list[tuple[str, str, float]] = []
+
+    async def main():
+        events, query = _pools(tmp_path, log, query_seconds=0.08)
+        asked = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
+        await asyncio.sleep(0.01)
+        answers = await asyncio.gather(*(events.invoke({"n": n}, 5.0) for n in range(5)))
+        await asked
+        return answers
+
+    answers = asyncio.run(main())
+    assert answers == [{"statusCode": 200}] * 5
+    (query_end,) = _times(log, "query", "end")
+    event_starts = _times(log, "event", "start")
+    assert event_starts and min(event_starts) >= query_end  # none ran beside the query
+    assert min(event_starts) - query_end < 0.05  # and they went at once when it was answered
+
+
+def test_a_long_query_holds_events_for_the_hold_time_at_most(tmp_path):
+    log: list[tuple[str, str, float]] = []
+
+    async def main():
+        events, query = _pools(tmp_path, log, query_seconds=1.0)
+        asked = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
+        await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await events.invoke({"n": 1}, 5.0)
+        waited = time.monotonic() - started
+        await asked
+        return waited
+
+    waited = asyncio.run(main())
+    (query_start,) = _times(log, "query", "start")
+    (query_end,) = _times(log, "query", "end")
+    (event_start,) = _times(log, "event", "start")
+    assert query_start < event_start < query_end  # released while the query still ran
+    assert HOLD * 0.8 <= event_start - query_start <= HOLD + 0.1 and waited < HOLD + 0.1
+
+
+def test_after_a_hold_the_next_one_waits_as_long_as_it_lasted(tmp_path):
+    """Under a stream of queries events still get at least half of the time: a query that comes right after a hold
+    does not hold events again until as long as the last hold has passed."""
+    log: list[tuple[str, str, float]] = []
+
+    async def main():
+        events, query = _pools(tmp_path, log, query_seconds=0.1)
+        first = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
+        await asyncio.sleep(0.01)
+        held = asyncio.ensure_future(events.invoke({"n": 1}, 5.0))
+        await first  # the hold ends here, after about 0.1 s
+        await held
+        second = asyncio.ensure_future(query.invoke({"q": 2}, 5.0))  # at once: no new hold yet
+        await asyncio.sleep(0.01)
+        free = time.monotonic()
+        await events.invoke({"n": 2}, 5.0)
+        went = time.monotonic() - free
+        await second
+        return went
+
+    went = asyncio.run(main())
+    query_starts, query_ends = _times(log, "query", "start"), _times(log, "query", "end")
+    event_starts = _times(log, "event", "start")
+    assert event_starts[0] >= query_ends[0]  # the first query held the first event
+    assert query_starts[1] < event_starts[1] < query_ends[1] and went < 0.05  # the second did not
+
+
+def test_a_pool_that_does_not_yield_ignores_reads(tmp_path):
+    log: list[tuple[str, str, float]] = []
+
+    async def main():
+        priority = ReadPriority(hold_seconds=HOLD)
+        settings = Settings(data_dir=tmp_path)
+        realtime = FunctionPool("realtime", FunctionConfig(workers=1, timeout_seconds=5.0), settings, priority)
+        query = FunctionPool("query", FunctionConfig(workers=1, timeout_seconds=5.0), settings, priority)
+        for pool, seconds in ((realtime, 0.01), (query, 0.3)):
+            worker = object()
+            pool._all, pool._idle = {worker}, [worker]
+
+            async def run(worker, batch, name=pool.function, seconds=seconds):
+                log.append((name, "start", time.monotonic()))
+                await asyncio.sleep(seconds)
+                return [{"statusCode": 200} for _ in batch]
+
+            pool._run = run
+        asked = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
+        await asyncio.sleep(0.01)
+        assert priority.holding
+        started = time.monotonic()
+        await realtime.invoke({"r": 1}, 5.0)
+        waited = time.monotonic() - started
+        await asked
+        assert not priority.holding
+        return waited
+
+    assert asyncio.run(main()) < 0.05
