@@ -42,14 +42,22 @@ TIME_DIMENSIONS = ("hour", "date", "week", "month")
 class RecordingEngine(DuckDbQueryEngine):
     """The local engine, remembering whether each statement read session slots."""
 
-    def __init__(self, data_dir: Path, *, slots: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, slots: bool = True, first_rows: bool = True) -> None:
         super().__init__(data_dir)
         self.session_slots = slots
+        self.first_rows = first_rows
         self.slot_statements = 0
+        self.first_row_statements = 0
 
-    def execute(self, sql, *, cacheable=False, scope=None, slots=False):
+    def execute(self, sql, *, cacheable=False, scope=None, slots=False, first_rows=None):
         self.slot_statements += bool(slots)
-        return super().execute(sql, cacheable=cacheable, scope=scope, slots=slots)
+        first_rows = first_rows if self.first_rows else None
+        return super().execute(sql, cacheable=cacheable, scope=scope, slots=slots, first_rows=first_rows)
+
+    def _slot_views(self, scope, tail=None, first_rows=None):
+        bound = super()._slot_views(scope, tail, first_rows)
+        self.first_row_statements += bound.first_rows_sql is not None
+        return bound
 
 
 @st.composite
@@ -146,7 +154,7 @@ def test_a_file_added_to_a_rolled_up_day_is_read_from_events_until_compacted_aga
         sink.compact()
         partition = data_dir / "events" / f"site_id={SITE}" / "dt=2026-03-10"
         names = sorted(p.name for p in partition.glob("*.parquet"))
-        assert slot_files.rolled_up(data_dir, SITE, "2026-03-10", names) is not None
+        assert slot_files.rolled_up(data_dir, SITE, "2026-03-10", names, []) is not None
         body = {"metrics": ["visitors", "sessions", "pageviews", "bounce_rate", "avg_duration"],
                 "date_range": {"start": "2026-03-10", "end": "2026-03-11"}}
         site = replace(SITE_TEMPLATE, first_event_date=day.date())
@@ -158,12 +166,12 @@ def test_a_file_added_to_a_rolled_up_day_is_read_from_events_until_compacted_aga
         late = _session(2, day, [(1, "pageview")])
         pq.write_table(pa.Table.from_pylist(late, schema=arrow_schema()), partition / "late.parquet")
         names = sorted(p.name for p in partition.glob("*.parquet"))
-        assert slot_files.rolled_up(data_dir, SITE, "2026-03-10", names) is None
+        assert slot_files.rolled_up(data_dir, SITE, "2026-03-10", names, []) is None
         want = {"visitors": 2, "sessions": 2, "pageviews": 3, "bounce_rate": 50, "avg_duration": 600}
         assert run_query(body, site=site, goals=[], engine=engine, now=now).body["results"] == want
         assert sink.compact() == 1
         names = sorted(p.name for p in partition.glob("*.parquet"))
-        assert slot_files.rolled_up(data_dir, SITE, "2026-03-10", names) is not None
+        assert slot_files.rolled_up(data_dir, SITE, "2026-03-10", names, []) is not None
         assert len(list(slot_files.slots_dir(data_dir, SITE, "2026-03-10").glob("slots-*.parquet"))) == 1
         assert run_query(body, site=site, goals=[], engine=engine, now=now).body["results"] == want
 

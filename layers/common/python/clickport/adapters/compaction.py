@@ -20,11 +20,11 @@ deduplicates).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
 from clickport.adapters import day_layout
-from clickport.schema import COLUMN_NAMES, SESSION_ATTRIBUTES, arrow_schema
+from clickport.schema import COLUMN_NAMES, DAY_MS, SESSION_ATTRIBUTES, arrow_schema, day_start_ms
 
 # Files of a closed day hold at most this many rows (a few row groups each): 1M events a day is one file.
 DAY_FILE_ROWS = 4 * day_layout.ROW_GROUP_ROWS
@@ -155,6 +155,79 @@ def session_slots(tables: Iterable[Any]) -> Any:
         **{name: grouped[f"{name}_first"] for name in SESSION_ATTRIBUTES},
     })
     return out.cast(schema).sort_by([("ts", "ascending"), ("session_id", "ascending")])
+
+
+# --- first rows: derived from a day's slots and the previous UTC day's events
+
+# On each counted slot row (``counted > 0``), the ``ts`` of the previous counted slot row of the same
+# session / visitor at or after the start of the previous UTC day (NULL when there is none). A time bucket
+# no longer than that lookback (a local hour or day) then holds a session's (visitor's) counted rows from
+# its first one on: a row is the first in its bucket iff that time is NULL, before the range or in an
+# earlier bucket, so sessions and visitors per bucket are counts of rows (``query/sql_slots.py``).
+FIRST_ROW_COLUMNS: tuple[tuple[str, str], ...] = (("prev_session_ts", "timestamp"), ("prev_visitor_ts", "timestamp"))
+
+
+def first_rows(slots: Any, day: str, previous: Iterable[Any]) -> Any | None:
+    """``slots`` (``session_slots`` of UTC ``day``) with ``FIRST_ROW_COLUMNS`` appended, looking back through
+    ``previous`` (the previous UTC day's event tables: at least ``ts``, ``type``, ``session_id``,
+    ``visitor_id``). None when the rows break what the columns rely on: every slot row in ``day`` and every
+    previous event in the day before it (partitions hold their own UTC day's events; import checks it),
+    so the reader falls back to distinct counts."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    start = day_start_ms(date.fromisoformat(day))
+    ms = pc.cast(slots["ts"], pa.int64()).to_numpy(zero_copy_only=False)
+    if len(ms) and (ms.min() < start or ms.max() >= start + DAY_MS):
+        return None
+    before = [t.select(["ts", "type", "session_id", "visitor_id"]) for t in previous]
+    earlier = pa.concat_tables(before) if before else None
+    if earlier is not None and earlier.num_rows:
+        earlier_ms = pc.cast(earlier["ts"], pa.int64()).to_numpy(zero_copy_only=False)
+        if earlier_ms.min() < start - DAY_MS or earlier_ms.max() >= start:
+            return None
+        kept = pc.is_in(earlier["type"], value_set=pa.array(COUNTABLE_TYPES)).to_numpy(zero_copy_only=False)
+        kept = np.asarray(kept, dtype=bool)
+        earlier_ms = earlier_ms[kept]
+        earlier_ids = {name: earlier[name].to_numpy(zero_copy_only=False)[kept] for name in ("session_id", "visitor_id")}
+    else:
+        earlier_ms = np.empty(0, dtype=np.int64)
+        earlier_ids = {name: np.empty(0, dtype=np.int64) for name in ("session_id", "visitor_id")}
+    counted = slots["counted"].to_numpy(zero_copy_only=False) > 0
+    rows = np.flatnonzero(counted)
+    out = {}
+    for name, key in (("prev_session_ts", "session_id"), ("prev_visitor_ts", "visitor_id")):
+        ids = np.concatenate([earlier_ids[key], slots[key].to_numpy(zero_copy_only=False)[rows]])
+        times = np.concatenate([earlier_ms, ms[rows]])
+        mine = np.concatenate([np.zeros(len(earlier_ms), dtype=bool), np.ones(len(rows), dtype=bool)])
+        position = np.concatenate([np.full(len(earlier_ms), -1), rows])
+        order = np.lexsort((times, ids))  # by id, then time (ties: any order; equal times are one bucket)
+        ids, times, mine, position = ids[order], times[order], mine[order], position[order]
+        has_previous = np.zeros(len(ids), dtype=bool)
+        has_previous[1:] = ids[1:] == ids[:-1]
+        previous_ms = np.zeros(len(ids), dtype=np.int64)
+        previous_ms[1:] = times[:-1]
+        # Only look back to the start of the previous UTC day (every row here is in ``day``).
+        has_previous &= previous_ms >= start - DAY_MS
+        values = np.zeros(len(ms), dtype=np.int64)
+        valid = np.zeros(len(ms), dtype=bool)
+        values[position[mine]] = previous_ms[mine]
+        valid[position[mine]] = has_previous[mine]
+        out[name] = pa.array(values, type=pa.int64(), mask=~valid).cast(pa.timestamp("ms", tz="UTC"))
+    table = slots
+    for name, _ in FIRST_ROW_COLUMNS:
+        table = table.append_column(name, out[name])
+    return table
+
+
+def without_first_rows(slots: Any) -> Any:
+    """``slots`` with ``FIRST_ROW_COLUMNS`` all NULL (rows that break what they rely on: never read)."""
+    import pyarrow as pa
+
+    for name, _ in FIRST_ROW_COLUMNS:
+        slots = slots.append_column(name, pa.nulls(slots.num_rows, pa.timestamp("ms", tz="UTC")))
+    return slots
 
 
 def write_slots(table: Any, where: Any) -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 import re
 import threading
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from clickport import layout
-from clickport.adapters import compaction, slot_files
+from clickport.adapters import slot_files
 from clickport.adapters.event_journal import EventJournal, warm_reader
 from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
-from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE
+from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE, FirstRowStatement
 from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
 
 _DUCKDB_TYPES = {
@@ -49,7 +50,7 @@ def empty_events_sql() -> str:
 def empty_slots_sql() -> str:
     """A typed, empty stand-in for the session slots (no partition in scope has any)."""
     types = {"timestamp": "TIMESTAMPTZ", "bigint": "BIGINT", "int": "INTEGER", "string": "VARCHAR"}
-    columns = [f"CAST(NULL AS {types[kind]}) AS {name}" for name, kind in compaction.SLOT_COLUMNS]
+    columns = [f"CAST(NULL AS {types[kind]}) AS {name}" for name, kind in slot_files.SLOT_FILE_COLUMNS]
     columns += [f"CAST(NULL AS VARCHAR) AS {c.name}" for c in PARTITION_COLUMNS]
     return "SELECT " + ", ".join(columns) + " WHERE FALSE"
 
@@ -128,11 +129,14 @@ class DuckDbQueryEngine:
         return f"{root}/{FILE_PATTERN}" if next(files, None) is not None else None
 
     def execute(
-        self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None, slots: bool = False
+        self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None, slots: bool = False,
+        first_rows: FirstRowStatement | None = None,
     ) -> list[tuple]:
         """Run ``sql`` over ``events`` or, with ``slots`` (a plan of query/sql_slots.py, which needs a
         scope), over ``session_slots``, ``rolled_events`` (the events of the partitions those slots
-        stand for) and ``fresh_events`` (the events of every other partition in scope)."""
+        stand for) and ``fresh_events`` (the events of every other partition in scope). ``first_rows``:
+        the plan's first-row statement, run instead when every partition of its days is rolled up with
+        first-row columns and holds no unpublished event (it reads ``session_slots`` only)."""
         cursor = self._cursor()
         try:
             with read_lock(self.data_dir):
@@ -142,8 +146,11 @@ class DuckDbQueryEngine:
                     if slots:
                         if scope is None:
                             raise ValueError("a plan over session slots needs a scan scope")
+                        bound = self._slot_views(scope, tail, first_rows)
+                        if bound.first_rows_sql is not None:
+                            sql = bound.first_rows_sql
                         # Only the tables the statement reads (binding a view reads its files' footers).
-                        views = {name: query for name, query in self._slot_views(scope, tail).items()
+                        views = {name: query for name, query in bound.views.items()
                                  if re.search(rf"\b{name}\b", sql)}
                     else:
                         source = self._source(scope)
@@ -157,27 +164,50 @@ class DuckDbQueryEngine:
         finally:
             cursor.close()
 
-    def _slot_views(self, scope: ScanScope, tail: Any = None) -> dict[str, str]:
+    def _slot_views(self, scope: ScanScope, tail: Any = None, first_rows: FirstRowStatement | None = None) -> "_SlotViews":
         root = layout.events_root(self.data_dir)
         rolled: list[str] = []
         fresh: list[str] = []
         slot_paths: list[str] = []
         # A day with unpublished events is read from its events: its slots do not hold them.
         tail_days = set(tail.column("dt").to_pylist()) if tail is not None else set()
-        for partition, names in _scope_partitions(root, scope):
+        partitions = _scope_partitions(root, scope)
+        names_of = dict(partitions)
+        site = root / f"site_id={scope.site_id}"
+        # Days of the first-row statement not rolled up with first-row columns (or with unpublished events).
+        missing = set()
+        if first_rows is not None:
+            day = first_rows.first_day
+            while day <= first_rows.last_day:
+                if f"dt={day.isoformat()}" in names_of or day.isoformat() in tail_days:
+                    missing.add(day.isoformat())
+                day += timedelta(days=1)
+        for partition, names in partitions:
             day = partition.removeprefix("dt=")
-            path = None if day in tail_days else slot_files.rolled_up(self.data_dir, scope.site_id, day, names)
-            files = [str(root / f"site_id={scope.site_id}" / partition / name) for name in names]
-            if path is not None:
-                slot_paths.append(str(path))
+            previous = f"dt={slot_files.previous_day(day)}"
+            previous_names = names_of[previous] if previous in names_of else _partition_files(site / previous)
+            rollup = None if day in tail_days else slot_files.rolled_up(
+                self.data_dir, scope.site_id, day, names, previous_names)
+            files = [str(site / partition / name) for name in names]
+            if rollup is not None:
+                slot_paths.append(str(rollup.path))
                 rolled += files
+                if rollup.first_rows:
+                    missing.discard(day)
             else:
                 fresh += files
-        return {
+        views = {
             SLOTS_TABLE: parquet_events_sql(slot_paths, uniform=True) if slot_paths else empty_slots_sql(),
             ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
             FRESH_TABLE: _with_tail(parquet_events_sql(fresh) if fresh else empty_events_sql(), tail),
         }
+        return _SlotViews(views, first_rows.sql() if first_rows is not None and not missing else None)
+
+
+@dataclass(frozen=True)
+class _SlotViews:
+    views: dict[str, str]
+    first_rows_sql: str | None  # the first-row statement, when every day it reads is rolled up with its columns
 
 
 def _scope_bounds(scope: ScanScope | None) -> tuple[str | None, date | None, date | None]:
@@ -186,6 +216,14 @@ def _scope_bounds(scope: ScanScope | None) -> tuple[str | None, date | None, dat
 
 def _with_tail(events_sql: str, tail: Any) -> str:
     return events_sql if tail is None else f"{events_sql} UNION ALL BY NAME SELECT * FROM {TAIL_TABLE}"
+
+
+def _partition_files(partition: Path) -> list[str]:
+    try:
+        with os.scandir(partition) as entries:
+            return sorted(e.name for e in entries if e.name.endswith(".parquet") and e.is_file())
+    except FileNotFoundError:
+        return []
 
 
 def _scope_partitions(root: Path, scope: ScanScope) -> list[tuple[str, list[str]]]:
@@ -198,8 +236,7 @@ def _scope_partitions(root: Path, scope: ScanScope) -> list[tuple[str, list[str]
         return []
     found: list[tuple[str, list[str]]] = []
     for name in partitions:
-        with os.scandir(site / name) as entries:
-            files = sorted(e.name for e in entries if e.name.endswith(".parquet") and e.is_file())
+        files = _partition_files(site / name)
         if files:
             found.append((name, files))
     return found

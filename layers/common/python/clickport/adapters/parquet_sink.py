@@ -299,20 +299,32 @@ class ParquetEventSink:
         return True
 
     def _publish_slots(self, partition: Path, day_files: list[str], tables: list[Any]) -> None:
-        """A closed day's session slots (derived data, ``adapters/slot_files``), after its day files."""
-        site_id = partition.parent.name.removeprefix("site_id=")
-        dt = partition.name.removeprefix("dt=")
-        slot_files.publish(self.data_dir, site_id, dt, day_files, tables, swap_lock=_swap_lock(self.data_dir))
-
-    def _ensure_slots(self, partition: Path, day_files: list[Path]) -> None:
-        """Slots for a closed day already in the day layout that has none for its current files."""
+        """A closed day's session slots (derived data, ``adapters/slot_files``), after its day files, with
+        their first-row columns looked back through the previous UTC day's current files."""
         import pyarrow.parquet as pq
 
-        names = sorted(p.name for p in partition.glob("*.parquet") if p.is_file())
+        site_id = partition.parent.name.removeprefix("site_id=")
+        dt = partition.name.removeprefix("dt=")
+        previous = partition.parent / f"dt={slot_files.previous_day(dt)}"
+        names = _parquet_names(previous)
+        try:
+            earlier = [pq.ParquetFile(previous / name).read(columns=list(_LOOKBACK_COLUMNS)) for name in names]
+        except FileNotFoundError:
+            return  # the previous day changed meanwhile: this day is read from its events until the next pass
+        slot_files.publish(self.data_dir, site_id, dt, day_files, tables, names, earlier,
+                           swap_lock=_swap_lock(self.data_dir))
+
+    def _ensure_slots(self, partition: Path, day_files: list[Path]) -> None:
+        """Slots for a closed day already in the day layout that has none for its current files and the
+        previous day's current files (an earlier day recompacted or given a file makes them stale)."""
+        import pyarrow.parquet as pq
+
+        names = _parquet_names(partition)
         if not day_files or names != sorted(p.name for p in day_files):
             return  # other files (demo, pending) keep the partition read from its events
         site_id, dt = partition.parent.name.removeprefix("site_id="), partition.name.removeprefix("dt=")
-        if slot_files.rolled_up(self.data_dir, site_id, dt, names) is None:
+        previous = _parquet_names(partition.parent / f"dt={slot_files.previous_day(dt)}")
+        if slot_files.rolled_up(self.data_dir, site_id, dt, names, previous) is None:
             self._publish_slots(partition, names, [pq.ParquetFile(f).read() for f in day_files])
 
     def start_background_compaction(self, interval_s: float = 30.0, *, fresh_interval_s: float | None = None
@@ -346,6 +358,18 @@ class ParquetEventSink:
             thread.join()
 
         return stop_compaction
+
+
+_LOOKBACK_COLUMNS = ("ts", "type", "session_id", "visitor_id")
+
+
+def _parquet_names(partition: Path) -> list[str]:
+    """The Parquet files of a partition (names, sorted), as the DuckDB engine lists them."""
+    try:
+        with os.scandir(partition) as entries:
+            return sorted(e.name for e in entries if e.name.endswith(".parquet") and e.is_file())
+    except FileNotFoundError:
+        return []
 
 
 def remove_event_files(data_dir: Path, files: Iterable[Path]) -> int:

@@ -1,11 +1,16 @@
 """Local files of the session slots (``compaction.session_slots``): the derived rollup of a closed day.
 
 ``<data_dir>/session_slots/site_id=<site>/dt=<day>/slots-<key>.parquet``, where ``key`` names the exact
-set of day files (``day-*.parquet``) the slots were built from and the slot columns. A partition's slots are used only while
-its event files are exactly those day files (``rolled_up``): a file added later (an import, a late
-event) or a recompaction changes the set, and the partition is read from its events again until new
-slots are written. So slots never need to be published atomically with the day files, and a crash
-between the two only leaves a partition read from its events (still exact).
+set of day files (``day-*.parquet``) the slots were built from, the previous UTC day's files (any) their
+first-row columns looked back through (``compaction.first_rows``) and the slot columns. A partition's
+slots are used only while its event files are exactly those day files and the previous day's files are
+exactly those (``rolled_up``): a file added later (an import, a late event) or a recompaction of either
+day changes the key, and the partition is read from its events again until new slots are written (the
+next compaction pass, which handles days in order, writes them). So slots never need to be published
+atomically with the day files, and a crash between the two only leaves a partition read from its events
+(still exact). Slots whose rows break what the first-row columns rely on (``first_rows`` returned None)
+are written with those columns NULL under ``slots-<key>-nofirst.parquet``: still slots, but no plan may
+read their first-row columns (``Rollup.first_rows``).
 
 Publishing (``publish``) writes the new file under a new name, then removes the partition's other slot
 files under the exclusive side of the store's read lock, so a running query never loses a file it listed.
@@ -16,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -30,35 +37,63 @@ def slots_dir(data_dir: Path, site_id: str, dt: str) -> Path:
     return Path(data_dir) / SLOTS_ROOT / f"site_id={site_id}" / f"dt={dt}"
 
 
-def slots_key(day_files: Iterable[str]) -> str:
-    """The key of a set of day file names (order does not matter) and of the slot columns: slots written
-    with other columns (an older version) stand for nothing and are rebuilt by the next compaction."""
-    columns = ",".join(f"{name}:{kind}" for name, kind in compaction.SLOT_COLUMNS)
-    names = "\n".join(sorted(day_files)) + "\n\n" + columns
+NO_FIRST_SUFFIX = "-nofirst"
+SLOT_FILE_COLUMNS = compaction.SLOT_COLUMNS + compaction.FIRST_ROW_COLUMNS
+
+
+def previous_day(dt: str) -> str:
+    return (date.fromisoformat(dt) - timedelta(days=1)).isoformat()
+
+
+def slots_key(day_files: Iterable[str], previous_files: Iterable[str] = ()) -> str:
+    """The key of a set of day file names, of the previous UTC day's file names (order does not matter)
+    and of the slot columns: slots written with other columns (an older version) stand for nothing and
+    are rebuilt by the next compaction."""
+    columns = ",".join(f"{name}:{kind}" for name, kind in SLOT_FILE_COLUMNS)
+    names = "\n".join(sorted(day_files)) + "\n\n" + "\n".join(sorted(previous_files)) + "\n\n" + columns
     return hashlib.sha256(names.encode()).hexdigest()[:32]
 
 
-def slots_name(day_files: Iterable[str]) -> str:
-    return f"{SLOTS_PREFIX}{slots_key(day_files)}.parquet"
+def slots_name(day_files: Iterable[str], previous_files: Iterable[str] = (), *, first_rows: bool = True) -> str:
+    suffix = "" if first_rows else NO_FIRST_SUFFIX
+    return f"{SLOTS_PREFIX}{slots_key(day_files, previous_files)}{suffix}.parquet"
 
 
-def rolled_up(data_dir: Path, site_id: str, dt: str, event_files: list[str]) -> Path | None:
-    """The slots file of a partition whose event files (names) are ``event_files``, when the partition is
-    all day files and its slots were built from exactly them; else None (read its events)."""
+@dataclass(frozen=True)
+class Rollup:
+    path: Path
+    first_rows: bool  # its first-row columns may be read
+
+
+def rolled_up(data_dir: Path, site_id: str, dt: str, event_files: list[str], previous_files: list[str]) -> Rollup | None:
+    """The slots of a partition whose event files (names) are ``event_files`` and whose previous UTC day
+    holds ``previous_files``, when the partition is all day files and its slots were built from exactly
+    them; else None (read its events)."""
     if not event_files or not all(compaction.is_day_file(name) for name in event_files):
         return None
-    path = slots_dir(data_dir, site_id, dt) / slots_name(event_files)
-    return path if path.is_file() else None
+    folder = slots_dir(data_dir, site_id, dt)
+    path = folder / slots_name(event_files, previous_files)
+    if path.is_file():
+        return Rollup(path, True)
+    path = folder / slots_name(event_files, previous_files, first_rows=False)
+    return Rollup(path, False) if path.is_file() else None
 
 
-def publish(data_dir: Path, site_id: str, dt: str, day_files: list[str], events: Iterable[Any], *, swap_lock) -> Path:
+def publish(data_dir: Path, site_id: str, dt: str, day_files: list[str], events: Iterable[Any],
+            previous_files: list[str], previous: Iterable[Any], *, swap_lock) -> Path:
     """Write the slots of a closed day whose day files (names) are ``day_files`` and hold ``events``
-    (Arrow tables in the event schema); older slot files of the partition are removed under ``swap_lock``
-    (a context manager: the exclusive side of the store's read lock)."""
+    (Arrow tables in the event schema), with their first-row columns looked back through ``previous``
+    (the tables of the previous UTC day's files, named ``previous_files``); older slot files of the
+    partition are removed under ``swap_lock`` (a context manager: the exclusive side of the store's read
+    lock)."""
     folder = layout.private_dir(slots_dir(data_dir, site_id, dt))
-    final = folder / slots_name(day_files)
+    slots = compaction.session_slots(events)
+    table = compaction.first_rows(slots, dt, previous)
+    first_rows = table is not None
+    if table is None:
+        table = compaction.without_first_rows(slots)
+    final = folder / slots_name(day_files, previous_files, first_rows=first_rows)
     temp = folder / f".{uuid.uuid4().hex}.slots.tmp"
-    table = compaction.session_slots(events)
     try:
         with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
             compaction.write_slots(table, handle)

@@ -11,7 +11,7 @@ from clickport.ports import QueryEngine, ScanScope
 from clickport.query.periods import day_start, local_date
 from clickport.query.plan import QueryPlan
 from clickport.query.sql import SplitSource, build_query
-from clickport.query.sql_slots import slots_eligible
+from clickport.query.sql_slots import first_row_statement, slots_eligible
 from clickport.query.zones import get_zone
 
 DEFAULT_TABLE = "events"
@@ -69,7 +69,13 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     built = build_query(plan, engine.dialect, table, slots=slots)
     sql = built.sql(engine.dialect)
     planned = time.perf_counter()
-    options = {"slots": True} if slots and local_slots else {}
+    options = {}
+    if slots and local_slots:
+        options["slots"] = True
+        # Counting first rows instead of distinct sessions (visitors), where every day read has them.
+        first_rows = first_row_statement(plan, engine.dialect)
+        if first_rows is not None:
+            options["first_rows"] = first_rows
     rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan), **options)
     executed = time.perf_counter()
     result = EngineResult(timings={"sql": (planned - started) * 1000, "engine": (executed - planned) * 1000})

@@ -35,7 +35,9 @@ lock (``adapters/duckdb_engine``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 from sqlglot import exp
 
@@ -44,9 +46,13 @@ from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
 from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, SplitSource, _table
 from clickport.query.sql_dimensions import kind_of
 from clickport.query.sql_totals import EVENT, session_reads, zero_if_null
-from clickport.query.time_keys import offsets
+from clickport.query.periods import day_start, local_date
+from clickport.query.time_keys import BIAS_MS, HOUR_MS, bucket_key, offsets
+from clickport.query.zones import get_zone
+from clickport.schema import DAY_MS
 
 SLOTS_TABLE, ROLLED_TABLE, FRESH_TABLE = "session_slots", "rolled_events", "fresh_events"
+FIRST_FLAGS = {"prev_session_ts": "first_of_session", "prev_visitor_ts": "first_of_visitor"}
 SLOT_MS = 15 * 60 * 1000
 COUNTS = ("counted", "pageviews", "clicks")
 # Totals that merge exactly over slot rows; the second set also with a time dimension.
@@ -80,6 +86,57 @@ def _buckets_on_slots(plan: QueryPlan) -> bool:
     )
 
 
+FIRST_ROW_UNITS = {"hour": HOUR_MS, "date": DAY_MS}
+
+
+def first_rows_eligible(plan: QueryPlan) -> bool:
+    """Sessions (and, with no filter and no other dimension, visitors) per hour or date bucket can be counted
+    as rows that are the first counted row of their session (visitor) in the bucket, from the slots'
+    first-row columns (``compaction.first_rows``: the previous counted row's time, looking back to the start
+    of the previous UTC day). Exact when the plan reads whole slots only (every range edge on a slot
+    boundary), each bucket is one interval of time (its key never goes back: a zone falling back across a
+    bucket boundary, as at local midnight, breaks that) and the lookback covers every bucket: the start
+    of a row's bucket (or of its range) is never before the start of the UTC day before the row's."""
+    if not slots_eligible(plan):
+        return False
+    time_dimension = plan.time_dimension
+    if time_dimension is None or time_dimension.name not in FIRST_ROW_UNITS:
+        return False
+    if sum(d.is_time for d in plan.dimensions) != 1 or not plan.needs_totals & {"sessions", "visitors"}:
+        return False
+    if any(_ms(r.start) % SLOT_MS or _ms(r.end) % SLOT_MS for r in plan.ranges):
+        return False
+    return all(_buckets_in_lookback(plan.timezone, time_dimension.name, r.start, r.end) for r in plan.ranges)
+
+
+def first_visitor_rows(plan: QueryPlan) -> bool:
+    """Visitors per bucket from first rows too: no filter (it could keep some of a visitor's sessions and
+    not others) and no dimension but time (a visitor's sessions may fall in several groups)."""
+    return not plan.filters and len(plan.dimensions) == 1
+
+
+def _buckets_in_lookback(zone_name: str, unit: str, start: datetime, end: datetime) -> bool:
+    unit_ms = FIRST_ROW_UNITS[unit]
+    changes = offsets(zone_name, start, end)
+    for (_, before), (at, after) in zip(changes, changes[1:]):
+        moment = _ms(at)
+        if (moment + after + BIAS_MS) // unit_ms < (moment - 1 + before + BIAS_MS) // unit_ms:
+            return False  # the key goes back: a bucket of two intervals
+    if unit == "hour":
+        return True  # one interval of at most two hours
+    zone = get_zone(zone_name)
+    first, last = _ms(start), _ms(end)
+    day = local_date(start, zone)
+    while True:
+        bucket_start = max(_ms(day_start(day, zone)), first)
+        day += timedelta(days=1)
+        bucket_last = min(_ms(day_start(day, zone)), last) - 1
+        if bucket_start < bucket_last // DAY_MS * DAY_MS - DAY_MS:
+            return False
+        if bucket_last + 1 >= last:
+            return True
+
+
 def _ms(instant: datetime) -> int:
     return (instant.astimezone(timezone.utc) - _EPOCH) // _ONE_MS
 
@@ -92,16 +149,22 @@ class SlotQueryBuilder(QueryBuilder):
     """The statement of an eligible plan over ``session_slots``, ``fresh_events`` and ``rolled_events``."""
 
     def __init__(self, plan: QueryPlan, dialect: str, *, source: SplitSource | None = None, prefix: str = "",
-                 names: list[str] | None = None) -> None:
+                 names: list[str] | None = None, first_rows: bool = False) -> None:
         """``source``: the AWS tables split at the compaction watermark (it must name a slots table); without
         it the statement reads ``session_slots``, ``rolled_events`` and ``fresh_events`` (the local engine
-        binds them per partition)."""
+        binds them per partition). ``first_rows``: the statement reads only ``session_slots`` and counts
+        sessions (visitors) per bucket as first rows (``first_rows_eligible``); the engine runs it only when
+        every day of the ranges is rolled up with first-row columns (``FirstRowStatement``)."""
         if not slots_eligible(plan):
             raise ValueError("the plan's values do not merge over session slots")
         if source is not None and source.slots is None:
             raise ValueError("a split source without a slots table")
+        if first_rows and (source is not None or not first_rows_eligible(plan)):
+            raise ValueError("the plan cannot count first rows")
         super().__init__(plan, dialect, SLOTS_TABLE, prefix=prefix, names=names)
         self.source = source
+        self.first_rows = first_rows
+        self.first_visitors = first_rows and first_visitor_rows(plan)
 
     # --- the ranges: whole slots inside each range, and the pieces outside them
 
@@ -182,6 +245,7 @@ class SlotQueryBuilder(QueryBuilder):
             }
             columns += [exp.alias_(flag(is_type[name]), name) for name in self._counts]
         columns += [col(name) for name in self._stamped_columns()]
+        columns += [col(name) for name in self._previous_columns]
         conditions = [
             exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
             exp.Between(this=col("dt"), low=lit(first_day), high=lit(last_day)),
@@ -201,6 +265,15 @@ class SlotQueryBuilder(QueryBuilder):
         return tuple(name for name in COUNTS if name in needed)
 
     @property
+    def _previous_columns(self) -> tuple[str, ...]:
+        """The first-row columns the statement reads (``first_rows`` only)."""
+        if not self.first_rows:
+            return ()
+        wanted = {"prev_session_ts" if "sessions" in self.totals else "",
+                  "prev_visitor_ts" if self.first_visitors and "visitors" in self.totals else ""}
+        return tuple(name for name in ("prev_session_ts", "prev_visitor_ts") if name in wanted)
+
+    @property
     def _needs_last_ts(self) -> bool:
         return not self.by_event and "duration_ms" in session_reads(self.totals)
 
@@ -208,6 +281,9 @@ class SlotQueryBuilder(QueryBuilder):
         in_any_range = or_all([self._in_range(i) for i in range(len(self.plan.ranges))])
         inner = self._slot_condition()
         edges = self._edge_condition()
+        if self.first_rows:  # whole slots only, every day rolled up (the engine checks)
+            assert inner is not None and edges is None
+            return self._side(SLOTS_TABLE, inner, slots=True)
         candidates = [
             self._side(SLOTS_TABLE, inner, slots=True) if inner is not None else None,
             self._side(FRESH_TABLE, in_any_range, slots=False),
@@ -259,7 +335,27 @@ class SlotQueryBuilder(QueryBuilder):
         columns += [col("session_id", EVENT), col("visitor_id", EVENT)]
         columns += [exp.alias_(self.dimension_value(d), n) for n, d in zip(self.names, self.plan.dimensions)]
         columns += [col(name, EVENT) for name in self._counts]
+        for name in self._previous_columns:
+            columns.append(exp.alias_(flag(self._first_in_bucket(col(name, EVENT))), FIRST_FLAGS[name]))
         return self._stream_from().select(*columns).where(exp.GT(this=col("counted", EVENT), expression=lit(0)))
+
+    def _first_in_bucket(self, previous: exp.Expression) -> exp.Expression:
+        """The row is the first counted row of its session (visitor) in its bucket and range: the previous
+        one (``previous``, within the lookback) is none, before the row's range or in an earlier bucket."""
+        ranges = self.plan.ranges
+        start: exp.Expression = self.dialect.timestamp(ranges[CURRENT].start)
+        if len(ranges) > 1:
+            start = exp.Case(ifs=[exp.If(this=exp.EQ(this=col("period", EVENT), expression=lit(CURRENT)), true=start)],
+                             default=self.dialect.timestamp(ranges[PREVIOUS].start))
+        time_dimension = self.plan.time_dimension
+        ctx = self.context
+        bucket = bucket_key(time_dimension.name, ctx.timezone, ctx.start, ctx.end, self.dialect, previous.copy())
+        mine = bucket_key(time_dimension.name, ctx.timezone, ctx.start, ctx.end, self.dialect, col("ts", EVENT))
+        return or_all([
+            exp.Is(this=previous.copy(), expression=exp.Null()),
+            exp.LT(this=previous.copy(), expression=start),
+            exp.LT(this=bucket, expression=mine),
+        ])
 
     def slot_groups_of_counted(self) -> exp.Select:
         """Totals per group straight over counted rows: a session falls in a group iff it has a counted
@@ -269,8 +365,10 @@ class SlotQueryBuilder(QueryBuilder):
 
         clicked = exp.Case(ifs=[exp.If(this=exp.GT(this=col("clicks"), expression=lit(0)), true=col("session_id"))])
         values = {
-            "visitors": lambda: distinct(col("visitor_id")),
-            "sessions": lambda: distinct(col("session_id")),
+            "visitors": lambda: (exp.Sum(this=col(FIRST_FLAGS["prev_visitor_ts"])) if self.first_visitors
+                                 else distinct(col("visitor_id"))),
+            "sessions": lambda: (exp.Sum(this=col(FIRST_FLAGS["prev_session_ts"])) if self.first_rows
+                                 else distinct(col("session_id"))),
             "clickers": lambda: distinct(clicked),
             "pageviews": lambda: exp.Sum(this=col("pageviews")),
             "events": lambda: exp.Sum(this=col("counted")),
@@ -285,3 +383,22 @@ class SlotQueryBuilder(QueryBuilder):
         else:
             chain += [(self.cte("counted"), self.slot_counted()), (self.cte("groups"), self.slot_groups_of_counted())]
         return chain
+
+
+@dataclass(frozen=True)
+class FirstRowStatement:
+    """The first-row statement of a plan (``first_rows_eligible``), for the local engine to run instead of the
+    plan's statement when every partition of ``first_day``…``last_day`` (the UTC days the ranges touch) is
+    rolled up with first-row columns (and no other row is in range). ``sql`` builds it (only when used)."""
+
+    first_day: date
+    last_day: date
+    sql: Callable[[], str]
+
+
+def first_row_statement(plan: QueryPlan, dialect: str) -> FirstRowStatement | None:
+    if not first_rows_eligible(plan):
+        return None
+    first = min(r.start for r in plan.ranges).astimezone(timezone.utc).date()
+    last = (max(r.end for r in plan.ranges) - _ONE_MS).astimezone(timezone.utc).date()
+    return FirstRowStatement(first, last, lambda: SlotQueryBuilder(plan, dialect, first_rows=True).build().sql(dialect))
