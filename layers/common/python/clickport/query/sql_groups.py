@@ -63,9 +63,9 @@ class GroupingSteps:
             query = query.where(and_all(late))
         return query.group_by(*[col(k, EVENT) for k in self.period_keys], col("session_id", EVENT))
 
-    def groups_of_sessions(self, source: str) -> exp.Select:
-        """Totals per group in one step over session rows (kept: with a counted event)."""
-        columns = self._group_keys() + [zero_if_null(direct_total(t), t) for t in self.totals]
+    def groups_of_sessions(self, source: str, totals: tuple[str, ...] | None = None) -> exp.Select:
+        """Totals (``totals``, else the plan's) per group in one step over session rows (kept: with a counted event)."""
+        columns = self._group_keys() + [zero_if_null(direct_total(t), t) for t in (self.totals if totals is None else totals)]
         query = exp.select(*columns).from_(self.cte(source)).where(exp.GT(this=col("counted"), expression=lit(0)))
         return self._grouped_by(query)
 

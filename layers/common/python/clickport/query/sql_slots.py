@@ -41,7 +41,7 @@ from typing import Callable
 
 from sqlglot import exp
 
-from clickport.query.expressions import and_all, col, flag, lit, or_all
+from clickport.query.expressions import and_all, col, flag, fn, lit, or_all
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
 from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, SplitSource, _table
 from clickport.query.sql_dimensions import kind_of
@@ -319,10 +319,9 @@ class SlotQueryBuilder(QueryBuilder):
         event's: ``MAX`` (as the event-level plans' session step) keeps a far smaller aggregate state
         than a first-by-time over millions of sessions (measured: ~20 % of the 90-day aggregate)."""
         ts = col("ts", EVENT)
-        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys] + [
-            col("session_id", EVENT),
-            exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id"),
-        ]
+        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys] + [col("session_id", EVENT)]
+        if not self._visitors_from_rows:
+            columns.append(exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id"))
         for name, dimension in zip(self.names, self.plan.dimensions):
             columns.append(exp.alias_(self.dialect.first_by(self.dimension_value(dimension), ts.copy()), name))
         columns += [exp.alias_(self._session_value(n), n) for n in session_reads(self.totals)]
@@ -376,9 +375,36 @@ class SlotQueryBuilder(QueryBuilder):
         columns = self._group_keys() + [zero_if_null(values[t](), t) for t in self.totals]
         return self._grouped_by(exp.select(*columns).from_(self.cte("counted")))
 
+    @property
+    def _visitors_from_rows(self) -> bool:
+        """Without dimensions, distinct visitors come straight from the rows with a counted event (every row
+        carries its session's visitor id, and a session is kept iff it has such a row), so the session
+        ``GROUP BY`` keeps no visitor state (measured: the 90-day aggregate's statement 490 -> 411 ms)."""
+        return not self.by_event and not self.plan.dimensions and "visitors" in self.totals
+
+    def slot_visitors(self) -> exp.Select:
+        """Distinct visitors per period over the rows with a counted event."""
+        visitors = zero_if_null(exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])), "visitors")
+        query = (exp.select(*self._group_keys(), visitors).from_(self.cte("slot_rows"))
+                 .where(exp.GT(this=col("counted"), expression=lit(0))))
+        return self._grouped_by(query)
+
+    def groups_with_visitors(self) -> exp.Select:
+        """The session groups (one per period) with the visitors of ``slot_visitors`` beside them."""
+        others = [t for t in self.totals if t != "visitors"]
+        columns = [col("period", "s")] + [col(t, "s") for t in others]
+        columns.append(exp.alias_(fn("coalesce", col("visitors", "v"), lit(0)), "visitors"))
+        return (exp.select(*columns).from_(exp.alias_(exp.to_table(self.cte("session_groups")), "s", table=True))
+                .join(exp.alias_(exp.to_table(self.cte("slot_visitors")), "v", table=True),
+                      on=exp.EQ(this=col("period", "s"), expression=col("period", "v")), join_type="left"))
+
     def ctes(self) -> list[tuple[str, exp.Expression]]:
         chain: list[tuple[str, exp.Expression]] = [(self.cte("slot_rows"), self.slot_rows())]
-        if not self.by_event:
+        if self._visitors_from_rows:
+            session_groups = self.groups_of_sessions("sessions", tuple(t for t in self.totals if t != "visitors"))
+            chain += [(self.cte("sessions"), self.slot_sessions()), (self.cte("session_groups"), session_groups),
+                      (self.cte("slot_visitors"), self.slot_visitors()), (self.cte("groups"), self.groups_with_visitors())]
+        elif not self.by_event:
             chain += [(self.cte("sessions"), self.slot_sessions()), (self.cte("groups"), self.groups_of_sessions("sessions"))]
         else:
             chain += [(self.cte("counted"), self.slot_counted()), (self.cte("groups"), self.slot_groups_of_counted())]
