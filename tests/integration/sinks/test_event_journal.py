@@ -128,18 +128,18 @@ def test_a_failed_commit_cuts_off_the_whole_batch_and_the_writer_goes_on(tmp_pat
     writer.begin()
     writer.write("s_a", [_row(DAY_1 + 1, "/in-batch-1")])
     writer.write("s_a", [_row(DAY_1 + 2, "/in-batch-2")])
-    real_fsync = os.fsync
+    real_fdatasync = os.fdatasync
     failing = {writer._fd}
 
-    def fsync(fd):
+    def fdatasync(fd):  # the commit's
         if fd in failing:
-            failing.clear()  # the disk recovers for the cut-off's own fsync
+            failing.clear()
             raise OSError(5, "Input/output error")
-        return real_fsync(fd)
+        return real_fdatasync(fd)
 
-    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
     assert writer.commit() is False
-    monkeypatch.setattr(os, "fsync", real_fsync)
+    monkeypatch.setattr(os, "fdatasync", real_fdatasync)
     writer.write("s_a", [_row(DAY_1 + 3, "/after")])
     EventJournal(tmp_path).flush()
     assert [r["path"] for r in stored_rows(tmp_path)] == ["/before", "/after"]

@@ -27,3 +27,22 @@ def test_on_aws_a_drop_is_a_metric_not_a_log_line(caplog):
     with caplog.at_level(logging.INFO, logger="clickport.drops"):
         DropCounter(on_drop=seen.append).count("bot")
     assert seen == ["bot"] and caplog.records == []
+
+
+def test_a_batch_writes_its_drop_counts_once_when_it_ends(tmp_path, monkeypatch):
+    """The local event worker runs a batch inside ``counts_written_after``: its drops reach drops.json together,
+    when the batch ends (before any of it is answered), and none is lost."""
+    from clickport.ingest.drops import counts_written_after
+
+    counter = DropCounter(tmp_path)
+    writes = []
+    real = counter._flush_locked
+    monkeypatch.setattr(counter, "_flush_locked", lambda: (writes.append(1), real()))
+    with counts_written_after():
+        for reason in ("rate_limited", "rate_limited", "bot"):
+            counter.count(reason)
+        assert writes == [] and read_drop_counts(tmp_path)["rate_limited"] == 0
+    assert len(writes) == 1
+    assert read_drop_counts(tmp_path) == {**{r: 0 for r in DROP_REASONS}, "rate_limited": 2, "bot": 1}
+    counter.count("hostname")  # outside a batch: written at once
+    assert len(writes) == 2 and read_drop_counts(tmp_path)["hostname"] == 1

