@@ -144,6 +144,28 @@ def test_session_continues_across_midnight_although_the_salt_rotates(send, runti
     assert rows[0]["ts"].date() != rows[1]["ts"].date()
 
 
+def test_a_continued_session_keeps_its_attributes_and_only_a_new_one_works_them_out(send, runtime, monkeypatch):
+    """Source, channel, campaign and technology are the session's: an event that continues a session carries
+    them whatever its own referrer and campaign say, so the pipeline works them out only for an event that starts
+    a session (with a given session_id, and by the visitor)."""
+    from clickport.ingest import pipeline
+
+    worked_out = []
+    real = pipeline.new_session_attributes
+    monkeypatch.setattr(pipeline, "new_session_attributes", lambda *a, **k: worked_out.append(1) or real(*a, **k))
+    first = send({"url": "https://yoursite.com/?utm_source=newsletter&utm_medium=email",
+                  "referrer": "https://google.com/"})[2]
+    by_visitor = send({"url": "https://yoursite.com/b?utm_source=other", "referrer": "https://bing.com/"})[2]
+    by_id = send({"url": "https://yoursite.com/c", "referrer": "https://duckduckgo.com/",
+                  "session_id": first["session_id"]})[2]
+    assert by_visitor["session_id"] == by_id["session_id"] == first["session_id"]
+    assert worked_out == [1]
+    rows = stored_rows(runtime.settings.data_dir)
+    assert {(r["source"], r["referrer_url"], r["utm_source"], r["utm_medium"], r["browser"]) for r in rows} == {
+        ("google", "https://google.com/", "newsletter", "email", "Chrome")}
+    assert [r["path"] for r in rows] == ["/", "/b", "/c"]
+
+
 def test_visitor_ids_differ_across_days(send, runtime, clock):
     clock.now = clock.now.replace(hour=12)
     send({"url": "https://a.com/"})

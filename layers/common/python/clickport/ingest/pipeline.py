@@ -13,7 +13,7 @@ from typing import Any, Callable, Literal
 from clickport.ingest.drops import DropCounter
 from clickport.ingest.identity import SaltKeeper, rate_limit_key, utc_day, visitor_id
 from clickport.ingest.models import MAX_SAFE_INTEGER, EventRequest
-from clickport.ingest.rows import event_row, session_attributes
+from clickport.ingest.rows import event_row, new_session_attributes, page_of
 from clickport.ports import ConfigStore, EventSink, LiveSession, LiveStore, Site
 from clickport.schema import SESSION_ATTRIBUTES
 
@@ -182,11 +182,16 @@ class EventPipeline:
         return Drop("rate_limited")
 
     def enrich(self, draft: Draft) -> Draft | Drop:
+        """The event's page. The session attributes (source, channel, campaign, places, technology) are worked out
+        only for an event that starts a session (``_start_session``): a continued session keeps its own."""
+        draft.hostname, draft.path = page_of(draft.arrival.body)
+        return draft
+
+    def _start_session(self, draft: Draft) -> None:
         arrival = draft.arrival
-        draft.hostname, draft.path, draft.attributes = session_attributes(
+        draft.attributes = new_session_attributes(
             arrival.body, site_domain=arrival.site.domain, user_agent=arrival.user_agent, places=arrival.places
         )
-        return draft
 
     def assign_visitor(self, draft: Draft) -> Draft | Drop:
         if draft.salt_day is None:
@@ -214,6 +219,8 @@ class EventPipeline:
             draft.session_id = new_session_id()
             if arrival.origin == "event":
                 draft.session_id = self._claim(draft)
+        if draft.session is None:
+            self._start_session(draft)
         if body.type == "engagement":
             draft.page_visit_id = body.page_visit_id or ""
         elif body.type == "pageview" or draft.session is None:

@@ -13,11 +13,31 @@ def session_attributes(
     body: EventRequest, *, site_domain: str, user_agent: str, places: Mapping[str, str | None]
 ) -> tuple[str, str, dict[str, str | None]]:
     """(hostname, path, attributes) of an event; a new session takes these attributes."""
+    from clickport.ingest.urls import split_url
+
+    url = split_url(body.url)
+    return url.hostname, url.path, new_session_attributes(
+        body, url, site_domain=site_domain, user_agent=user_agent, places=places)
+
+
+def page_of(body: EventRequest) -> tuple[str, str]:
+    """(hostname, path) of an event's page."""
+    from clickport.ingest.urls import split_url
+
+    url = split_url(body.url)
+    return url.hostname, url.path
+
+
+def new_session_attributes(
+    body: EventRequest, url: Any = None, *, site_domain: str, user_agent: str, places: Mapping[str, str | None]
+) -> dict[str, str | None]:
+    """The attributes a session starting with this event takes (source, channel, campaign, places, technology).
+    ``url``: the event's parsed URL, when the caller has it."""
     from clickport.ingest.sources import attribute_source
     from clickport.ingest.technology import classify_technology
     from clickport.ingest.urls import split_url
 
-    url = split_url(body.url)
+    url = url if url is not None else split_url(body.url)
     utm = {name: getattr(body, name) for name in ("utm_source", "utm_medium", "utm_campaign", "utm_content",
                                                   "utm_term")}
     source = attribute_source(url=url, referrer=body.referrer, site_domain=site_domain, utm=utm)
@@ -41,7 +61,7 @@ def session_attributes(
         "os": tech.os,
         "os_version": tech.os_version,
     }
-    return url.hostname, url.path, attributes
+    return attributes
 
 
 def event_row(
