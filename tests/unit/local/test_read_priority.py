@@ -12,25 +12,28 @@ from clickport.settings import Settings
 HOLD = 0.2
 
 
+def _pool(function: str, config: FunctionConfig, priority: ReadPriority, tmp_path, log, seconds: float):
+    """A pool with fake workers that log when they start and end (function, "start" | "end", monotonic time)."""
+    pool = FunctionPool(function, config, Settings(data_dir=tmp_path), priority)
+    workers = [object() for _ in range(config.workers)]
+    pool._all, pool._idle = set(workers), list(workers)
+
+    async def run(worker, batch):
+        log.append((function, "start", time.monotonic()))
+        await asyncio.sleep(seconds)
+        log.append((function, "end", time.monotonic()))
+        return [{"statusCode": 200} for _ in batch]
+
+    pool._run = run
+    return pool
+
+
 def _pools(tmp_path, log: list[tuple[str, str, float]], query_seconds: float):
-    """An event pool that yields to reads and a query pool, both with fake workers that log when they start and
-    end (function, "start" | "end", monotonic time)."""
+    """An event pool that yields to reads and a query pool."""
     priority = ReadPriority(hold_seconds=HOLD)
-    settings = Settings(data_dir=tmp_path)
-    events = FunctionPool("event", FunctionConfig(workers=2, timeout_seconds=5.0, batch=32, yields_to_reads=True),
-                          settings, priority)
-    query = FunctionPool("query", FunctionConfig(workers=1, timeout_seconds=5.0), settings, priority)
-    for pool, seconds in ((events, 0.01), (query, query_seconds)):
-        workers = [object() for _ in range(pool.config.workers)]
-        pool._all, pool._idle = set(workers), list(workers)
-
-        async def run(worker, batch, name=pool.function, seconds=seconds):
-            log.append((name, "start", time.monotonic()))
-            await asyncio.sleep(seconds)
-            log.append((name, "end", time.monotonic()))
-            return [{"statusCode": 200} for _ in batch]
-
-        pool._run = run
+    events = _pool("event", FunctionConfig(workers=2, timeout_seconds=5.0, batch=32, yields_to_reads=True),
+                   priority, tmp_path, log, 0.01)
+    query = _pool("query", FunctionConfig(workers=1, timeout_seconds=5.0), priority, tmp_path, log, query_seconds)
     return events, query
 
 
@@ -110,19 +113,8 @@ def test_a_pool_that_does_not_yield_ignores_reads(tmp_path):
 
     async def main():
         priority = ReadPriority(hold_seconds=HOLD)
-        settings = Settings(data_dir=tmp_path)
-        realtime = FunctionPool("realtime", FunctionConfig(workers=1, timeout_seconds=5.0), settings, priority)
-        query = FunctionPool("query", FunctionConfig(workers=1, timeout_seconds=5.0), settings, priority)
-        for pool, seconds in ((realtime, 0.01), (query, 0.3)):
-            worker = object()
-            pool._all, pool._idle = {worker}, [worker]
-
-            async def run(worker, batch, name=pool.function, seconds=seconds):
-                log.append((name, "start", time.monotonic()))
-                await asyncio.sleep(seconds)
-                return [{"statusCode": 200} for _ in batch]
-
-            pool._run = run
+        realtime = _pool("realtime", FunctionConfig(workers=1, timeout_seconds=5.0), priority, tmp_path, log, 0.01)
+        query = _pool("query", FunctionConfig(workers=1, timeout_seconds=5.0), priority, tmp_path, log, 0.3)
         asked = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
         await asyncio.sleep(0.01)
         assert priority.holding
