@@ -37,6 +37,20 @@ def _pools(tmp_path, log: list[tuple[str, str, float]], query_seconds: float):
     return events, query
 
 
+async def _event_wait_beside_a_query(events: FunctionPool, query: FunctionPool, n: int = 1, meanwhile=None) -> float:
+    """Ask a query, then (10 ms later, after ``meanwhile()``) an event; the seconds the event took, once both are
+    answered."""
+    asked = asyncio.ensure_future(query.invoke({"q": n}, 5.0))
+    await asyncio.sleep(0.01)
+    if meanwhile is not None:
+        meanwhile()
+    started = time.monotonic()
+    await events.invoke({"n": n}, 5.0)
+    took = time.monotonic() - started
+    await asked
+    return took
+
+
 def _times(log, function, what):
     return [t for name, kind, t in log if name == function and kind == what]
 
@@ -64,14 +78,7 @@ def test_a_long_query_holds_events_for_the_hold_time_at_most(tmp_path):
     log: list[tuple[str, str, float]] = []
 
     async def main():
-        events, query = _pools(tmp_path, log, query_seconds=1.0)
-        asked = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
-        await asyncio.sleep(0.01)
-        started = time.monotonic()
-        await events.invoke({"n": 1}, 5.0)
-        waited = time.monotonic() - started
-        await asked
-        return waited
+        return await _event_wait_beside_a_query(*_pools(tmp_path, log, query_seconds=1.0))
 
     waited = asyncio.run(main())
     (query_start,) = _times(log, "query", "start")
@@ -93,13 +100,7 @@ def test_after_a_hold_the_next_one_waits_as_long_as_it_lasted(tmp_path):
         held = asyncio.ensure_future(events.invoke({"n": 1}, 5.0))
         await first  # the hold ends here, after about 0.1 s
         await held
-        second = asyncio.ensure_future(query.invoke({"q": 2}, 5.0))  # at once: no new hold yet
-        await asyncio.sleep(0.01)
-        free = time.monotonic()
-        await events.invoke({"n": 2}, 5.0)
-        went = time.monotonic() - free
-        await second
-        return went
+        return await _event_wait_beside_a_query(events, query, 2)  # at once: no new hold yet
 
     went = asyncio.run(main())
     query_starts, query_ends = _times(log, "query", "start"), _times(log, "query", "end")
@@ -115,14 +116,11 @@ def test_a_pool_that_does_not_yield_ignores_reads(tmp_path):
         priority = ReadPriority(hold_seconds=HOLD)
         realtime = _pool("realtime", FunctionConfig(workers=1, timeout_seconds=5.0), priority, tmp_path, log, 0.01)
         query = _pool("query", FunctionConfig(workers=1, timeout_seconds=5.0), priority, tmp_path, log, 0.3)
-        asked = asyncio.ensure_future(query.invoke({"q": 1}, 5.0))
-        await asyncio.sleep(0.01)
-        assert priority.holding
-        started = time.monotonic()
-        await realtime.invoke({"r": 1}, 5.0)
-        waited = time.monotonic() - started
-        await asked
+        def holding():
+            assert priority.holding  # the query holds the pools that yield to reads
+
+        took = await _event_wait_beside_a_query(realtime, query, meanwhile=holding)
         assert not priority.holding
-        return waited
+        return took
 
     assert asyncio.run(main()) < 0.05
