@@ -214,3 +214,11 @@ def test_first_rows_of_a_day_look_back_through_the_previous_day():
     ]
     # A previous day's file holding an event of another day: no first-row columns.
     assert compaction.first_rows(slots, "2026-03-10", [pa.Table.from_pylist(previous, schema=arrow_schema())]) is None
+
+
+def test_an_empty_range_is_not_counted_in_first_rows():
+    site = replace(SITE_TEMPLATE, first_event_date=datetime(2026, 3, 1, tzinfo=timezone.utc).date())
+    midnight = datetime(2026, 3, 29, tzinfo=timezone.utc)
+    body = {"metrics": ["visitors"], "dimensions": ["hour"], "timezone": "UTC", "period": "today"}
+    assert not first_rows_eligible(plan_query(body, site=site, goals=[], now=midnight))  # [00:00, 00:00)
+    assert first_rows_eligible(plan_query({**body, "period": "yesterday"}, site=site, goals=[], now=midnight))

@@ -58,24 +58,18 @@ def test_entry_and_exit_filters_need_the_session_and_apply_after_it(site, goals)
     assert ctes["session_events"].find(exp.Window) is not None
 
 
+@pytest.mark.parametrize("dialect", ["duckdb", "athena"])
 @pytest.mark.parametrize("body", [TOP_PAGES, FILTERED_PAGES])
-def test_event_level_groups_count_distinct_visitors_in_one_step_on_duckdb(body, site, goals):
-    ctes = _ctes(body, site, goals)
-    assert list(ctes)[:3] == ["events_in_range", "counted", "groups"]
-    assert any(isinstance(n.this, exp.Distinct) for n in ctes["groups"].find_all(exp.Count))
-    assert not any(c.find(exp.Window) for name, c in ctes.items() if name != "ranked_groups")
-
-
-@pytest.mark.parametrize("body", [TOP_PAGES, FILTERED_PAGES])
-def test_event_level_groups_count_visitors_in_two_phases_on_athena(body, site, goals):
-    ctes = _ctes(body, site, goals, "athena")
+def test_event_level_groups_count_visitors_in_two_phases(body, dialect, site, goals):
+    ctes = _ctes(body, site, goals, dialect)
     assert list(ctes)[:4] == ["events_in_range", "counted", "visitor_groups", "groups"]
     assert not any(isinstance(n.this, exp.Distinct) for n in ctes["groups"].find_all(exp.Count))
+    assert not any(c.find(exp.Window) for name, c in ctes.items() if name != "ranked_groups")
 
 
 def test_a_daily_series_groups_per_session_on_integer_keys(site, goals):
     ctes = _ctes(DAILY, site, goals)
-    assert list(ctes) == ["events_in_range", "counted", "session_groups", "groups", "grouped"]
+    assert list(ctes) == ["events_in_range", "counted", "session_groups", "visitor_groups", "groups", "grouped"]
     assert "strftime" not in ctes["counted"].sql("duckdb").lower()
     assert " // 86400000" in ctes["counted"].sql("duckdb")
     athena = _ctes(DAILY, site, goals, "athena")

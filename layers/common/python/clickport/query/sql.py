@@ -19,8 +19,8 @@ Then, by the dimensions:
   ``groups`` counts and sums them per group (distinct visitors with ``COUNT(DISTINCT)``).
 - event-level or time dimensions: ``counted`` (the counted events C with their group values),
   ``session_groups`` (one row per period, group and session, only when a total is defined per
-  session) and ``groups``; on Athena distinct visitors go through ``visitor_groups`` (one row per
-  period, group and visitor: two-phase distinct counts), on DuckDB ``COUNT(DISTINCT)`` is faster.
+  session) and ``groups``; distinct visitors go through ``visitor_groups`` (one row per period, group
+  and visitor: two-phase distinct counts), faster than ``COUNT(DISTINCT)`` on both engines.
 
 Revenue per currency and conversion_rate's goal-free denominator (``base_*``, the same plan
 without goal filters and goal dimension) are joined in ``grouped``. The grouping steps live in
@@ -108,10 +108,11 @@ class QueryBuilder(GroupingSteps):
 
     @property
     def two_phase_distinct(self) -> bool:
-        """Distinct visitors of event-level groups in two phases (one row per visitor, then a count)
-        where that wins: on Athena (Trino plans COUNT(DISTINCT) beside other aggregates with a
-        MarkDistinct step per distinct column); DuckDB measured faster with COUNT(DISTINCT)."""
-        return self.dialect.name == "athena"
+        """Distinct visitors of event-level groups in two phases (one row per visitor, then a count), on
+        both engines: Trino plans COUNT(DISTINCT) beside other aggregates with a MarkDistinct step per
+        distinct column, and DuckDB with at least 4 threads measured it faster too (top 50 pages 251 -> 235
+        ms, event names 142 -> 136, pages with sessions 447 -> 422; with 2 threads COUNT(DISTINCT) had won)."""
+        return True
 
     @property
     def needs_base(self) -> bool:

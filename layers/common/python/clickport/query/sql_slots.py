@@ -104,8 +104,8 @@ def first_rows_eligible(plan: QueryPlan) -> bool:
         return False
     if sum(d.is_time for d in plan.dimensions) != 1 or not plan.needs_totals & {"sessions", "visitors"}:
         return False
-    if any(_ms(r.start) % SLOT_MS or _ms(r.end) % SLOT_MS for r in plan.ranges):
-        return False
+    if any(_ms(r.start) % SLOT_MS or _ms(r.end) % SLOT_MS or r.start >= r.end for r in plan.ranges):
+        return False  # whole slots only, and at least one
     return all(_buckets_in_lookback(plan.timezone, time_dimension.name, r.start, r.end) for r in plan.ranges)
 
 
