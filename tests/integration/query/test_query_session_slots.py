@@ -51,7 +51,8 @@ class RecordingEngine(DuckDbQueryEngine):
 
     def execute(self, sql, *, cacheable=False, scope=None, slots=False, first_rows=None):
         self.slot_statements += bool(slots)
-        first_rows = first_rows if self.first_rows else None
+        if first_rows is not None and not self.first_rows:
+            sql, first_rows = first_rows.fallback_sql(), None
         return super().execute(sql, cacheable=cacheable, scope=scope, slots=slots, first_rows=first_rows)
 
     def _slot_views(self, scope, tail=None, first_rows=None):

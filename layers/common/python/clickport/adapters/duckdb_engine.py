@@ -132,14 +132,15 @@ class DuckDbQueryEngine:
         return f"{root}/{FILE_PATTERN}" if next(files, None) is not None else None
 
     def execute(
-        self, sql: str, *, cacheable: bool = False, scope: ScanScope | None = None, slots: bool = False,
+        self, sql: str | None, *, cacheable: bool = False, scope: ScanScope | None = None, slots: bool = False,
         first_rows: FirstRowStatement | None = None,
     ) -> list[tuple]:
         """Run ``sql`` over ``events`` or, with ``slots`` (a plan of query/sql_slots.py, which needs a
         scope), over ``session_slots``, ``rolled_events`` (the events of the partitions those slots
-        stand for) and ``fresh_events`` (the events of every other partition in scope). ``first_rows``:
-        the plan's first-row statement, run instead when every partition of its days is rolled up with
-        first-row columns and holds no unpublished event (it reads ``session_slots`` only)."""
+        stand for) and ``fresh_events`` (the events of every other partition in scope). ``first_rows``
+        (with ``slots``; ``sql`` then None): a plan with a first-row statement, run when every partition
+        of its days is rolled up with first-row columns and holds no unpublished event (it reads
+        ``session_slots`` only), else the plan's own slot statement."""
         cursor = self._cursor()
         try:
             with read_lock(self.data_dir):
@@ -152,6 +153,10 @@ class DuckDbQueryEngine:
                         bound = self._slot_views(scope, tail, first_rows)
                         if bound.first_rows_sql is not None:
                             sql = bound.first_rows_sql
+                        elif first_rows is not None:
+                            sql = first_rows.fallback_sql()
+                        if sql is None:
+                            raise ValueError("no statement to run")
                         # Only the tables the statement reads (binding a view reads its files' footers).
                         views = {name: query for name, query in bound.views.items()
                                  if re.search(rf"\b{name}\b", sql)}

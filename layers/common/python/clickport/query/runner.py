@@ -66,17 +66,20 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     local_slots = bool(getattr(engine, "session_slots", False)) and isinstance(table, str)
     split_slots = isinstance(table, SplitSource) and table.slots is not None
     slots = (local_slots or split_slots) and slots_eligible(plan)
-    built = build_query(plan, engine.dialect, table, slots=slots)
-    sql = built.sql(engine.dialect)
+    # Counting first rows instead of distinct sessions (visitors), where every day read has them: the local
+    # engine picks one of two statements under its read lock and only that one is built.
+    first_rows = first_row_statement(plan, engine.dialect) if slots and local_slots else None
+    if first_rows is None:
+        built = build_query(plan, engine.dialect, table, slots=slots)
+        sql = built.sql(engine.dialect)
     planned = time.perf_counter()
-    options = {}
-    if slots and local_slots:
-        options["slots"] = True
-        # Counting first rows instead of distinct sessions (visitors), where every day read has them.
-        first_rows = first_row_statement(plan, engine.dialect)
-        if first_rows is not None:
-            options["first_rows"] = first_rows
-    rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan), **options)
+    if first_rows is not None:
+        rows = engine.execute(None, cacheable=is_cacheable(plan), scope=scan_scope(plan), slots=True, first_rows=first_rows)
+        assert first_rows.built is not None
+        built = first_rows.built
+    else:
+        options = {"slots": True} if slots and local_slots else {}
+        rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan), **options)
     executed = time.perf_counter()
     result = EngineResult(timings={"sql": (planned - started) * 1000, "engine": (executed - planned) * 1000})
     for raw in rows:

@@ -37,13 +37,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable
 
 from sqlglot import exp
 
 from clickport.query.expressions import and_all, col, flag, fn, lit, or_all
 from clickport.query.plan import CURRENT, PREVIOUS, QueryPlan
-from clickport.query.sql import COUNTABLE_TYPES, QueryBuilder, SplitSource, _table
+from clickport.query.sql import COUNTABLE_TYPES, BuiltQuery, QueryBuilder, SplitSource, _table
 from clickport.query.sql_dimensions import kind_of
 from clickport.query.sql_totals import EVENT, session_reads, zero_if_null
 from clickport.query.periods import day_start, local_date
@@ -411,15 +410,26 @@ class SlotQueryBuilder(QueryBuilder):
         return chain
 
 
-@dataclass(frozen=True)
+@dataclass
 class FirstRowStatement:
-    """The first-row statement of a plan (``first_rows_eligible``), for the local engine to run instead of the
-    plan's statement when every partition of ``first_day``…``last_day`` (the UTC days the ranges touch) is
-    rolled up with first-row columns (and no other row is in range). ``sql`` builds it (only when used)."""
+    """A plan with a first-row statement (``first_rows_eligible``) on the local engine, which runs either it
+    (``sql``: when every partition of ``first_day``…``last_day``, the UTC days the ranges touch, is rolled up
+    with first-row columns and no other row is in range) or the plan's own slot statement
+    (``fallback_sql``). Only the statement run is built (~4 ms each); ``built`` is it, for decoding rows."""
 
     first_day: date
     last_day: date
-    sql: Callable[[], str]
+    plan: QueryPlan
+    dialect: str
+    built: BuiltQuery | None = None
+
+    def sql(self) -> str:
+        self.built = SlotQueryBuilder(self.plan, self.dialect, first_rows=True).build()
+        return self.built.sql(self.dialect)
+
+    def fallback_sql(self) -> str:
+        self.built = SlotQueryBuilder(self.plan, self.dialect).build()
+        return self.built.sql(self.dialect)
 
 
 def first_row_statement(plan: QueryPlan, dialect: str) -> FirstRowStatement | None:
@@ -427,4 +437,4 @@ def first_row_statement(plan: QueryPlan, dialect: str) -> FirstRowStatement | No
         return None
     first = min(r.start for r in plan.ranges).astimezone(timezone.utc).date()
     last = (max(r.end for r in plan.ranges) - _ONE_MS).astimezone(timezone.utc).date()
-    return FirstRowStatement(first, last, lambda: SlotQueryBuilder(plan, dialect, first_rows=True).build().sql(dialect))
+    return FirstRowStatement(first, last, plan, dialect)
