@@ -71,7 +71,7 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     first_rows = first_row_statement(plan, engine.dialect) if slots and local_slots else None
     if first_rows is None:
         built = build_query(plan, engine.dialect, table, slots=slots)
-        sql = built.sql(engine.dialect)
+        sql = built.sql(engine.dialect, last=True)
     planned = time.perf_counter()
     if first_rows is not None:
         rows = engine.execute(None, cacheable=is_cacheable(plan), scope=scan_scope(plan), slots=True, first_rows=first_rows)

@@ -67,8 +67,10 @@ class BuiltQuery:
     def columns(self) -> tuple[str, ...]:
         return self.layout.names
 
-    def sql(self, dialect: str) -> str:
-        return render(self.expression, dialect)
+    def sql(self, dialect: str, *, last: bool = False) -> str:
+        """The statement in ``dialect``. ``last``: the expression is not rendered again, so the generator
+        may work on it in place instead of on a copy (~1 ms of a 90-day aggregate's ~5 ms of SQL)."""
+        return render(self.expression, dialect, copy=not last)
 
 
 def dimension_column(index: int) -> str:
@@ -405,6 +407,6 @@ def build_query(plan: QueryPlan, dialect: str, table: "str | SplitSource" = "eve
     return QueryBuilder(plan, dialect, table).build()
 
 
-def render(expression: exp.Expression, dialect: str) -> str:
+def render(expression: exp.Expression, dialect: str, *, copy: bool = True) -> str:
     SqlDialect(dialect)  # validates the name
-    return expression.sql(dialect=dialect, pretty=True)
+    return expression.sql(dialect=dialect, pretty=True, copy=copy)

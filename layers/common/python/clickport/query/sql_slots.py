@@ -425,11 +425,11 @@ class FirstRowStatement:
 
     def sql(self) -> str:
         self.built = SlotQueryBuilder(self.plan, self.dialect, first_rows=True).build()
-        return self.built.sql(self.dialect)
+        return self.built.sql(self.dialect, last=True)
 
     def fallback_sql(self) -> str:
         self.built = SlotQueryBuilder(self.plan, self.dialect).build()
-        return self.built.sql(self.dialect)
+        return self.built.sql(self.dialect, last=True)
 
 
 def first_row_statement(plan: QueryPlan, dialect: str) -> FirstRowStatement | None:
