@@ -63,9 +63,9 @@ def _pivot(dimensions: tuple[str, ...], values: tuple[str, ...]) -> exp.Select:
     columns = [col(d) for d in dimensions]
     columns += [exp.alias_(of(CURRENT, v), v) for v in values]
     columns += [exp.alias_(of(PREVIOUS, v), f"prev_{v}") for v in values]
-    query = exp.select(*columns).from_("grouped")
+    query = exp.select(*columns).from_("grouped", copy=False)
     if dimensions:
-        query = query.group_by(*[col(d) for d in dimensions])
+        query = query.group_by(*[col(d) for d in dimensions], copy=False)
     return query.having(exp.EQ(this=in_current, expression=lit(1)))
 
 
@@ -80,16 +80,16 @@ def ranked_select(
     if plan.previous is not None:
         previous = [OutputColumn(f"prev_{c.name}", "previous", c.key, c.decode) for c in value_columns]
         ctes.append(("paired_groups", _pivot(dimensions, values)))
-        source = exp.select(exp.Star()).from_(exp.alias_(exp.to_table("paired_groups"), CURRENT_ALIAS, table=True))
+        source = exp.select(exp.Star()).from_(exp.alias_(exp.to_table("paired_groups"), CURRENT_ALIAS, table=True), copy=False)
     else:
         source = (
             exp.select(exp.Star())
-            .from_(exp.alias_(exp.to_table("grouped"), CURRENT_ALIAS, table=True))
-            .where(exp.EQ(this=col("period", CURRENT_ALIAS), expression=lit(CURRENT)))
+            .from_(exp.alias_(exp.to_table("grouped"), CURRENT_ALIAS, table=True), copy=False)
+            .where(exp.EQ(this=col("period", CURRENT_ALIAS), expression=lit(CURRENT)), copy=False)
         )
     row_rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=_ordering(plan, dialect, dimensions)))
     total = exp.Window(this=exp.Count(this=exp.Star()))
-    ctes.append(("ranked_groups", source.select(exp.alias_(row_rank, "row_rank"), exp.alias_(total, "total_rows"))))
+    ctes.append(("ranked_groups", source.select(exp.alias_(row_rank, "row_rank"), exp.alias_(total, "total_rows"), copy=False)))
     output = (
         *dimension_columns, *value_columns, *previous, OutputColumn("row_rank", "rank"), OutputColumn("total_rows", "total_rows")
     )
@@ -102,8 +102,8 @@ def ranked_select(
     )
     final = (
         exp.select(*[col(c.name) for c in output])
-        .from_("ranked_groups")
-        .where(exp.Or(this=exp.EQ(this=rank, expression=lit(1)), expression=exp.Paren(this=page)))
-        .order_by(rank)
+        .from_("ranked_groups", copy=False)
+        .where(exp.Or(this=exp.EQ(this=rank, expression=lit(1)), expression=exp.Paren(this=page)), copy=False)
+        .order_by(rank, copy=False)
     )
     return ctes, final, output

@@ -200,8 +200,8 @@ class QueryBuilder(GroupingSteps):
         conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
         return (
             exp.select(exp.alias_(period, "period"), *[col(c) for c in self._read_columns()])
-            .from_(_source(self.table, self.plan.site_id, first_day.isoformat(), last_day.isoformat()))
-            .where(and_all(conditions))
+            .from_(_source(self.table, self.plan.site_id, first_day.isoformat(), last_day.isoformat()), copy=False)
+            .where(and_all(conditions), copy=False)
         )
 
     # --- window columns over sessions and page visits (only what the plan needs)
@@ -235,7 +235,7 @@ class QueryBuilder(GroupingSteps):
             columns.append(exp.alias_(case_when(has_visit, updates), "updates_scroll"))
         if not columns:
             return None
-        return exp.select(exp.Star(), *columns).from_(self.cte("events_in_range"))
+        return exp.select(exp.Star(), *columns).from_(self.cte("events_in_range"), copy=False)
 
     # --- filters, goals and the counted predicate
 
@@ -282,13 +282,13 @@ class QueryBuilder(GroupingSteps):
             expressions=rows,
             alias=exp.TableAlias(this=exp.to_identifier("v"), columns=[exp.to_identifier(c) for c in ("goal_id", "goal_name")]),
         )
-        return exp.select(col("goal_id"), col("goal_name")).from_(values)
+        return exp.select(col("goal_id"), col("goal_name")).from_(values, copy=False)
 
     def _stream(self) -> str:
         return self.cte("session_events") if self.session_events() is not None else self.cte("events_in_range")
 
     def _stream_from(self) -> exp.Select:
-        return exp.select().from_(exp.alias_(exp.to_table(self._stream()), EVENT, table=True))
+        return exp.select().from_(exp.alias_(exp.to_table(self._stream()), EVENT, table=True), copy=False)
 
     # --- the chain
 
@@ -333,7 +333,7 @@ class QueryBuilder(GroupingSteps):
         else:
             outputs = (OutputColumn("period", "period"), *self.dimension_outputs(), *self.value_outputs())
             keys = ["period", *self.names]
-            final = exp.select(*[col(c.name) for c in outputs]).from_("grouped").order_by(*[col(k) for k in keys])
+            final = exp.select(*[col(c.name) for c in outputs]).from_("grouped", copy=False).order_by(*[col(k) for k in keys], copy=False)
         for name, query in ctes:
             final = final.with_(name, as_=query, copy=False)
         check_exact(final)
@@ -365,15 +365,15 @@ def _source(source: "str | SplitSource", site_id: str, first_day: str, last_day:
     if last_day >= after:
         sides.append((source.raw, max(first_day, after), last_day))
     selects = [
-        exp.select(exp.Star()).from_(_table(table)).where(and_all([
+        exp.select(exp.Star()).from_(_table(table), copy=False).where(and_all([
             exp.EQ(this=col("site_id"), expression=lit(site_id)),
             exp.Between(this=col("dt"), low=lit(low), high=lit(high)),
-        ]))
+        ]), copy=False)
         for table, low, high in sides
     ]
     union = selects[0]
     for select in selects[1:]:
-        union = exp.union(union, select, distinct=False)
+        union = exp.union(union, select, distinct=False, copy=False)
     return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("events")))
 
 

@@ -57,23 +57,23 @@ class GroupingSteps:
             columns.append(exp.alias_(self.dialect.first_by(self.dimension_value(dimension), ts.copy()), name))
         for name in session_reads(self.totals):
             columns.append(exp.alias_(SESSION_COLUMNS[name].over_session(predicates), name))
-        query = self._stream_from().select(*columns)
+        query = self._stream_from().select(*columns, copy=False)
         late = self._late_filters()
         if late:
-            query = query.where(and_all(late))
-        return query.group_by(*[col(k, EVENT) for k in self.period_keys], col("session_id", EVENT))
+            query = query.where(and_all(late), copy=False)
+        return query.group_by(*[col(k, EVENT) for k in self.period_keys], col("session_id", EVENT), copy=False)
 
     def groups_of_sessions(self, source: str, totals: tuple[str, ...] | None = None) -> exp.Select:
         """Totals (``totals``, else the plan's) per group in one step over session rows (kept: with a counted event)."""
         columns = self._group_keys() + [zero_if_null(direct_total(t), t) for t in (self.totals if totals is None else totals)]
-        query = exp.select(*columns).from_(self.cte(source)).where(exp.GT(this=col("counted"), expression=lit(0)))
+        query = exp.select(*columns).from_(self.cte(source), copy=False).where(exp.GT(this=col("counted"), expression=lit(0)), copy=False)
         return self._grouped_by(query)
 
     def groups_of_counted(self) -> exp.Select:
         """Totals per group in one step over counted events (no total needs a session)."""
         predicates = self._counted_predicates()
         columns = self._group_keys() + [zero_if_null(direct_total(t, predicates), t) for t in self.totals]
-        return self._grouped_by(self._from_counted().select(*columns))
+        return self._grouped_by(self._from_counted().select(*columns, copy=False))
 
     # --- event-level grouping: counted events, per session, per visitor, per group
 
@@ -98,14 +98,14 @@ class GroupingSteps:
         if REVENUE_TOTAL in self.requested:
             currency = fn("coalesce", col("revenue_currency", EVENT), lit(DEFAULT_CURRENCY))
             columns += [col("revenue_micros", EVENT), exp.alias_(currency, "revenue_currency")]
-        query = self._stream_from().select(*columns)
+        query = self._stream_from().select(*columns, copy=False)
         if self.goal_pairs:
             pairs = [
                 and_all([exp.EQ(this=col("goal_id", GOAL), expression=lit(g.id)), goal_predicate(g, EVENT, self.dialect)])
                 for g in self.plan.goals
             ]
-            query = query.join(exp.alias_(exp.to_table(self.cte("goal_list")), GOAL, table=True), on=or_all(pairs))
-        return query.where(and_all([self.counted_predicate(goal_pairs=self.goal_pairs), *self._late_filters()]))
+            query = query.join(exp.alias_(exp.to_table(self.cte("goal_list")), GOAL, table=True), on=or_all(pairs), copy=False)
+        return query.where(and_all([self.counted_predicate(goal_pairs=self.goal_pairs), *self._late_filters()]), copy=False)
 
     def _counted_predicates(self) -> Predicates:
         return Predicates(
@@ -117,14 +117,14 @@ class GroupingSteps:
         )
 
     def _from_counted(self) -> exp.Select:
-        return exp.select().from_(exp.alias_(exp.to_table(self.cte("counted")), EVENT, table=True))
+        return exp.select().from_(exp.alias_(exp.to_table(self.cte("counted")), EVENT, table=True), copy=False)
 
     def session_groups(self) -> exp.Select:
         keys = [*self.period_keys, *self.names, "session_id"]
         predicates = self._counted_predicates()
         columns = [col(k, EVENT) for k in keys] + [exp.alias_(exp.Max(this=col("visitor_id", EVENT)), "visitor_id")]
         columns += [exp.alias_(SESSION_COLUMNS[n].over_counted(predicates), n) for n in session_reads(self.totals)]
-        return self._from_counted().select(*columns).group_by(*[col(k, EVENT) for k in keys])
+        return self._from_counted().select(*columns, copy=False).group_by(*[col(k, EVENT) for k in keys], copy=False)
 
     def visitor_groups(self, *, from_sessions: bool) -> exp.Select:
         keys = [*self.period_keys, *self.names, "visitor_id"]
@@ -132,12 +132,12 @@ class GroupingSteps:
         partials = [(t, visitor_partial(t, predicates)) for t in self.totals]
         columns = [col(k, EVENT) for k in keys] + [exp.alias_(p, t) for t, p in partials if p is not None]
         source = exp.alias_(exp.to_table(self.cte("session_groups")), EVENT, table=True) if from_sessions else None
-        query = exp.select(*columns).from_(source) if source is not None else self._from_counted().select(*columns)
-        return query.group_by(*[col(k, EVENT) for k in keys])
+        query = exp.select(*columns).from_(source, copy=False) if source is not None else self._from_counted().select(*columns, copy=False)
+        return query.group_by(*[col(k, EVENT) for k in keys], copy=False)
 
     def groups_of_visitors(self) -> exp.Select:
         columns = self._group_keys() + [zero_if_null(group_total(t), t) for t in self.totals]
-        return self._grouped_by(exp.select(*columns).from_(self.cte("visitor_groups")))
+        return self._grouped_by(exp.select(*columns).from_(self.cte("visitor_groups"), copy=False))
 
     def _group_keys(self) -> list[exp.Expression]:
         """``period`` and the dimension columns of a group step (``period`` a literal without comparison)."""
@@ -146,7 +146,7 @@ class GroupingSteps:
 
     def _grouped_by(self, query: exp.Select) -> exp.Select:
         keys = [*self.period_keys, *self.names]
-        return query.group_by(*[col(k) for k in keys]) if keys else query
+        return query.group_by(*[col(k) for k in keys], copy=False) if keys else query
 
     # --- revenue per currency, conversion_rate's base, and the groups joined
 
@@ -157,9 +157,9 @@ class GroupingSteps:
             # NOTE: summed as DECIMAL(38, 0): Athena's SUM(bigint) overflows past 2^63 micro-units.
             exp.select(*[col(k) for k in keys], exp.alias_(exp.Sum(this=exp.cast(
                 col("revenue_micros"), exp.DataType.build("DECIMAL(38, 0)"))), "micros"))
-            .from_(self.cte("counted"))
-            .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]))
-            .group_by(*[col(k) for k in keys])
+            .from_(self.cte("counted"), copy=False)
+            .where(and_all([exp.EQ(this=col("converts"), expression=lit(1)), has_amount]), copy=False)
+            .group_by(*[col(k) for k in keys], copy=False)
         )
 
     def revenue_text(self) -> exp.Select:
@@ -170,7 +170,7 @@ class GroupingSteps:
         columns = [*self._group_keys(), exp.alias_(self.dialect.string_agg(pair, ","), "revenue")]
         if self.orders_by_revenue:
             columns.append(exp.alias_(exp.Sum(this=col("micros")), REVENUE_SORT_TOTAL))
-        return self._grouped_by(exp.select(*columns).from_(self.cte("revenue_sums")))
+        return self._grouped_by(exp.select(*columns).from_(self.cte("revenue_sums"), copy=False))
 
     @property
     def orders_by_revenue(self) -> bool:
@@ -209,10 +209,10 @@ class GroupingSteps:
             columns.append(exp.alias_(col("revenue", "r"), REVENUE_TOTAL))
             if self.orders_by_revenue:
                 columns.append(exp.alias_(col(REVENUE_SORT_TOTAL, "r"), REVENUE_SORT_TOTAL))
-        query = exp.select(*columns).from_(exp.alias_(exp.to_table(self.cte("groups")), "t", table=True))
+        query = exp.select(*columns).from_(exp.alias_(exp.to_table(self.cte("groups")), "t", table=True), copy=False)
         for table, alias, on in joins:
             condition = and_all([exp.EQ(this=col(k, "t"), expression=col(k, alias)) for k in on])
-            query = query.join(exp.alias_(exp.to_table(table), alias, table=True), on=condition, join_type="left")
+            query = query.join(exp.alias_(exp.to_table(table), alias, table=True), on=condition, join_type="left", copy=False)
         return query
 
     def dimension_outputs(self) -> list[OutputColumn]:

@@ -251,7 +251,7 @@ class SlotQueryBuilder(QueryBuilder):
             condition,
         ]
         conditions += [self.filter_predicate(spec, alias=None) for spec in self._stamped_filters()]
-        return exp.select(*columns).from_(_table(table)).where(and_all(conditions))
+        return exp.select(*columns).from_(_table(table), copy=False).where(and_all(conditions), copy=False)
 
     @property
     def _counts(self) -> tuple[str, ...]:
@@ -293,7 +293,7 @@ class SlotQueryBuilder(QueryBuilder):
             raise ValueError("a plan over session slots reads no table")
         union: exp.Expression = sides[0]
         for side in sides[1:]:
-            union = exp.union(union, side, distinct=False)
+            union = exp.union(union, side, distinct=False, copy=False)
         return union
 
     def _stream(self) -> str:
@@ -325,7 +325,7 @@ class SlotQueryBuilder(QueryBuilder):
             columns.append(exp.alias_(self.dialect.first_by(self.dimension_value(dimension), ts.copy()), name))
         columns += [exp.alias_(self._session_value(n), n) for n in session_reads(self.totals)]
         keys = [col(k, EVENT) for k in self.period_keys] + [col("session_id", EVENT)]
-        return self._stream_from().select(*columns).group_by(*keys)
+        return self._stream_from().select(*columns, copy=False).group_by(*keys, copy=False)
 
     def slot_counted(self) -> exp.Select:
         """Rows with a counted event, with their group values (a slot lies whole in one time bucket)."""
@@ -335,7 +335,7 @@ class SlotQueryBuilder(QueryBuilder):
         columns += [col(name, EVENT) for name in self._counts]
         for name in self._previous_columns:
             columns.append(exp.alias_(flag(self._first_in_bucket(col(name, EVENT))), FIRST_FLAGS[name]))
-        return self._stream_from().select(*columns).where(exp.GT(this=col("counted", EVENT), expression=lit(0)))
+        return self._stream_from().select(*columns, copy=False).where(exp.GT(this=col("counted", EVENT), expression=lit(0)), copy=False)
 
     def _first_in_bucket(self, previous: exp.Expression) -> exp.Expression:
         """The row is the first counted row of its session (visitor) in its bucket and range: the previous
@@ -372,7 +372,7 @@ class SlotQueryBuilder(QueryBuilder):
             "events": lambda: exp.Sum(this=col("counted")),
         }
         columns = self._group_keys() + [zero_if_null(values[t](), t) for t in self.totals]
-        return self._grouped_by(exp.select(*columns).from_(self.cte("counted")))
+        return self._grouped_by(exp.select(*columns).from_(self.cte("counted"), copy=False))
 
     @property
     def _visitors_from_rows(self) -> bool:
@@ -384,8 +384,8 @@ class SlotQueryBuilder(QueryBuilder):
     def slot_visitors(self) -> exp.Select:
         """Distinct visitors per period over the rows with a counted event."""
         visitors = zero_if_null(exp.Count(this=exp.Distinct(expressions=[col("visitor_id")])), "visitors")
-        query = (exp.select(*self._group_keys(), visitors).from_(self.cte("slot_rows"))
-                 .where(exp.GT(this=col("counted"), expression=lit(0))))
+        query = (exp.select(*self._group_keys(), visitors).from_(self.cte("slot_rows"), copy=False)
+                 .where(exp.GT(this=col("counted"), expression=lit(0)), copy=False))
         return self._grouped_by(query)
 
     def groups_with_visitors(self) -> exp.Select:
@@ -393,9 +393,9 @@ class SlotQueryBuilder(QueryBuilder):
         others = [t for t in self.totals if t != "visitors"]
         columns = [col("period", "s")] + [col(t, "s") for t in others]
         columns.append(exp.alias_(fn("coalesce", col("visitors", "v"), lit(0)), "visitors"))
-        return (exp.select(*columns).from_(exp.alias_(exp.to_table(self.cte("session_groups")), "s", table=True))
+        return (exp.select(*columns).from_(exp.alias_(exp.to_table(self.cte("session_groups")), "s", table=True), copy=False)
                 .join(exp.alias_(exp.to_table(self.cte("slot_visitors")), "v", table=True),
-                      on=exp.EQ(this=col("period", "s"), expression=col("period", "v")), join_type="left"))
+                      on=exp.EQ(this=col("period", "s"), expression=col("period", "v")), join_type="left", copy=False))
 
     def ctes(self) -> list[tuple[str, exp.Expression]]:
         chain: list[tuple[str, exp.Expression]] = [(self.cte("slot_rows"), self.slot_rows())]
