@@ -125,6 +125,32 @@ def test_sink_failure_answers_503_and_writes_nothing_else(send, runtime, monkeyp
     assert runtime.live.active_sessions(site_id, now_ms - 300_000, now_ms, 20)[0] == 0
 
 
+@pytest.mark.parametrize("failing", ["create_session", "record_event"])
+def test_a_live_store_failure_after_the_event_is_stored_still_answers_success(send, runtime, monkeypatch, failing):
+    """The event is in the sink before the live store is updated (spec §5.2's order): a 503 then would make the
+    client send a stored event again. The answer is the success it is; realtime may miss the activity."""
+    if failing == "record_event":
+        send({"url": "https://a.com/"})
+
+    def broken(*args, **kwargs):
+        raise StoreUnavailable("live store full")
+
+    monkeypatch.setattr(runtime.live, failing, broken)
+    status, _, body = send({"url": "https://a.com/stored"})
+    assert status == 200 and body["success"] is True
+    assert [r["path"] for r in stored_rows(runtime.settings.data_dir)].count("/stored") == 1
+
+
+def test_a_live_store_failure_before_the_sink_answers_503_and_stores_nothing(send, runtime, monkeypatch):
+    def broken(*args, **kwargs):
+        raise StoreUnavailable("live store full")
+
+    monkeypatch.setattr(runtime.live, "hit_rate_limit", broken)
+    status, _, body = send({"url": "https://a.com/refused"})
+    assert status == 503 and body["error"] == "Service Unavailable"
+    assert stored_rows(runtime.settings.data_dir) == []
+
+
 def test_session_continues_within_30_minutes_and_restarts_after(send, clock):
     first = send({"url": "https://a.com/"})[2]
     clock.advance(minutes=30)  # a gap of exactly 30 minutes still continues

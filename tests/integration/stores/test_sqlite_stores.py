@@ -188,3 +188,47 @@ def test_concurrent_goal_creation_gives_distinct_ids(tmp_path):
     stores = [SqliteConfigStore(path) for _ in range(10)]
     goals = _run_together(10, lambda i: stores[i].create_goal(site.site_id, f"g{i}", "pageview", {"path": f"/{i}"}))
     assert sorted(goal.id for goal in goals) == list(range(1, 11))
+
+
+def _wal_pages(path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size // 4096 if wal.exists() else 0
+
+
+def test_commits_leave_the_log_to_the_publisher_and_checkpoint_log_copies_it(live_path):
+    """A commit that fills SQLite's default 1,000-page log would copy it into the file, fsyncs included, while every
+    other writer waits. The live store's commits leave that to ``checkpoint_log`` (the local server's publisher calls
+    it every 0.5 s), up to a 10,000-page bound."""
+    store = SqliteLiveStore(live_path)
+    expires = int(time.time()) + 120
+    for i in range(2000):  # rows big enough for about 1,500 pages of log
+        store.hit_rate_limit(f"{i:04d}" + "k" * 900, 60, expires)
+    assert _wal_pages(live_path) > 1200  # no commit checkpointed at 1,000 pages
+    before = live_path.stat().st_size
+    store.checkpoint_log()
+    assert live_path.stat().st_size > before + 1000 * 1024  # the rows are in the database file now
+    assert all(store.rate_count(f"{i:04d}" + "k" * 900) == 1 for i in range(0, 2000, 97))
+    store.close()
+
+
+def test_the_publisher_checkpoints_the_live_store_in_the_background(tmp_path):
+    from clickport.layout import live_db
+    from clickport.local.publisher import _checkpoint_live_store
+    from clickport.settings import Settings
+
+    store = SqliteLiveStore(live_db(tmp_path))
+    expires = int(time.time()) + 120
+    for i in range(500):
+        store.hit_rate_limit(f"{i:04d}" + "k" * 900, 60, expires)
+    before = live_db(tmp_path).stat().st_size
+    stop = _checkpoint_live_store(Settings(data_dir=tmp_path), 0.05)
+    try:
+        deadline = time.monotonic() + 5
+        while live_db(tmp_path).stat().st_size <= before + 300 * 1024 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert live_db(tmp_path).stat().st_size > before + 300 * 1024
+        store.hit_rate_limit("after", 60, expires)  # writers go on beside it
+    finally:
+        stop()
+    assert store.rate_count("after") == 1
+    store.close()

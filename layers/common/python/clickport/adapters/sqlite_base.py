@@ -24,7 +24,8 @@ class SqliteDatabase:
     instead of failing on a lock upgrade.
     """
 
-    def __init__(self, path: Path, schema: str, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, schema: str, *, synchronous: str = "FULL",
+                 autocheckpoint_pages: int | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -40,6 +41,8 @@ class SqliteDatabase:
             # NOTE: deleted rows are overwritten with zeros, so a deleted salt is really gone.
             self._conn.execute("PRAGMA secure_delete = ON")
             self._conn.execute("PRAGMA foreign_keys = ON")
+            if autocheckpoint_pages is not None:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint_pages)}")
             with self.write() as conn:
                 for statement in _statements(schema):
                     conn.execute(statement)
@@ -88,10 +91,12 @@ class SqliteDatabase:
         with self._lock, _unavailable_on_lock(self.path):
             return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
-    def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file and truncate the log to zero bytes."""
+    def checkpoint(self, mode: str = "TRUNCATE") -> None:
+        """Copy the write-ahead log into the database file; TRUNCATE also empties the log (it waits for writers),
+        PASSIVE copies what it can without waiting for anyone."""
+        assert mode in ("TRUNCATE", "PASSIVE")
         with self._lock, _unavailable_on_lock(self.path):
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
 
     def close(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -10,12 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Literal
 
+from clickport.errors import StoreUnavailable
 from clickport.ingest.drops import DropCounter
 from clickport.ingest.identity import SaltKeeper, rate_limit_key, utc_day, visitor_id
 from clickport.ingest.models import MAX_SAFE_INTEGER, EventRequest
 from clickport.ingest.rows import event_row, new_session_attributes, page_of
 from clickport.ports import ConfigStore, EventSink, LiveSession, LiveStore, Site
 from clickport.schema import SESSION_ATTRIBUTES
+
+logger = logging.getLogger("clickport.ingest")
 
 RATE_LIMIT_PER_MINUTE = 60
 SESSION_IDLE_MS = 30 * 60 * 1000
@@ -316,6 +320,17 @@ class EventPipeline:
         return draft
 
     def update_live(self, draft: Draft) -> Draft | Drop:
+        """The event is stored by now: a live store that cannot take the update does not make the answer a failure
+        (a client would send the stored event again). Realtime may miss this activity, and a new session's id may
+        not continue; both are logged."""
+        try:
+            return self._update_live(draft)
+        except StoreUnavailable:
+            logger.warning("the live store could not take a stored event's session update: the event counts, "
+                           "realtime may miss it")
+            return draft
+
+    def _update_live(self, draft: Draft) -> Draft | Drop:
         arrival, body = draft.arrival, draft.arrival.body
         site_id, now_ms = arrival.site.site_id, draft.now_ms
         expires_at = now_ms // 1000 + SESSION_TTL_S

@@ -130,6 +130,7 @@ def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bo
         # pays about a millisecond per file it reads).
         stop_compaction = start_background_compaction(settings.data_dir, interval_s=10.0, compact_after=16,
                                                       fresh_interval_s=2.0)
+    stop_checkpoints = _checkpoint_live_store(settings, flush_interval)
     send_frame(channel, ("ready", journal.recovered))
     logger.debug("journal publisher ready after %.1f s", time.monotonic() - started)
     try:
@@ -138,10 +139,40 @@ def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bo
     except OSError:
         pass
     finally:
+        stop_checkpoints()
         if stop_compaction is not None:
             stop_compaction()
         journal.close()
     return 0
+
+
+def _checkpoint_live_store(settings: Settings, interval: float):
+    """Checkpoint the live store's write-ahead log every ``interval`` seconds (PASSIVE: writers never wait), so the
+    event workers' commits never do it themselves; returns the stop function."""
+    import threading
+
+    from clickport.adapters.sqlite_live import SqliteLiveStore
+    from clickport.layout import live_db
+
+    store = SqliteLiveStore(live_db(settings.data_dir))
+    stopped = threading.Event()
+
+    def loop() -> None:
+        while not stopped.wait(interval):
+            try:
+                store.checkpoint_log()
+            except Exception:  # noqa: BLE001 - a busy or full disk: the next turn tries again
+                logger.warning("the live store's log could not be checkpointed this time")
+
+    thread = threading.Thread(target=loop, name="live-checkpoint", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        thread.join(timeout=5)
+        store.close()
+
+    return stop
 
 
 def main(argv: list[str] | None = None) -> int:
