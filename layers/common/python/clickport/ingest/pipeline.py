@@ -15,7 +15,8 @@ from clickport.errors import StoreUnavailable
 from clickport.ingest.drops import DropCounter
 from clickport.ingest.identity import SaltKeeper, rate_limit_key, utc_day, visitor_id
 from clickport.ingest.models import MAX_SAFE_INTEGER, EventRequest
-from clickport.ingest.rows import event_row, new_session_attributes, page_of
+from clickport.ingest.rows import event_row, new_session_attributes
+from clickport.ingest.urls import ParsedUrl, split_url
 from clickport.ports import ConfigStore, EventSink, LiveSession, LiveStore, Site
 from clickport.schema import SESSION_ATTRIBUTES
 
@@ -49,6 +50,7 @@ class Arrival:
 class Draft:
     arrival: Arrival
     attributes: dict[str, str | None] = field(default_factory=dict)
+    url: ParsedUrl | None = None
     hostname: str = ""
     path: str = "/"
     visitor_id: int = 0
@@ -188,13 +190,14 @@ class EventPipeline:
     def enrich(self, draft: Draft) -> Draft | Drop:
         """The event's page. The session attributes (source, channel, campaign, places, technology) are worked out
         only for an event that starts a session (``_start_session``): a continued session keeps its own."""
-        draft.hostname, draft.path = page_of(draft.arrival.body)
+        draft.url = split_url(draft.arrival.body.url)
+        draft.hostname, draft.path = draft.url.hostname, draft.url.path
         return draft
 
     def _start_session(self, draft: Draft) -> None:
         arrival = draft.arrival
         draft.attributes = new_session_attributes(
-            arrival.body, site_domain=arrival.site.domain, user_agent=arrival.user_agent, places=arrival.places
+            arrival.body, draft.url, site_domain=arrival.site.domain, user_agent=arrival.user_agent, places=arrival.places
         )
 
     def assign_visitor(self, draft: Draft) -> Draft | Drop:

@@ -20,14 +20,6 @@ def session_attributes(
         body, url, site_domain=site_domain, user_agent=user_agent, places=places)
 
 
-def page_of(body: EventRequest) -> tuple[str, str]:
-    """(hostname, path) of an event's page."""
-    from clickport.ingest.urls import split_url
-
-    url = split_url(body.url)
-    return url.hostname, url.path
-
-
 def new_session_attributes(
     body: EventRequest, url: Any = None, *, site_domain: str, user_agent: str, places: Mapping[str, str | None]
 ) -> dict[str, str | None]:
