@@ -19,6 +19,7 @@ from clickport.adapters.parquet_sink import ParquetEventSink
 from clickport.ports import Site
 from clickport.query.service import run_query
 from clickport.query.sql import SplitSource
+from clickport.schema import COLUMN_NAMES, PARTITION_COLUMNS
 from tests.reference.profiles import query_settings
 from tests.reference.query import reference_query
 from tests.reference.storage import write_events
@@ -26,6 +27,7 @@ from tests.reference.strategies import GOALS, SITE, event_sets, first_event_date
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+GLUE_COLUMNS = ", ".join([*COLUMN_NAMES, *(c.name for c in PARTITION_COLUMNS)])
 SITE_TEMPLATE = Site(SITE, "example.com", datetime(2026, 1, 1, tzinfo=timezone.utc))
 
 
@@ -49,7 +51,8 @@ class SplitEngine:
             con.execute("SET TimeZone = 'UTC'")
             for name, root in (("events_raw", self.raw), ("events_compacted", self.compacted)):
                 files = sorted(str(p) for p in (root / "events").glob("site_id=*/dt=*/*.parquet"))
-                con.execute(f"CREATE VIEW {name} AS {parquet_events_sql(files)}")
+                # The columns of the Glue table (the local sink's day files also carry page ids).
+                con.execute(f"CREATE VIEW {name} AS SELECT {GLUE_COLUMNS} FROM ({parquet_events_sql(files)})")
             return con.execute(sql).fetchall()
 
 

@@ -5,6 +5,12 @@ UTC date is over (``dt`` before today, UTC). Closed days are rewritten, all thei
 the day layout (``day_layout``: ``(ts, seq)`` order, zstd, delta-encoded ``ts``, sized row groups) in
 files of at most ``DAY_FILE_ROWS`` rows; today's partition only has its small files merged.
 
+A closed day's files also carry **page ids** (``page_id``, INT32): each event's page as shown (``path``,
+``''``/NULL as ``(none)``) numbered by the site's page dictionary (``extend_pages``; ids are never
+reused or changed, so a day file written with one version of the dictionary reads right with every
+later one). Grouping by page then hashes integers instead of strings (``query/sql.py``, the DuckDB
+engine); the label is joined back after grouping.
+
 A closed day also gets derived data: its **session slots** (``session_slots``), one row per session and
 UTC 15-minute slot (every zone offset in use is a multiple of 15 minutes, so every local day, hour and
 range edge of a whole-day query falls on a slot boundary). A row holds the slot's first event's visitor
@@ -24,6 +30,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
 from clickport.adapters import day_layout
+from clickport.query.dimensions import NONE_LABEL
 from clickport.schema import COLUMN_NAMES, DAY_MS, SESSION_ATTRIBUTES, arrow_schema, day_start_ms
 
 # Files of a closed day hold at most this many rows (a few row groups each): 1M events a day is one file.
@@ -66,12 +73,16 @@ def merge_small(tables: Iterable[Any]) -> Any:
     return day_layout.day_order(_as_event_table(tables))
 
 
-def compact_day(tables: Iterable[Any], *, file_rows: int = DAY_FILE_ROWS) -> list[Any]:
+def compact_day(tables: Iterable[Any], *, file_rows: int = DAY_FILE_ROWS, pages: Any = None) -> list[Any]:
     """A closed day: every row of ``tables`` once, in the day layout's order, as tables of at most
-    ``file_rows`` rows (one file each). Always at least one table (empty if there were no rows)."""
+    ``file_rows`` rows (one file each). Always at least one table (empty if there were no rows).
+    ``pages``: the site's page dictionary holding every page of the rows (``extend_pages``); the
+    tables then carry ``page_id`` after the event columns."""
     if file_rows < 1:
         raise ValueError("file_rows must be at least 1")
     ordered = day_layout.day_order(_as_event_table(tables))
+    if pages is not None:
+        ordered = with_page_ids(ordered, pages)
     if ordered.num_rows == 0:
         return [ordered]
     return [ordered.slice(start, file_rows) for start in range(0, ordered.num_rows, file_rows)]
@@ -85,6 +96,58 @@ def write_output(table: Any, where: Any, *, closed: bool, compression: str = "zs
         day_layout.write_day(table, where)
     else:
         pq.write_table(table, where, compression=compression.upper())
+
+
+# --- page ids: the site's pages as integers (closed days' files)
+
+PAGE_ID = "page_id"
+PAGE_DICTIONARY_COLUMNS: tuple[tuple[str, str], ...] = ((PAGE_ID, "int"), ("page", "string"))
+
+
+def page_dictionary_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([pa.field(PAGE_ID, pa.int32(), nullable=False), pa.field("page", pa.string(), nullable=False)])
+
+
+def page_labels(paths: Any) -> Any:
+    """Each stored ``path`` as the ``page`` dimension shows it (spec §3.2): empty or NULL is ``(none)``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    paths = pc.cast(paths, pa.string())
+    return pc.coalesce(pc.if_else(pc.equal(paths, ""), pa.scalar(None, pa.string()), paths), pa.scalar(NONE_LABEL))
+
+
+def extend_pages(dictionary: Any | None, paths: Any) -> Any | None:
+    """The page dictionary (``page_id``, ``page``; ids 0, 1, 2, … in order of addition) with the pages of
+    ``paths`` it lacks appended (sorted, for a deterministic result), or None when it lacks none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    current = dictionary if dictionary is not None else page_dictionary_schema().empty_table()
+    known = current["page"].combine_chunks()
+    labels = pc.unique(page_labels(paths))
+    missing = pc.filter(labels, pc.invert(pc.is_in(labels, value_set=known)))
+    if len(missing) == 0:
+        return None
+    added = pc.take(missing, pc.array_sort_indices(missing))
+    start = current.num_rows
+    ids = pa.array(range(start, start + len(added)), pa.int32())
+    return pa.concat_tables([current, pa.table([ids, added], schema=page_dictionary_schema())])
+
+
+def with_page_ids(table: Any, dictionary: Any) -> Any:
+    """``table`` (the event schema) with ``page_id`` appended: its page's id in ``dictionary``, which must
+    hold every page of the table (a page missing from it is an error, never a NULL id)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pc.index_in(page_labels(table["path"]), value_set=dictionary["page"].combine_chunks())
+    if ids.null_count:
+        raise ValueError("the page dictionary lacks a page of the table")
+    positions = pc.cast(ids, pa.int32())
+    return table.append_column(pa.field(PAGE_ID, pa.int32()), pc.take(dictionary[PAGE_ID].combine_chunks(), positions))
 
 
 # --- session slots: derived per-session rollups of a closed day

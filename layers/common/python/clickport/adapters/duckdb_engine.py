@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from clickport import layout
-from clickport.adapters import slot_files
+from clickport.adapters import page_files, slot_files
 from clickport.adapters.event_journal import EventJournal, warm_reader
 from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
+from clickport.query.dimensions import DIMENSIONS
+from clickport.query.sql_dimensions import kind_of
+from clickport.query.sql_groups import PAGE_DIMENSION, PAGE_ID, PAGE_NAMES
 from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE, FirstRowStatement
 from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
 
@@ -160,6 +163,10 @@ class DuckDbQueryEngine:
                         # Only the tables the statement reads (binding a view reads its files' footers).
                         views = {name: query for name, query in bound.views.items()
                                  if re.search(rf"\b{name}\b", sql)}
+                    elif re.search(rf"\b{PAGE_NAMES}\b", sql or ""):
+                        if scope is None:
+                            raise ValueError("a plan over page ids needs a scan scope")
+                        views = self._page_views(scope, tail)
                     else:
                         source = self._source(scope)
                         views = {TABLE: _with_tail(
@@ -171,6 +178,55 @@ class DuckDbQueryEngine:
                 return cursor.execute(sql).fetchall()
         finally:
             cursor.close()
+
+    def page_ids_in(self, scope: ScanScope) -> bool:
+        """Most of the scope's event bytes are in files that carry page ids (a statement reading ``page_names``
+        then gets ``page_id`` on every event, ``_page_views``; the other files' rows are joined to the
+        dictionary, so the integer plan pays off only when they are few). Either plan is exact: the files may
+        change before the statement runs, and it lists them again."""
+        sizes = {True: 0, False: 0}
+        for path in _scope_files(layout.events_root(self.data_dir), scope):
+            try:
+                sizes[page_files.has_page_ids(path)] += os.stat(path).st_size
+            except FileNotFoundError:
+                continue  # compacted away meanwhile
+        return sizes[True] > 0 and sizes[True] >= sizes[False]
+
+    def _page_views(self, scope: ScanScope, tail: Any = None) -> dict[str, str]:
+        """``events`` with ``page_id`` on every row and ``page_names`` labelling every id, for the scope's site.
+
+        Day files written with the site's page dictionary carry their ids; the other files and the journal's
+        tail (today, imports not compacted yet) get theirs by joining the dictionary on the page, and the
+        pages it lacks get ids past its last, numbered in this statement only. Files and the dictionary are
+        listed inside the read lock (the dictionary holds the ids of every day file listed with it)."""
+        files = _scope_files(layout.events_root(self.data_dir), scope)
+        keyed = [f for f in files if page_files.has_page_ids(f)]
+        plain = [f for f in files if not page_files.has_page_ids(f)]
+        dictionary = page_files.current(self.data_dir, scope.site_id)
+        label = kind_of(DIMENSIONS[PAGE_DIMENSION]).value  # the page as shown: one definition for both sides
+        page_of = label(DIMENSIONS[PAGE_DIMENSION], None, None).sql("duckdb")
+        page_of_plain = label(DIMENSIONS[PAGE_DIMENSION], "p", None).sql("duckdb")
+        views = {
+            "page_dictionary": (f"SELECT {PAGE_ID}, page FROM read_parquet({_quote(str(dictionary))})" if dictionary
+                                else f"SELECT CAST(NULL AS INTEGER) AS {PAGE_ID}, CAST(NULL AS VARCHAR) AS page WHERE FALSE"),
+            "plain_events": _with_tail(parquet_events_sql(plain) if plain else empty_events_sql(), tail),
+            PAGE_NAMES: (
+                f"SELECT {PAGE_ID}, page FROM page_dictionary UNION ALL "
+                f"SELECT CAST((SELECT COALESCE(MAX({PAGE_ID}) + 1, 0) FROM page_dictionary) "
+                f"+ ROW_NUMBER() OVER (ORDER BY page) - 1 AS INTEGER) AS {PAGE_ID}, page "
+                f"FROM (SELECT DISTINCT {page_of} AS page FROM plain_events) AS fresh "
+                f"WHERE page NOT IN (SELECT page FROM page_dictionary)"
+            ),
+        }
+        parts = []
+        if keyed:
+            parts.append(parquet_events_sql(keyed, uniform=True))
+        if plain or tail is not None:
+            parts.append(f"SELECT p.*, n.{PAGE_ID} FROM plain_events AS p JOIN {PAGE_NAMES} AS n ON n.page = {page_of_plain}")
+        if not parts:
+            parts.append(f"SELECT *, CAST(NULL AS INTEGER) AS {PAGE_ID} FROM ({empty_events_sql()})")
+        views[TABLE] = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
+        return views
 
     def _slot_views(self, scope: ScanScope, tail: Any = None, first_rows: FirstRowStatement | None = None) -> "_SlotViews":
         root = layout.events_root(self.data_dir)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from clickport import layout
-from clickport.adapters import compaction, slot_files
+from clickport.adapters import compaction, page_files, slot_files
 from clickport.errors import StoreUnavailable
 from clickport.schema import COLUMN_NAMES, arrow_schema, epoch_ms, utc_date
 
@@ -269,13 +269,21 @@ class ParquetEventSink:
         if closed:
             # A closed day is rewritten whole; done once every file is a day file (an import adding one
             # later makes it due again, and the rewrite takes the earlier day files in).
-            if not compaction.needs_day_layout(p.name for p in originals):
+            # Day files written before page ids existed are rewritten once, with them.
+            if not compaction.needs_day_layout(p.name for p in originals) and all(
+                    page_files.has_page_ids(p) for p in originals):
                 self._ensure_slots(partition, originals)
                 return False
         elif len(originals) < min_files:
             return False
         tables = [pq.ParquetFile(f).read() for f in originals]
-        outputs = compaction.compact_day(tables, file_rows=compaction.DAY_FILE_ROWS) if closed else [compaction.merge_small(tables)]
+        if closed:
+            site_id = partition.parent.name.removeprefix("site_id=")
+            pages = page_files.extend(self.data_dir, site_id, page_files.paths_of(tables),
+                                      swap_lock=_swap_lock(self.data_dir))
+            outputs = compaction.compact_day(tables, file_rows=compaction.DAY_FILE_ROWS, pages=pages)
+        else:
+            outputs = [compaction.merge_small(tables)]
         del tables
         temps: list[Path] = []
         try:

@@ -10,7 +10,7 @@ from typing import Any
 from clickport.ports import QueryEngine, ScanScope
 from clickport.query.periods import day_start, local_date
 from clickport.query.plan import QueryPlan
-from clickport.query.sql import SplitSource, build_query
+from clickport.query.sql import SplitSource, build_query, uses_page_ids
 from clickport.query.sql_slots import first_row_statement, slots_eligible
 from clickport.query.zones import get_zone
 
@@ -70,7 +70,12 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     # engine picks one of two statements under its read lock and only that one is built.
     first_rows = first_row_statement(plan, engine.dialect) if slots and local_slots else None
     if first_rows is None:
-        built = build_query(plan, engine.dialect, table, slots=slots)
+        # An engine with ``page_ids`` gives every event a page id and binds their labels (DuckDB): worth it
+        # when most of the range is in files that carry the ids (the rest is joined to the dictionary).
+        page_ids_in = getattr(engine, "page_ids_in", None)
+        page_ids = (page_ids_in is not None and isinstance(table, str) and not slots
+                    and uses_page_ids(plan) and page_ids_in(scan_scope(plan)))
+        built = build_query(plan, engine.dialect, table, slots=slots, page_ids=page_ids)
         sql = built.sql(engine.dialect, last=True)
     planned = time.perf_counter()
     if first_rows is not None:

@@ -42,7 +42,7 @@ from clickport.query.metrics import REVENUE_TOTAL, TOTALS
 from clickport.query.plan import CURRENT, PREVIOUS, FilterSpec, QueryPlan
 from clickport.query.ranking import ranked_select
 from clickport.query.sql_dimensions import ENTRY_EXIT, GOAL, ValueContext, kind_of
-from clickport.query.sql_groups import GroupingSteps
+from clickport.query.sql_groups import PAGE_DIMENSION, PAGE_ID, GroupingSteps
 from clickport.query.sql_totals import (
     EVENT,
     TOTAL_RULES,
@@ -85,13 +85,20 @@ class QueryBuilder(GroupingSteps):
     """
 
     def __init__(
-        self, plan: QueryPlan, dialect: str, table: str = "events", *, prefix: str = "", names: list[str] | None = None
+        self, plan: QueryPlan, dialect: str, table: str = "events", *, prefix: str = "", names: list[str] | None = None,
+        page_ids: bool = False,
     ) -> None:
         self.plan = plan
         self.dialect = SqlDialect(dialect)
         self.table = table
         self.prefix = prefix
         self.names = names or [dimension_column(i) for i in range(len(plan.dimensions))]
+        # ``page_ids``: the table has ``page_id`` on every row and ``page_names`` labels every id (the DuckDB
+        # engine binds both): the page dimension groups by the integer and is labelled after grouping.
+        self.page_ids = page_ids
+        self.page_keys = frozenset(
+            name for name, d in zip(self.names, plan.dimensions) if page_ids and d.name == PAGE_DIMENSION
+        )
         self.goals_by_id = {g.id: g for g in plan.goals}
         self.goal_index = plan.goal_dimension_index
         self.requested = plan.needs_totals
@@ -161,7 +168,7 @@ class QueryBuilder(GroupingSteps):
             needed |= {"scroll", "page_visit_id"}
         if REVENUE_TOTAL in self.requested:
             needed |= {"revenue_micros", "revenue_currency"}
-        return tuple(name for name in COLUMN_NAMES if name in needed)
+        return tuple(name for name in COLUMN_NAMES if name in needed) + ((PAGE_ID,) if self.page_keys else ())
 
     def _stamped_filters(self) -> list[FilterSpec]:
         return [f for f in self.plan.filters if kind_of(f.dimension).stamped]
@@ -396,15 +403,22 @@ def check_exact(expression: exp.Expression) -> None:
             raise ValueError(f"approximate function in a query: {node.sql()}")
 
 
-def build_query(plan: QueryPlan, dialect: str, table: "str | SplitSource" = "events", *, slots: bool = False) -> BuiltQuery:
+def uses_page_ids(plan: QueryPlan) -> bool:
+    """The plan groups by page: with ``page_ids`` it would group integers."""
+    return any(d.name == PAGE_DIMENSION for d in plan.dimensions)
+
+
+def build_query(plan: QueryPlan, dialect: str, table: "str | SplitSource" = "events", *, slots: bool = False,
+                page_ids: bool = False) -> BuiltQuery:
     """The plan's statement over ``table``; with ``slots``, over session slots (sql_slots.py: the plan
     must be ``slots_eligible``, and either ``table`` is a ``SplitSource`` with a slots table or the
-    engine provides the three slot tables by name, as the DuckDB engine does)."""
+    engine provides the three slot tables by name, as the DuckDB engine does). ``page_ids``: the engine
+    gives ``table`` a ``page_id`` column and binds ``page_names`` (see QueryBuilder)."""
     if slots:
         from clickport.query.sql_slots import SlotQueryBuilder
 
         return SlotQueryBuilder(plan, dialect, source=table if isinstance(table, SplitSource) else None).build()
-    return QueryBuilder(plan, dialect, table).build()
+    return QueryBuilder(plan, dialect, table, page_ids=page_ids).build()
 
 
 def render(expression: exp.Expression, dialect: str, *, copy: bool = True) -> str:

@@ -31,6 +31,16 @@ from clickport.query.sql_totals import (
 )
 
 DEFAULT_CURRENCY = "USD"
+# Page ids (``QueryBuilder(page_ids=True)``): the column every row of the table then has (adapters/compaction.PAGE_ID),
+# the dimension keyed by it and the table labelling every id (page_id, page) that the engine binds.
+PAGE_ID = "page_id"
+PAGE_DIMENSION = "page"
+PAGE_NAMES = "page_names"
+
+
+def _label_alias(key: str) -> str:
+    return f"label_{key}"
+
 BASE_PREFIX = "base_"
 
 
@@ -86,7 +96,7 @@ class GroupingSteps:
         match, with a goal dimension)."""
         columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys]
         columns += [col("session_id", EVENT), col("visitor_id", EVENT)]
-        columns += [exp.alias_(self.dimension_value(d), name) for name, d in zip(self.names, self.plan.dimensions)]
+        columns += [exp.alias_(self._group_value(name, d), name) for name, d in zip(self.names, self.plan.dimensions)]
         columns.append(col("type", EVENT))
         if self.requested & {"conversions", "converting_visitors", REVENUE_TOTAL}:
             converts = lit(1) if self.goal_pairs else case_when(self.converts(goal_pairs=False), lit(1), lit(0))
@@ -106,6 +116,10 @@ class GroupingSteps:
             ]
             query = query.join(exp.alias_(exp.to_table(self.cte("goal_list")), GOAL, table=True), on=or_all(pairs), copy=False)
         return query.where(and_all([self.counted_predicate(goal_pairs=self.goal_pairs), *self._late_filters()]), copy=False)
+
+    def _group_value(self, name: str, dimension) -> exp.Expression:
+        """What the group steps key ``name`` by: the page's integer id (labelled in ``grouped``), else the value."""
+        return col(PAGE_ID, EVENT) if name in self.page_keys else self.dimension_value(dimension)
 
     def _counted_predicates(self) -> Predicates:
         return Predicates(
@@ -186,7 +200,8 @@ class GroupingSteps:
             dimensions=tuple(d for _, d in kept),
             filters=tuple(f for f in self.plan.filters if not f.is_goal),
         )
-        return type(self)(plan, self.dialect.name, self.table, prefix=BASE_PREFIX, names=[n for n, _ in kept])
+        return type(self)(plan, self.dialect.name, self.table, prefix=BASE_PREFIX, names=[n for n, _ in kept],
+                          page_ids=self.page_ids)
 
     @property
     def value_columns(self) -> tuple[str, ...]:
@@ -196,7 +211,7 @@ class GroupingSteps:
     def grouped(self, base: "GroupingSteps | None") -> exp.Select:
         """Every group of every period with the totals the metrics need (``period`` first)."""
         keys = ["period", *self.names]
-        columns: list[exp.Expression] = [col(k, "t") for k in keys] + [col(t, "t") for t in self.totals]
+        columns: list[exp.Expression] = [self._label(k) for k in keys] + [col(t, "t") for t in self.totals]
         joins: list[tuple[str, str, list[str]]] = []
         if "conversion_base" in self.requested:
             if base is not None:
@@ -213,7 +228,15 @@ class GroupingSteps:
         for table, alias, on in joins:
             condition = and_all([exp.EQ(this=col(k, "t"), expression=col(k, alias)) for k in on])
             query = query.join(exp.alias_(exp.to_table(table), alias, table=True), on=condition, join_type="left", copy=False)
+        for key in sorted(self.page_keys):
+            # Every page id of the table has its label (the engine's contract): an inner join.
+            on = exp.EQ(this=col(PAGE_ID, _label_alias(key)), expression=col(key, "t"))
+            query = query.join(exp.alias_(exp.to_table(PAGE_NAMES), _label_alias(key), table=True), on=on, copy=False)
         return query
+
+    def _label(self, key: str) -> exp.Expression:
+        """A group key of ``groups`` as shown: a page id becomes its page."""
+        return exp.alias_(col("page", _label_alias(key)), key) if key in self.page_keys else col(key, "t")
 
     def dimension_outputs(self) -> list[OutputColumn]:
         return [

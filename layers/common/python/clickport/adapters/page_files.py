@@ -1,0 +1,105 @@
+"""Local files of the page dictionary (``compaction.extend_pages``): each site's pages as integer ids.
+
+``<data_dir>/page_ids/site_id=<site>/pages-<count>.parquet`` (``count`` zero-padded: the newest version
+sorts last). Only compaction writes it, under the compaction lock: before a closed day's files are
+written with ``page_id`` (``compaction.compact_day``), the dictionary gains the day's new pages as a
+new version, which holds every earlier one (ids are only ever appended). So every day file a query
+lists, inside the store's read lock, has its ids in the newest version listed in the same lock. Older
+versions are removed under the exclusive side of that lock, as event files are.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+from clickport import layout
+from clickport.adapters import compaction
+
+PAGES_ROOT = "page_ids"
+PAGES_PREFIX = "pages-"
+
+
+def pages_dir(data_dir: Path, site_id: str) -> Path:
+    return Path(data_dir) / PAGES_ROOT / f"site_id={site_id}"
+
+
+def _versions(folder: Path) -> list[Path]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(Path(e.path) for e in entries if e.name.startswith(PAGES_PREFIX) and e.name.endswith(".parquet"))
+    except FileNotFoundError:
+        return []
+
+
+def current(data_dir: Path, site_id: str) -> Path | None:
+    """The site's newest dictionary file, or None before its first compacted day."""
+    versions = _versions(pages_dir(data_dir, site_id))
+    return versions[-1] if versions else None
+
+
+def load(path: Path | None) -> Any | None:
+    import pyarrow.parquet as pq
+
+    return None if path is None else pq.read_table(path, schema=compaction.page_dictionary_schema())
+
+
+def extend(data_dir: Path, site_id: str, paths: Any, *, swap_lock) -> Any:
+    """The site's dictionary holding every page of ``paths`` (stored ``path`` values): the newest version,
+    or a new one written with the pages it lacked (older versions then removed under ``swap_lock``, the
+    exclusive side of the store's read lock). The caller holds the compaction lock."""
+    folder = pages_dir(data_dir, site_id)
+    dictionary = load(current(data_dir, site_id))
+    extended = compaction.extend_pages(dictionary, paths)
+    if extended is None:
+        return dictionary if dictionary is not None else compaction.page_dictionary_schema().empty_table()
+    _write(layout.private_dir(folder), extended)
+    stale = _versions(folder)[:-1]
+    if stale:
+        with swap_lock:
+            for path in stale:
+                path.unlink(missing_ok=True)
+            layout.fsync_dir(folder)
+    return extended
+
+
+def _write(folder: Path, dictionary: Any) -> Path:
+    import pyarrow.parquet as pq
+
+    final = folder / f"{PAGES_PREFIX}{dictionary.num_rows:010d}.parquet"
+    temp = folder / f".{uuid.uuid4().hex}.pages.tmp"
+    try:
+        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            pq.write_table(dictionary, handle, compression="ZSTD")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    layout.fsync_dir(folder)
+    return final
+
+
+def has_page_ids(path: str | Path) -> bool:
+    """The event file carries ``page_id`` (a day file written with the dictionary). Day files are immutable
+    and never reuse a name, so the answer is cached per path."""
+    path = str(path)
+    return compaction.is_day_file(os.path.basename(path)) and _footer_has_page_ids(path)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _footer_has_page_ids(path: str) -> bool:
+    import pyarrow.parquet as pq
+
+    return compaction.PAGE_ID in pq.read_schema(path).names
+
+
+def paths_of(tables: Iterable[Any]) -> Any:
+    """The ``path`` values of event tables, as one chunked array."""
+    import pyarrow as pa
+
+    return pa.chunked_array([t["path"].cast(pa.string()) for t in tables], type=pa.string())
