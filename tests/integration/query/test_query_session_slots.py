@@ -49,14 +49,14 @@ class RecordingEngine(DuckDbQueryEngine):
         self.slot_statements = 0
         self.first_row_statements = 0
 
-    def execute(self, sql, *, cacheable=False, scope=None, slots=False, first_rows=None):
+    def execute(self, sql, *, cacheable=False, scope=None, slots=False, first_rows=None, lone=None):
         self.slot_statements += bool(slots)
         if first_rows is not None and not self.first_rows:
             sql, first_rows = first_rows.fallback_sql(), None
-        return super().execute(sql, cacheable=cacheable, scope=scope, slots=slots, first_rows=first_rows)
+        return super().execute(sql, cacheable=cacheable, scope=scope, slots=slots, first_rows=first_rows, lone=lone)
 
-    def _slot_views(self, scope, tail=None, first_rows=None):
-        bound = super()._slot_views(scope, tail, first_rows)
+    def _slot_views(self, scope, tail=None, first_rows=None, lone=None):
+        bound = super()._slot_views(scope, tail, first_rows, lone)
         self.first_row_statements += bound.first_rows_sql is not None
         return bound
 

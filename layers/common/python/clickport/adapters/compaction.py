@@ -284,6 +284,37 @@ def first_rows(slots: Any, day: str, previous: Iterable[Any]) -> Any | None:
     return table
 
 
+# --- lone slots: sessions that are one slot row in all of a site's slots
+
+# On each slot row, how many slot rows its session has in the day (local slot files). A row with 1 whose
+# session is in no other day's slots (``spanning_sessions``) is its session's only slot row anywhere, so a
+# plan over those slots takes it as the session's row without grouping (``query/sql_slots.py``).
+SESSION_ROW_COLUMNS: tuple[tuple[str, str], ...] = (("slots_in_day", "int"),)
+
+
+def with_slots_in_day(slots: Any) -> Any:
+    """``slots`` with ``slots_in_day`` appended: the number of rows of the row's session in ``slots``."""
+    import numpy as np
+    import pyarrow as pa
+
+    ids = slots["session_id"].to_numpy(zero_copy_only=False)
+    _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    return slots.append_column(pa.field("slots_in_day", pa.int32()), pa.array(counts[inverse].astype(np.int32)))
+
+
+def spanning_sessions(days: Iterable[Any]) -> Any:
+    """The session ids found in more than one of ``days`` (arrays of session ids, one per day's slots),
+    sorted, NULL left out."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [np.unique(pc.drop_null(day).to_numpy(zero_copy_only=False)) for day in days]
+    every = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    ids, counts = np.unique(every, return_counts=True)
+    return pa.array(ids[counts > 1], pa.int64())
+
+
 def without_first_rows(slots: Any) -> Any:
     """``slots`` with ``FIRST_ROW_COLUMNS`` all NULL (rows that break what they rely on: never read)."""
     import pyarrow as pa

@@ -24,7 +24,14 @@ from clickport.ports import ScanScope
 from clickport.query.dimensions import DIMENSIONS
 from clickport.query.sql_dimensions import kind_of
 from clickport.query.sql_groups import PAGE_DIMENSION, PAGE_ID, PAGE_NAMES
-from clickport.query.sql_slots import FRESH_TABLE, ROLLED_TABLE, SLOTS_TABLE, FirstRowStatement
+from clickport.query.sql_slots import (
+    FRESH_TABLE,
+    ROLLED_TABLE,
+    SLOTS_TABLE,
+    SPANNING_TABLE,
+    FirstRowStatement,
+    LoneStatement,
+)
 from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
 
 _DUCKDB_TYPES = {
@@ -136,14 +143,16 @@ class DuckDbQueryEngine:
 
     def execute(
         self, sql: str | None, *, cacheable: bool = False, scope: ScanScope | None = None, slots: bool = False,
-        first_rows: FirstRowStatement | None = None,
+        first_rows: FirstRowStatement | None = None, lone: LoneStatement | None = None,
     ) -> list[tuple]:
         """Run ``sql`` over ``events`` or, with ``slots`` (a plan of query/sql_slots.py, which needs a
         scope), over ``session_slots``, ``rolled_events`` (the events of the partitions those slots
         stand for) and ``fresh_events`` (the events of every other partition in scope). ``first_rows``
         (with ``slots``; ``sql`` then None): a plan with a first-row statement, run when every partition
         of its days is rolled up with first-row columns and holds no unpublished event (it reads
-        ``session_slots`` only), else the plan's own slot statement."""
+        ``session_slots`` only), else the plan's own slot statement. ``lone`` (with ``slots``; ``sql`` then
+        None): a plan with a lone-row statement, run when the site's spanning sessions were computed from
+        every slot file it reads (bound as ``spanning_sessions``), else the plan's own slot statement."""
         cursor = self._cursor()
         try:
             with read_lock(self.data_dir):
@@ -153,11 +162,13 @@ class DuckDbQueryEngine:
                     if slots:
                         if scope is None:
                             raise ValueError("a plan over session slots needs a scan scope")
-                        bound = self._slot_views(scope, tail, first_rows)
+                        bound = self._slot_views(scope, tail, first_rows, lone)
                         if bound.first_rows_sql is not None:
                             sql = bound.first_rows_sql
                         elif first_rows is not None:
                             sql = first_rows.fallback_sql()
+                        elif lone is not None:
+                            sql = lone.sql() if SPANNING_TABLE in bound.views else lone.fallback_sql()
                         if sql is None:
                             raise ValueError("no statement to run")
                         # Only the tables the statement reads (binding a view reads its files' footers).
@@ -228,7 +239,8 @@ class DuckDbQueryEngine:
         views[TABLE] = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
         return views
 
-    def _slot_views(self, scope: ScanScope, tail: Any = None, first_rows: FirstRowStatement | None = None) -> "_SlotViews":
+    def _slot_views(self, scope: ScanScope, tail: Any = None, first_rows: FirstRowStatement | None = None,
+                    lone: LoneStatement | None = None) -> "_SlotViews":
         root = layout.events_root(self.data_dir)
         rolled: list[str] = []
         fresh: list[str] = []
@@ -260,11 +272,21 @@ class DuckDbQueryEngine:
                     missing.discard(day)
             else:
                 fresh += files
+        if lone is not None:
+            spanning = slot_files.spanning_of(self.data_dir, scope.site_id)
+            read = {f"{Path(p).parent.name}/{Path(p).name}" for p in slot_paths}
+            if spanning is not None and read <= spanning.sources:
+                # Computed from every slot file read: a session in none of its ids has slot rows in one of them.
+                lone_views = {SPANNING_TABLE: f"SELECT session_id FROM read_parquet({_quote(str(spanning.path))})"}
+            else:
+                lone_views = {}
         views = {
             SLOTS_TABLE: parquet_events_sql(slot_paths, uniform=True) if slot_paths else empty_slots_sql(),
             ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
             FRESH_TABLE: _with_tail(parquet_events_sql(fresh) if fresh else empty_events_sql(), tail),
         }
+        if lone is not None:
+            views.update(lone_views)
         return _SlotViews(views, first_rows.sql() if first_rows is not None and not missing else None)
 
 

@@ -144,6 +144,7 @@ class ParquetEventSink:
         self.file_prefix = file_prefix
         self.today = today
         self._schema = arrow_schema()
+        self._slots_written: set[str] = set()  # sites whose slots the running pass wrote
 
     # writing
 
@@ -243,10 +244,20 @@ class ParquetEventSink:
         today = self.today()
         with _flock(self.data_dir / _COMPACT_LOCK, fcntl.LOCK_EX):
             _recover_journal(self.data_dir)
+            self._slots_written = set()
             for partition in self._partitions(site_id, dt):
                 if self._compact_partition(partition, min_files, today, small_bytes):
                     compacted += 1
+            # Each site whose slots changed gets its spanning sessions again (or has none yet).
+            for site in sorted(self._slots_written | self._sites_without_spanning(site_id)):
+                slot_files.publish_spanning(self.data_dir, site, swap_lock=_swap_lock(self.data_dir))
         return compacted
+
+    def _sites_without_spanning(self, site_id: str | None) -> set[str]:
+        root = self.data_dir / slot_files.SLOTS_ROOT
+        sites = [f"site_id={site_id}"] if site_id is not None else [p.name for p in root.glob("site_id=*")]
+        return {name.removeprefix("site_id=") for name in sites if (root / name).is_dir()
+                and slot_files.spanning_of(self.data_dir, name.removeprefix("site_id=")) is None}
 
     def _partitions(self, site_id: str | None, dt: str | None) -> list[Path]:
         root = layout.events_root(self.data_dir)
@@ -321,6 +332,7 @@ class ParquetEventSink:
             return  # the previous day changed meanwhile: this day is read from its events until the next pass
         slot_files.publish(self.data_dir, site_id, dt, day_files, tables, names, earlier,
                            swap_lock=_swap_lock(self.data_dir))
+        self._slots_written.add(site_id)
 
     def _ensure_slots(self, partition: Path, day_files: list[Path]) -> None:
         """Slots for a closed day already in the day layout that has none for its current files and the

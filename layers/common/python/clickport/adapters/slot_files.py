@@ -18,6 +18,7 @@ files under the exclusive side of the store's read lock, so a running query neve
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import uuid
@@ -38,7 +39,7 @@ def slots_dir(data_dir: Path, site_id: str, dt: str) -> Path:
 
 
 NO_FIRST_SUFFIX = "-nofirst"
-SLOT_FILE_COLUMNS = compaction.SLOT_COLUMNS + compaction.FIRST_ROW_COLUMNS
+SLOT_FILE_COLUMNS = compaction.SLOT_COLUMNS + compaction.FIRST_ROW_COLUMNS + compaction.SESSION_ROW_COLUMNS
 
 
 def previous_day(dt: str) -> str:
@@ -92,6 +93,7 @@ def publish(data_dir: Path, site_id: str, dt: str, day_files: list[str], events:
     first_rows = table is not None
     if table is None:
         table = compaction.without_first_rows(slots)
+    table = compaction.with_slots_in_day(table)
     final = folder / slots_name(day_files, previous_files, first_rows=first_rows)
     temp = folder / f".{uuid.uuid4().hex}.slots.tmp"
     try:
@@ -111,3 +113,91 @@ def publish(data_dir: Path, site_id: str, dt: str, day_files: list[str], events:
                 path.unlink(missing_ok=True)
             layout.fsync_dir(folder)
     return final
+
+
+# --- the site's spanning sessions: sessions with slot rows in more than one day's slots
+
+SPANNING_DIR = "spanning"  # <data_dir>/session_slots/site_id=<site>/spanning/spanning-<key>.parquet
+SPANNING_PREFIX = "spanning-"
+_SOURCES_KEY = b"clickport.slot_files"  # the slot files the set was computed from (``dt=…/slots-….parquet``)
+
+
+def current_slot_files(data_dir: Path, site_id: str) -> list[str]:
+    """Every slot file of the site, as ``dt=<day>/<name>`` (sorted)."""
+    site = Path(data_dir) / SLOTS_ROOT / f"site_id={site_id}"
+    found: list[str] = []
+    try:
+        days = sorted(e.name for e in os.scandir(site) if e.is_dir() and e.name.startswith("dt="))
+    except FileNotFoundError:
+        return []
+    for day in days:
+        try:
+            with os.scandir(site / day) as entries:
+                found += sorted(f"{day}/{e.name}" for e in entries
+                                if e.name.startswith(SLOTS_PREFIX) and e.name.endswith(".parquet"))
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def publish_spanning(data_dir: Path, site_id: str, *, swap_lock) -> Path:
+    """Write the session ids found in more than one of the site's current slot files, with those files'
+    names (``spanning_of``); older sets are removed under ``swap_lock``. The caller holds the compaction
+    lock (so the slot files do not change meanwhile)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    site = Path(data_dir) / SLOTS_ROOT / f"site_id={site_id}"
+    sources = current_slot_files(data_dir, site_id)
+    ids = compaction.spanning_sessions(
+        pq.read_table(site / name, columns=["session_id"])["session_id"] for name in sources)
+    key = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:32]
+    folder = layout.private_dir(site / SPANNING_DIR)
+    final = folder / f"{SPANNING_PREFIX}{key}.parquet"
+    table = pa.table({"session_id": ids}).replace_schema_metadata({_SOURCES_KEY: "\n".join(sources).encode()})
+    temp = folder / f".{uuid.uuid4().hex}.spanning.tmp"
+    try:
+        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            pq.write_table(table, handle, compression="ZSTD")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    layout.fsync_dir(folder)
+    stale = [p for p in folder.iterdir() if p.name != final.name and p.name.startswith(SPANNING_PREFIX)]
+    if stale:
+        with swap_lock:
+            for path in stale:
+                path.unlink(missing_ok=True)
+            layout.fsync_dir(folder)
+    return final
+
+
+@dataclass(frozen=True)
+class Spanning:
+    path: Path
+    sources: frozenset[str]  # the slot files (``dt=…/slots-….parquet``) it was computed from
+
+
+def spanning_of(data_dir: Path, site_id: str) -> Spanning | None:
+    """The site's newest spanning-session set (list it inside the store's read lock), or None."""
+    folder = Path(data_dir) / SLOTS_ROOT / f"site_id={site_id}" / SPANNING_DIR
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.name.startswith(SPANNING_PREFIX) and e.name.endswith(".parquet")]
+    except FileNotFoundError:
+        return None
+    if len(names) != 1:  # none, or a new one written and the old not removed yet: either way, wait
+        return None
+    path = folder / names[0]
+    return Spanning(path, _sources(str(path)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sources(path: str) -> frozenset[str]:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).metadata or {}
+    return frozenset(filter(None, metadata.get(_SOURCES_KEY, b"").decode().split("\n")))

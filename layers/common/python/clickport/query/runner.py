@@ -11,7 +11,7 @@ from clickport.ports import QueryEngine, ScanScope
 from clickport.query.periods import day_start, local_date
 from clickport.query.plan import QueryPlan
 from clickport.query.sql import SplitSource, build_query, uses_page_ids
-from clickport.query.sql_slots import first_row_statement, slots_eligible
+from clickport.query.sql_slots import first_row_statement, lone_statement, slots_eligible
 from clickport.query.zones import get_zone
 
 DEFAULT_TABLE = "events"
@@ -69,7 +69,10 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
     # Counting first rows instead of distinct sessions (visitors), where every day read has them: the local
     # engine picks one of two statements under its read lock and only that one is built.
     first_rows = first_row_statement(plan, engine.dialect) if slots and local_slots else None
-    if first_rows is None:
+    # Lone slot rows taken as sessions without grouping, where the site's spanning sessions allow (local).
+    lone = lone_statement(plan, engine.dialect) if slots and local_slots and first_rows is None else None
+    statement = first_rows or lone
+    if statement is None:
         # An engine with ``page_ids`` gives every event a page id and binds their labels (DuckDB): worth it
         # when most of the range is in files that carry the ids (the rest is joined to the dictionary).
         page_ids_in = getattr(engine, "page_ids_in", None)
@@ -78,10 +81,11 @@ def execute_plan(plan: QueryPlan, engine: QueryEngine) -> EngineResult:
         built = build_query(plan, engine.dialect, table, slots=slots, page_ids=page_ids)
         sql = built.sql(engine.dialect, last=True)
     planned = time.perf_counter()
-    if first_rows is not None:
-        rows = engine.execute(None, cacheable=is_cacheable(plan), scope=scan_scope(plan), slots=True, first_rows=first_rows)
-        assert first_rows.built is not None
-        built = first_rows.built
+    if statement is not None:
+        chosen = {"first_rows": first_rows} if first_rows is not None else {"lone": lone}
+        rows = engine.execute(None, cacheable=is_cacheable(plan), scope=scan_scope(plan), slots=True, **chosen)
+        assert statement.built is not None
+        built = statement.built
     else:
         options = {"slots": True} if slots and local_slots else {}
         rows = engine.execute(sql, cacheable=is_cacheable(plan), scope=scan_scope(plan), **options)

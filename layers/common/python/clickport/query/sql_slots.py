@@ -51,6 +51,7 @@ from clickport.query.zones import get_zone
 from clickport.schema import DAY_MS
 
 SLOTS_TABLE, ROLLED_TABLE, FRESH_TABLE = "session_slots", "rolled_events", "fresh_events"
+SPANNING_TABLE = "spanning_sessions"  # session ids with slot rows in more than one day (adapters/slot_files)
 FIRST_FLAGS = {"prev_session_ts": "first_of_session", "prev_visitor_ts": "first_of_visitor"}
 SLOT_MS = 15 * 60 * 1000
 COUNTS = ("counted", "pageviews", "clicks")
@@ -148,21 +149,27 @@ class SlotQueryBuilder(QueryBuilder):
     """The statement of an eligible plan over ``session_slots``, ``fresh_events`` and ``rolled_events``."""
 
     def __init__(self, plan: QueryPlan, dialect: str, *, source: SplitSource | None = None, prefix: str = "",
-                 names: list[str] | None = None, first_rows: bool = False) -> None:
+                 names: list[str] | None = None, first_rows: bool = False, lone: bool = False) -> None:
         """``source``: the AWS tables split at the compaction watermark (it must name a slots table); without
         it the statement reads ``session_slots``, ``rolled_events`` and ``fresh_events`` (the local engine
         binds them per partition). ``first_rows``: the statement reads only ``session_slots`` and counts
         sessions (visitors) per bucket as first rows (``first_rows_eligible``); the engine runs it only when
-        every day of the ranges is rolled up with first-row columns (``FirstRowStatement``)."""
+        every day of the ranges is rolled up with first-row columns (``FirstRowStatement``). ``lone``: a
+        session plan that takes a lone slot row (its session's only slot row in the site's slots, and no
+        event row of the session in range) as the session's row without grouping (``lone_eligible``); the
+        engine runs it only when ``spanning_sessions`` was computed from every slot file read."""
         if not slots_eligible(plan):
             raise ValueError("the plan's values do not merge over session slots")
         if source is not None and source.slots is None:
             raise ValueError("a split source without a slots table")
         if first_rows and (source is not None or not first_rows_eligible(plan)):
             raise ValueError("the plan cannot count first rows")
+        if lone and (source is not None or not lone_eligible(plan)):
+            raise ValueError("the plan cannot take lone slot rows")
         super().__init__(plan, dialect, SLOTS_TABLE, prefix=prefix, names=names)
         self.source = source
         self.first_rows = first_rows
+        self.lone = lone
         self.first_visitors = first_rows and first_visitor_rows(plan)
 
     # --- the ranges: whole slots inside each range, and the pieces outside them
@@ -245,6 +252,12 @@ class SlotQueryBuilder(QueryBuilder):
             columns += [exp.alias_(flag(is_type[name]), name) for name in self._counts]
         columns += [col(name) for name in self._stamped_columns()]
         columns += [col(name) for name in self._previous_columns]
+        if self.lone:
+            # 1: the session's only slot row among the site's slots; 0: another slot row; -1: an event row.
+            spanning = exp.select(col("session_id")).from_(SPANNING_TABLE, copy=False)
+            only = and_all([exp.EQ(this=col("slots_in_day"), expression=lit(1)),
+                            exp.Not(this=exp.In(this=col("session_id"), query=spanning.subquery()))])
+            columns.append(exp.alias_(flag(only) if slots else lit(-1), "single"))
         conditions = [
             exp.EQ(this=col("site_id"), expression=lit(self.plan.site_id)),
             exp.Between(this=col("dt"), low=lit(first_day), high=lit(last_day)),
@@ -311,7 +324,43 @@ class SlotQueryBuilder(QueryBuilder):
         source = {"counted": "counted", "pageviews": "pageviews", "pageviews_in_range": "pageviews", "clicks": "clicks"}[name]
         return exp.Sum(this=col(source, EVENT))
 
-    def slot_sessions(self) -> exp.Select:
+    def _lone(self) -> exp.Expression:
+        """The row is its session's only row in E: its only slot row and no event row of it in range."""
+        joined = exp.select(col("session_id")).from_(self.cte("event_sessions"), copy=False)
+        return and_all([exp.EQ(this=col("single", EVENT), expression=lit(1)),
+                        exp.Not(this=exp.In(this=col("session_id", EVENT), query=joined.subquery()))])
+
+    def event_sessions(self) -> exp.Select:
+        """Sessions with an event row in range (fresh or rolled-up partitions' events)."""
+        return (exp.select(col("session_id")).distinct().from_(self.cte("slot_rows"), copy=False)
+                .where(and_all([exp.LT(this=col("single"), expression=lit(0)),
+                                exp.Not(this=exp.Is(this=col("session_id"), expression=exp.Null()))]), copy=False))
+
+    def lone_sessions(self) -> exp.Select:
+        """Lone rows as session rows: the row's own values are the session's."""
+        values = {
+            "duration_ms": lambda: self.dialect.duration_ms(col("ts", EVENT), col("last_ts", EVENT)),
+            "counted": lambda: col("counted", EVENT),
+            "pageviews": lambda: col("pageviews", EVENT),
+            "pageviews_in_range": lambda: col("pageviews", EVENT),
+            "clicks": lambda: col("clicks", EVENT),
+        }
+        columns: list[exp.Expression] = [col(k, EVENT) for k in self.period_keys] + [col("session_id", EVENT)]
+        if not self._visitors_from_rows:
+            columns.append(col("visitor_id", EVENT))
+        columns += [exp.alias_(self.dimension_value(d), n) for n, d in zip(self.names, self.plan.dimensions)]
+        columns += [exp.alias_(values[n](), n) for n in session_reads(self.totals)]
+        return self._stream_from().select(*columns, copy=False).where(self._lone(), copy=False)
+
+    def slot_sessions(self) -> exp.Expression:
+        """The session rows: grouped slot rows, and with ``lone`` the lone rows beside them ungrouped."""
+        grouped = self._grouped_slot_sessions()
+        if not self.lone:
+            return grouped
+        others = exp.Not(this=exp.Is(this=exp.Paren(this=self._lone()), expression=exp.true()))
+        return exp.union(grouped.where(others, copy=False), self.lone_sessions(), distinct=False, copy=False)
+
+    def _grouped_slot_sessions(self) -> exp.Select:
         """One row per (period, session): its visitor id and first row's attributes, its sums and duration.
 
         The visitor id is stored on every event of the session (spec §3.8.2), so any row's is the first
@@ -399,6 +448,8 @@ class SlotQueryBuilder(QueryBuilder):
 
     def ctes(self) -> list[tuple[str, exp.Expression]]:
         chain: list[tuple[str, exp.Expression]] = [(self.cte("slot_rows"), self.slot_rows())]
+        if self.lone:
+            chain.append((self.cte("event_sessions"), self.event_sessions()))
         if self._visitors_from_rows:
             session_groups = self.groups_of_sessions("sessions", tuple(t for t in self.totals if t != "visitors"))
             chain += [(self.cte("sessions"), self.slot_sessions()), (self.cte("session_groups"), session_groups),
@@ -430,6 +481,35 @@ class FirstRowStatement:
     def fallback_sql(self) -> str:
         self.built = SlotQueryBuilder(self.plan, self.dialect).build()
         return self.built.sql(self.dialect, last=True)
+
+
+def lone_eligible(plan: QueryPlan) -> bool:
+    """A session plan over slots (no event-level or time dimension): its session rows can come straight
+    from lone slot rows."""
+    return slots_eligible(plan) and not any(d.level != "session" for d in plan.dimensions)
+
+
+@dataclass
+class LoneStatement:
+    """A plan with a lone-row statement (``lone_eligible``) on the local engine, which runs it (``sql``:
+    when the site's spanning sessions were computed from every slot file the statement reads) or the plan's
+    own slot statement (``fallback_sql``). Only the statement run is built."""
+
+    plan: QueryPlan
+    dialect: str
+    built: BuiltQuery | None = None
+
+    def sql(self) -> str:
+        self.built = SlotQueryBuilder(self.plan, self.dialect, lone=True).build()
+        return self.built.sql(self.dialect, last=True)
+
+    def fallback_sql(self) -> str:
+        self.built = SlotQueryBuilder(self.plan, self.dialect).build()
+        return self.built.sql(self.dialect, last=True)
+
+
+def lone_statement(plan: QueryPlan, dialect: str) -> LoneStatement | None:
+    return LoneStatement(plan, dialect) if lone_eligible(plan) else None
 
 
 def first_row_statement(plan: QueryPlan, dialect: str) -> FirstRowStatement | None:
