@@ -632,7 +632,7 @@ def run_queries(api: Api, chdb, server: subprocess.Popen, spec: DatasetSpec, sit
     if (data_dir / "session_slots" / f"site_id={site_id}").is_dir():
         # Every day of the bench is closed and compacted: the watermark at the last day with slots.
         through = max(date.fromisoformat(p.name.removeprefix("dt="))
-                      for p in (data_dir / "session_slots" / f"site_id={site_id}").iterdir())
+                      for p in (data_dir / "session_slots" / f"site_id={site_id}").iterdir() if p.name.startswith("dt="))
         print(f"\nOn AWS with compaction's session slots (watermark {through}): the Athena statement of each plan"
               " over slots, each side's columns in its own table's files and days")
         print("\n| query | Athena-scan estimate with slots | MiB per 1,000,000 events |")
