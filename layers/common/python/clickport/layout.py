@@ -97,3 +97,30 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def publish_file(folder: Path, name: str, write, *, prefix: str, swap_lock) -> Path:
+    """Write ``folder/name`` whole or not at all (``write(handle)`` into a private temporary file, fsynced,
+    then renamed), then remove the folder's other files starting with ``prefix`` under ``swap_lock`` (the
+    exclusive side of the store's read lock: no running query loses a file it listed)."""
+    import uuid
+
+    final = folder / name
+    temp = folder / f".{uuid.uuid4().hex}.{prefix.rstrip('-')}.tmp"
+    try:
+        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(folder)
+    stale = [p for p in folder.iterdir() if p.name != name and p.name.startswith(prefix)]
+    if stale:
+        with swap_lock:
+            for path in stale:
+                path.unlink(missing_ok=True)
+            fsync_dir(folder)
+    return final

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -51,37 +50,17 @@ def extend(data_dir: Path, site_id: str, paths: Any, *, swap_lock) -> Any:
     """The site's dictionary holding every page of ``paths`` (stored ``path`` values): the newest version,
     or a new one written with the pages it lacked (older versions then removed under ``swap_lock``, the
     exclusive side of the store's read lock). The caller holds the compaction lock."""
+    import pyarrow.parquet as pq
+
     folder = pages_dir(data_dir, site_id)
     dictionary = load(current(data_dir, site_id))
     extended = compaction.extend_pages(dictionary, paths)
     if extended is None:
         return dictionary if dictionary is not None else compaction.page_dictionary_schema().empty_table()
-    _write(layout.private_dir(folder), extended)
-    stale = _versions(folder)[:-1]
-    if stale:
-        with swap_lock:
-            for path in stale:
-                path.unlink(missing_ok=True)
-            layout.fsync_dir(folder)
+    layout.publish_file(layout.private_dir(folder), f"{PAGES_PREFIX}{extended.num_rows:010d}.parquet",
+                        lambda handle: pq.write_table(extended, handle, compression="ZSTD"),
+                        prefix=PAGES_PREFIX, swap_lock=swap_lock)
     return extended
-
-
-def _write(folder: Path, dictionary: Any) -> Path:
-    import pyarrow.parquet as pq
-
-    final = folder / f"{PAGES_PREFIX}{dictionary.num_rows:010d}.parquet"
-    temp = folder / f".{uuid.uuid4().hex}.pages.tmp"
-    try:
-        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-            pq.write_table(dictionary, handle, compression="ZSTD")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    layout.fsync_dir(folder)
-    return final
 
 
 def has_page_ids(path: str | Path) -> bool:

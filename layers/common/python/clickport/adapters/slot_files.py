@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -94,25 +93,9 @@ def publish(data_dir: Path, site_id: str, dt: str, day_files: list[str], events:
     if table is None:
         table = compaction.without_first_rows(slots)
     table = compaction.with_slots_in_day(table)
-    final = folder / slots_name(day_files, previous_files, first_rows=first_rows)
-    temp = folder / f".{uuid.uuid4().hex}.slots.tmp"
-    try:
-        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-            compaction.write_slots(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    layout.fsync_dir(folder)
-    stale = [p for p in folder.iterdir() if p.name != final.name and p.name.startswith(SLOTS_PREFIX)]
-    if stale:
-        with swap_lock:
-            for path in stale:
-                path.unlink(missing_ok=True)
-            layout.fsync_dir(folder)
-    return final
+    name = slots_name(day_files, previous_files, first_rows=first_rows)
+    return layout.publish_file(folder, name, lambda handle: compaction.write_slots(table, handle),
+                               prefix=SLOTS_PREFIX, swap_lock=swap_lock)
 
 
 # --- the site's spanning sessions: sessions with slot rows in more than one day's slots
@@ -153,26 +136,10 @@ def publish_spanning(data_dir: Path, site_id: str, *, swap_lock) -> Path:
         pq.read_table(site / name, columns=["session_id"])["session_id"] for name in sources)
     key = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:32]
     folder = layout.private_dir(site / SPANNING_DIR)
-    final = folder / f"{SPANNING_PREFIX}{key}.parquet"
     table = pa.table({"session_id": ids}).replace_schema_metadata({_SOURCES_KEY: "\n".join(sources).encode()})
-    temp = folder / f".{uuid.uuid4().hex}.spanning.tmp"
-    try:
-        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-            pq.write_table(table, handle, compression="ZSTD")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    layout.fsync_dir(folder)
-    stale = [p for p in folder.iterdir() if p.name != final.name and p.name.startswith(SPANNING_PREFIX)]
-    if stale:
-        with swap_lock:
-            for path in stale:
-                path.unlink(missing_ok=True)
-            layout.fsync_dir(folder)
-    return final
+    return layout.publish_file(folder, f"{SPANNING_PREFIX}{key}.parquet",
+                               lambda handle: pq.write_table(table, handle, compression="ZSTD"),
+                               prefix=SPANNING_PREFIX, swap_lock=swap_lock)
 
 
 @dataclass(frozen=True)
