@@ -461,26 +461,37 @@ class SlotQueryBuilder(QueryBuilder):
         return chain
 
 
-@dataclass
-class FirstRowStatement:
-    """A plan with a first-row statement (``first_rows_eligible``) on the local engine, which runs either it
-    (``sql``: when every partition of ``first_day``…``last_day``, the UTC days the ranges touch, is rolled up
-    with first-row columns and no other row is in range) or the plan's own slot statement
+class _ChosenStatement:
+    """A plan with two slot statements, of which the local engine runs one under its read lock: its own
+    (``sql``, built with ``OPTION``) when the files it reads allow, else the plan's plain slot statement
     (``fallback_sql``). Only the statement run is built (~4 ms each); ``built`` is it, for decoding rows."""
 
-    first_day: date
-    last_day: date
+    OPTION = ""
     plan: QueryPlan
     dialect: str
-    built: BuiltQuery | None = None
+    built: BuiltQuery | None
 
     def sql(self) -> str:
-        self.built = SlotQueryBuilder(self.plan, self.dialect, first_rows=True).build()
+        self.built = SlotQueryBuilder(self.plan, self.dialect, **{self.OPTION: True}).build()
         return self.built.sql(self.dialect, last=True)
 
     def fallback_sql(self) -> str:
         self.built = SlotQueryBuilder(self.plan, self.dialect).build()
         return self.built.sql(self.dialect, last=True)
+
+
+@dataclass
+class FirstRowStatement(_ChosenStatement):
+    """A plan with a first-row statement (``first_rows_eligible``): the engine runs it when every partition
+    of ``first_day``…``last_day``, the UTC days the ranges touch, is rolled up with first-row columns and
+    no other row is in range."""
+
+    OPTION = "first_rows"
+    first_day: date
+    last_day: date
+    plan: QueryPlan
+    dialect: str
+    built: BuiltQuery | None = None
 
 
 def lone_eligible(plan: QueryPlan) -> bool:
@@ -490,22 +501,14 @@ def lone_eligible(plan: QueryPlan) -> bool:
 
 
 @dataclass
-class LoneStatement:
-    """A plan with a lone-row statement (``lone_eligible``) on the local engine, which runs it (``sql``:
-    when the site's spanning sessions were computed from every slot file the statement reads) or the plan's
-    own slot statement (``fallback_sql``). Only the statement run is built."""
+class LoneStatement(_ChosenStatement):
+    """A plan with a lone-row statement (``lone_eligible``): the engine runs it when the site's spanning
+    sessions were computed from every slot file the statement reads."""
 
+    OPTION = "lone"
     plan: QueryPlan
     dialect: str
     built: BuiltQuery | None = None
-
-    def sql(self) -> str:
-        self.built = SlotQueryBuilder(self.plan, self.dialect, lone=True).build()
-        return self.built.sql(self.dialect, last=True)
-
-    def fallback_sql(self) -> str:
-        self.built = SlotQueryBuilder(self.plan, self.dialect).build()
-        return self.built.sql(self.dialect, last=True)
 
 
 def lone_statement(plan: QueryPlan, dialect: str) -> LoneStatement | None:
