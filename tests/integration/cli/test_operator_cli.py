@@ -142,3 +142,21 @@ def test_state_survives_across_processes(tmp_path):
     site = json.loads(created.stdout)["site_id"]
     listed = subprocess.run(binary + ["--json", "sites", "list"], env=env, capture_output=True, text=True, check=True)
     assert json.loads(listed.stdout)[0]["site_id"] == site
+
+
+@pytest.mark.parametrize("args", [["sites", "list"], ["--json", "sites", "list"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, args):
+    """``clickport … | head``: the pipe's reader closes before the command writes; no traceback, the status
+    of a Unix tool stopped by a closed pipe."""
+    env = {**os.environ, "CLICKPORT_DATA_DIR": str(tmp_path / "data")}
+    binary = [sys.executable, "-m", "clickport.cli.main"]
+    for domain in ("a.example", "b.example"):
+        subprocess.run(binary + ["sites", "create", "--domain", domain], env=env, capture_output=True, check=True)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(binary + args, env=env, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""

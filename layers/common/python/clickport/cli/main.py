@@ -123,11 +123,26 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what a Unix tool killed by a closed pipe exits with
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (``clickport … | head``): stop quietly, as Unix tools do. Output still
+        # buffered goes nowhere, so the interpreter's last flush cannot fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_STATUS
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         status = args.handler(args)
+    except BrokenPipeError:
+        raise
     except CliError as error:
         fail(str(error), error.status)
     except KeyboardInterrupt:
