@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from clickport import layout
 from clickport.adapters import compaction, page_files, slot_files
+from clickport.periodic import every
 from clickport.errors import StoreUnavailable
 from clickport.schema import COLUMN_NAMES, arrow_schema, epoch_ms, utc_date
 
@@ -355,29 +355,19 @@ class ParquetEventSink:
         ``fresh_interval_s``: also merge today's newest files every so often, tiered: at least
         ``FRESH_MERGE_FILES`` files under ``FRESH_TIER_BYTES`` become one, so a burst's many small files stay
         few (each costs a query about a millisecond) without rewriting the day's larger files each time."""
-        stop = threading.Event()
-        tick = min(interval_s, fresh_interval_s or interval_s)
+        next_full = time.monotonic() + interval_s
 
-        def run() -> None:
-            next_full = time.monotonic() + interval_s
-            while not stop.wait(tick):
-                try:
-                    if time.monotonic() >= next_full:
-                        next_full = time.monotonic() + interval_s
-                        self.compact(min_files=self.compact_after + 1)
-                    elif fresh_interval_s:
-                        self.compact(dt=self.today(), min_files=FRESH_MERGE_FILES, small_bytes=FRESH_TIER_BYTES)
-                except Exception:  # keep compacting later; the files stay correct meanwhile
-                    logger.exception("background compaction failed")
+        def step() -> None:
+            nonlocal next_full
+            if time.monotonic() >= next_full:
+                next_full = time.monotonic() + interval_s
+                self.compact(min_files=self.compact_after + 1)
+            elif fresh_interval_s:
+                self.compact(dt=self.today(), min_files=FRESH_MERGE_FILES, small_bytes=FRESH_TIER_BYTES)
 
-        thread = threading.Thread(target=run, name="parquet-compaction", daemon=True)
-        thread.start()
-
-        def stop_compaction() -> None:
-            stop.set()
-            thread.join()
-
-        return stop_compaction
+        # A failed pass is logged; the files stay correct meanwhile and the next turn compacts.
+        return every(min(interval_s, fresh_interval_s or interval_s), step, name="parquet-compaction",
+                     failed=lambda: logger.exception("background compaction failed"))
 
 
 _LOOKBACK_COLUMNS = ("ts", "type", "session_id", "visitor_id")

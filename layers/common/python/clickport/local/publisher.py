@@ -149,27 +149,17 @@ def _publisher_main(fd: int, flush_interval: float, compaction: bool, resume: bo
 def _checkpoint_live_store(settings: Settings, interval: float):
     """Checkpoint the live store's write-ahead log every ``interval`` seconds (PASSIVE: writers never wait), so the
     event workers' commits never do it themselves; returns the stop function."""
-    import threading
-
     from clickport.adapters.sqlite_live import SqliteLiveStore
     from clickport.layout import live_db
+    from clickport.periodic import every
 
     store = SqliteLiveStore(live_db(settings.data_dir))
-    stopped = threading.Event()
-
-    def loop() -> None:
-        while not stopped.wait(interval):
-            try:
-                store.checkpoint_log()
-            except Exception:  # noqa: BLE001 - a busy or full disk: the next turn tries again
-                logger.warning("the live store's log could not be checkpointed this time")
-
-    thread = threading.Thread(target=loop, name="live-checkpoint", daemon=True)
-    thread.start()
+    # A busy or full disk: the next turn tries again.
+    stop_checkpoints = every(interval, store.checkpoint_log, name="live-checkpoint", join_timeout_s=5,
+                             failed=lambda: logger.warning("the live store's log could not be checkpointed this time"))
 
     def stop() -> None:
-        stopped.set()
-        thread.join(timeout=5)
+        stop_checkpoints()
         store.close()
 
     return stop
