@@ -6,7 +6,6 @@ unpublished events, pages the dictionary lacks, and ``''``, NULL and a literal `
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -22,7 +21,7 @@ from clickport.adapters.event_journal import JournalWriter
 from clickport.adapters.parquet_sink import ParquetEventSink
 from clickport.ports import ScanScope
 from clickport.query.service import run_query
-from tests.integration.query.test_query_session_slots import SITE, SITE_TEMPLATE, _store
+from tests.integration.query.test_query_session_slots import SITE, SITE_TEMPLATE, _json, _store
 from tests.reference.profiles import query_settings
 from tests.reference.query import reference_query
 from tests.reference.storage import event_row, write_events
@@ -58,10 +57,6 @@ def page_requests(draw, anchor: datetime):
     if body.get("order_by") not in (None, *body["metrics"], *dimensions):
         del body["order_by"]
     return body, now
-
-
-def _json(body) -> str:
-    return json.dumps(body, ensure_ascii=False)
 
 
 def _check(events: list[dict], data_dir: Path, body: dict, now: datetime) -> None:

@@ -64,6 +64,10 @@ PARTITION_COLUMNS: tuple[Column, ...] = (
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS)
 
+# Derived, not an event column: closed days' local files carry each event's page as an integer from the
+# site's page dictionary (adapters/compaction.extend_pages); plans grouping by page read it (query/sql.py).
+PAGE_ID = "page_id"
+
 # The columns every event of a session shares, fixed by the session's first event (spec §3.8.2).
 SESSION_ATTRIBUTES: tuple[str, ...] = (
     "referrer_url", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",

@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 from clickport.adapters import day_layout
 from clickport.query.dimensions import NONE_LABEL
-from clickport.schema import COLUMN_NAMES, DAY_MS, SESSION_ATTRIBUTES, arrow_schema, day_start_ms
+from clickport.schema import COLUMN_NAMES, DAY_MS, PAGE_ID, SESSION_ATTRIBUTES, arrow_schema, day_start_ms
 
 # Files of a closed day hold at most this many rows (a few row groups each): 1M events a day is one file.
 DAY_FILE_ROWS = 4 * day_layout.ROW_GROUP_ROWS
@@ -99,10 +99,6 @@ def write_output(table: Any, where: Any, *, closed: bool, compression: str = "zs
 
 
 # --- page ids: the site's pages as integers (closed days' files)
-
-PAGE_ID = "page_id"
-PAGE_DICTIONARY_COLUMNS: tuple[tuple[str, str], ...] = ((PAGE_ID, "int"), ("page", "string"))
-
 
 def page_dictionary_schema() -> Any:
     import pyarrow as pa

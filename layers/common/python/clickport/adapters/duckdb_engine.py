@@ -23,7 +23,7 @@ from clickport.adapters.parquet_sink import read_lock
 from clickport.ports import ScanScope
 from clickport.query.dimensions import DIMENSIONS
 from clickport.query.sql_dimensions import kind_of
-from clickport.query.sql_groups import PAGE_DIMENSION, PAGE_ID, PAGE_NAMES
+from clickport.query.sql_groups import PAGE_DIMENSION, PAGE_NAMES
 from clickport.query.sql_slots import (
     FRESH_TABLE,
     ROLLED_TABLE,
@@ -32,7 +32,7 @@ from clickport.query.sql_slots import (
     FirstRowStatement,
     LoneStatement,
 )
-from clickport.schema import EVENT_COLUMNS, PARTITION_COLUMNS
+from clickport.schema import EVENT_COLUMNS, PAGE_ID, PARTITION_COLUMNS
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -210,9 +210,10 @@ class DuckDbQueryEngine:
         tail (today, imports not compacted yet) get theirs by joining the dictionary on the page, and the
         pages it lacks get ids past its last, numbered in this statement only. Files and the dictionary are
         listed inside the read lock (the dictionary holds the ids of every day file listed with it)."""
-        files = _scope_files(layout.events_root(self.data_dir), scope)
-        keyed = [f for f in files if page_files.has_page_ids(f)]
-        plain = [f for f in files if not page_files.has_page_ids(f)]
+        keyed: list[str] = []
+        plain: list[str] = []
+        for path in _scope_files(layout.events_root(self.data_dir), scope):
+            (keyed if page_files.has_page_ids(path) else plain).append(path)
         dictionary = page_files.current(self.data_dir, scope.site_id)
         label = kind_of(DIMENSIONS[PAGE_DIMENSION]).value  # the page as shown: one definition for both sides
         page_of = label(DIMENSIONS[PAGE_DIMENSION], None, None).sql("duckdb")
@@ -272,21 +273,17 @@ class DuckDbQueryEngine:
                     missing.discard(day)
             else:
                 fresh += files
-        if lone is not None:
-            spanning = slot_files.spanning_of(self.data_dir, scope.site_id)
-            read = {f"{Path(p).parent.name}/{Path(p).name}" for p in slot_paths}
-            if spanning is not None and read <= spanning.sources:
-                # Computed from every slot file read: a session in none of its ids has slot rows in one of them.
-                lone_views = {SPANNING_TABLE: f"SELECT session_id FROM read_parquet({_quote(str(spanning.path))})"}
-            else:
-                lone_views = {}
         views = {
             SLOTS_TABLE: parquet_events_sql(slot_paths, uniform=True) if slot_paths else empty_slots_sql(),
             ROLLED_TABLE: parquet_events_sql(rolled) if rolled else empty_events_sql(),
             FRESH_TABLE: _with_tail(parquet_events_sql(fresh) if fresh else empty_events_sql(), tail),
         }
         if lone is not None:
-            views.update(lone_views)
+            spanning = slot_files.spanning_of(self.data_dir, scope.site_id)
+            read = {f"{Path(p).parent.name}/{Path(p).name}" for p in slot_paths}
+            if spanning is not None and read <= spanning.sources:
+                # Computed from every slot file read: a session in none of its ids has slot rows in one of them.
+                views[SPANNING_TABLE] = f"SELECT session_id FROM read_parquet({_quote(str(spanning.path))})"
         return _SlotViews(views, first_rows.sql() if first_rows is not None and not missing else None)
 
 

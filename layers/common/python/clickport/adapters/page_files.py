@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 from clickport import layout
 from clickport.adapters import compaction
+from clickport.schema import PAGE_ID
 
 PAGES_ROOT = "page_ids"
 PAGES_PREFIX = "pages-"
@@ -74,7 +75,7 @@ def has_page_ids(path: str | Path) -> bool:
 def _footer_has_page_ids(path: str) -> bool:
     import pyarrow.parquet as pq
 
-    return compaction.PAGE_ID in pq.read_schema(path).names
+    return PAGE_ID in pq.read_schema(path).names
 
 
 def paths_of(tables: Iterable[Any]) -> Any:

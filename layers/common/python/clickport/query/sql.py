@@ -42,7 +42,7 @@ from clickport.query.metrics import REVENUE_TOTAL, TOTALS
 from clickport.query.plan import CURRENT, PREVIOUS, FilterSpec, QueryPlan
 from clickport.query.ranking import ranked_select
 from clickport.query.sql_dimensions import ENTRY_EXIT, GOAL, ValueContext, kind_of
-from clickport.query.sql_groups import PAGE_DIMENSION, PAGE_ID, GroupingSteps
+from clickport.query.sql_groups import PAGE_DIMENSION, GroupingSteps
 from clickport.query.sql_totals import (
     EVENT,
     TOTAL_RULES,
@@ -50,7 +50,7 @@ from clickport.query.sql_totals import (
     needs_session_step,
     session_reads,
 )
-from clickport.schema import COLUMN_NAMES
+from clickport.schema import COLUMN_NAMES, PAGE_ID
 
 COUNTABLE_TYPES = ("pageview", "custom", "click", "form")
 ALWAYS_READ = ("ts", "type", "session_id", "visitor_id")

@@ -29,11 +29,11 @@ from clickport.query.sql_totals import (
     visitor_partial,
     zero_if_null,
 )
+from clickport.schema import PAGE_ID
 
 DEFAULT_CURRENCY = "USD"
-# Page ids (``QueryBuilder(page_ids=True)``): the column every row of the table then has (adapters/compaction.PAGE_ID),
-# the dimension keyed by it and the table labelling every id (page_id, page) that the engine binds.
-PAGE_ID = "page_id"
+# Page ids (``QueryBuilder(page_ids=True)``): every row of the table then has ``schema.PAGE_ID``; the dimension
+# keyed by it and the table labelling every id (page_id, page) that the engine binds.
 PAGE_DIMENSION = "page"
 PAGE_NAMES = "page_names"
 
